@@ -1,0 +1,237 @@
+"""Archive every notebook save to S3: :class:`BookstoreContentsArchiver`.
+
+The archiver is jupyter_server's default contents manager (``AsyncLargeFileManager``) with
+one change: once a notebook has been written to local disk, the exact bytes written are
+handed to an :class:`~bookstore.archive_queue.ArchiveQueue`, which spools them locally and
+uploads them to ``<workspace_prefix>/<path>`` in the background. The save is answered as
+soon as the local write is done; S3 is never waited on and can never fail a save.
+
+Other contents managers get the same behaviour through :func:`add_archiving`::
+
+    from bookstore import add_archiving
+    from jupytext import TextFileContentsManager
+    c.ServerApp.contents_manager_class = add_archiving(TextFileContentsManager)
+
+Renames and deletes act on local files only: archived versions stay in S3 under the old
+key, and the next save of a renamed notebook starts a history under its new key.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import os
+import threading
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import nbformat
+from anyio.to_thread import run_sync
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from traitlets import Bool, Float, Instance, Integer, Unicode, default, validate
+from traitlets.config import LoggingConfigurable
+
+from .archive_queue import ArchiveQueue
+from .config import Bookstore
+from .errors import BookstoreError, InvalidPathError
+from .keys import path_to_key
+from .spool import Spool, spool_folder_name
+
+
+@dataclass
+class _SaveInProgress:
+    path: str
+    archived: bool = False
+
+
+# One queue per spool folder in a process: a manager built twice (jupytext's server extension
+# rebuilds the contents manager) must not replay the same spool from two queues.
+_queues: dict[str, ArchiveQueue] = {}
+_queues_lock = threading.Lock()
+
+# The save being handled in this task, so the notebook writer deep inside the base class
+# knows which Jupyter path its bytes belong to.
+_current_save: contextvars.ContextVar[_SaveInProgress | None] = contextvars.ContextVar(
+    "bookstore_current_save", default=None
+)
+
+
+class ArchivingMixin(LoggingConfigurable):
+    """What every archiving contents manager shares: settings, queue, and the hand-off."""
+
+    spool_dir = Unicode(
+        help="Folder for saves waiting to be archived (default: <jupyter data dir>/bookstore/"
+        "spool). Each server uses its own subfolder, named after its bucket.",
+    ).tag(config=True)
+
+    max_spool_bytes = Integer(
+        1 << 30,
+        help="Disk the pending saves may take, in bytes. When S3 stays unreachable and the "
+        "spool reaches this size, new saves are still written locally but not archived, and "
+        "GET /api/bookstore reports it.",
+    ).tag(config=True)
+
+    upload_workers = Integer(
+        4,
+        help="Threads uploading to S3. Saves of one notebook always go through the same "
+        "thread, so its versions keep their save order.",
+    ).tag(config=True)
+
+    retry_max_delay = Float(
+        30.0,
+        help="Longest wait, in seconds, between two attempts at an upload while S3 fails.",
+    ).tag(config=True)
+
+    spool_fsync = Bool(
+        False,
+        help="fsync each spooled save before answering it. Saves then survive a power loss, "
+        "not only a crash of Jupyter, at the cost of save latency.",
+    ).tag(config=True)
+
+    bookstore = Instance(Bookstore, help="The Bookstore settings (c.Bookstore...).")
+
+    @default("bookstore")
+    def _default_bookstore(self) -> Bookstore:
+        return Bookstore(parent=self)
+
+    @default("spool_dir")
+    def _default_spool_dir(self) -> str:
+        return os.path.join(jupyter_data_dir(), "bookstore", "spool")
+
+    @validate("upload_workers")
+    def _validate_upload_workers(self, proposal: dict[str, Any]) -> int:
+        return max(1, int(proposal["value"]))
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        store = self.bookstore.create_store()
+        root = str(getattr(self, "root_dir", "") or os.getcwd())
+        folder = os.path.join(self.spool_dir, spool_folder_name(root, store.endpoint_url, store.bucket))
+        with _queues_lock:
+            queue = _queues.get(folder)
+            if queue is None:
+                queue = _queues[folder] = ArchiveQueue(
+                    store,
+                    Spool(folder, fsync=self.spool_fsync),
+                    workers=self.upload_workers,
+                    max_spool_bytes=self.max_spool_bytes,
+                    retry_max_delay=self.retry_max_delay,
+                    logger=self.log,
+                )
+        self.archive_queue: ArchiveQueue = queue
+
+    def archive_key(self, path: str) -> str:
+        """The workspace key a Jupyter path is archived under."""
+        return path_to_key(self.bookstore.workspace_prefix, path)
+
+    def _archive(self, path: str, body: bytes) -> None:
+        """Hand the bytes of a completed save to the queue; never raises into the save."""
+        try:
+            key = self.archive_key(path)
+        except InvalidPathError as e:
+            self.log.warning("Bookstore: not archiving %r: %s", path, e)
+            return
+        try:
+            self.archive_queue.enqueue(key, path, body)
+        except BookstoreError as e:
+            self.log.error("Bookstore: could not queue %r for archiving: %s", path, e)
+
+    def _archive_model(self, model: dict[str, Any], path: str) -> None:
+        """Archive a notebook saved by a base class whose notebook writer we could not see."""
+        if model.get("type") != "notebook" or model.get("content") is None:
+            return
+        nb = nbformat.from_dict(model["content"])
+        self._archive(path, nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8"))
+
+
+class AsyncArchivingMixin(ArchivingMixin):
+    """Archiving for async contents managers."""
+
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        path = path.strip("/")
+        save = _SaveInProgress(path)
+        token = _current_save.set(save)
+        try:
+            answer = await super().save(model, path)  # type: ignore[misc]
+        finally:
+            _current_save.reset(token)
+        if not save.archived:
+            self._archive_model(model, path)
+        return answer
+
+    async def _save_notebook(self, os_path: str, nb: Any, capture_validation_error: Any = None) -> None:
+        save = _current_save.get()
+        if save is None:
+            await super()._save_notebook(os_path, nb, capture_validation_error)  # type: ignore[misc]
+            return
+        # Serialise once and write those very bytes, so the archive holds what is on disk.
+        text = await run_sync(
+            partial(
+                nbformat.writes,
+                nb,
+                version=nbformat.NO_CONVERT,
+                capture_validation_error=capture_validation_error,
+            )
+        )
+        with self.atomic_writing(os_path, encoding="utf-8") as f:  # type: ignore[attr-defined]
+            await run_sync(f.write, text)
+        # Queue right after the local write commits, with no await in between, so versions
+        # of one notebook are queued in the order their writes landed on disk.
+        save.archived = True
+        self._archive(save.path, text.encode("utf-8"))
+
+
+class SyncArchivingMixin(ArchivingMixin):
+    """Archiving for classic (synchronous) contents managers."""
+
+    def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        path = path.strip("/")
+        save = _SaveInProgress(path)
+        token = _current_save.set(save)
+        try:
+            answer = super().save(model, path)  # type: ignore[misc]
+        finally:
+            _current_save.reset(token)
+        if not save.archived:
+            self._archive_model(model, path)
+        return answer
+
+    def _save_notebook(self, os_path: str, nb: Any, capture_validation_error: Any = None) -> None:
+        save = _current_save.get()
+        if save is None:
+            super()._save_notebook(os_path, nb, capture_validation_error)  # type: ignore[misc]
+            return
+        text = nbformat.writes(
+            nb, version=nbformat.NO_CONVERT, capture_validation_error=capture_validation_error
+        )
+        with self.atomic_writing(os_path, encoding="utf-8") as f:  # type: ignore[attr-defined]
+            f.write(text)
+        save.archived = True
+        self._archive(save.path, text.encode("utf-8"))
+
+
+class BookstoreContentsArchiver(AsyncArchivingMixin, AsyncLargeFileManager):  # type: ignore[misc]
+    """jupyter_server's default contents manager, archiving every notebook save to S3.
+
+    Configure it with ``c.ServerApp.contents_manager_class = BookstoreContentsArchiver`` and
+    the ``c.Bookstore`` / ``c.Bookstore.S3`` settings.
+    """
+
+
+def add_archiving(manager_class: type) -> type:
+    """Return a subclass of ``manager_class`` that archives every notebook save.
+
+    Works with synchronous and asynchronous jupyter_server contents managers. Settings are
+    the archiver's (``c.ArchivingMixin.spool_dir`` ...) and ``c.Bookstore...``.
+    """
+    if issubclass(manager_class, ArchivingMixin):
+        return manager_class
+    is_async = inspect.iscoroutinefunction(getattr(manager_class, "save", None))
+    mixin = AsyncArchivingMixin if is_async else SyncArchivingMixin
+    return type(
+        f"Archiving{manager_class.__name__}",
+        (mixin, manager_class),
+        {"__doc__": f"{manager_class.__name__} that archives every notebook save to S3."},
+    )

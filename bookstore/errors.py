@@ -1,0 +1,32 @@
+"""The exceptions bookstore raises.
+
+Every failure a user can act on is a :class:`BookstoreError`; the REST handlers, the CLI and
+the Airflow operator each map these classes to their own way of answering (an HTTP status, an
+exit code, a failed task) in one place.
+"""
+
+from __future__ import annotations
+
+
+class BookstoreError(Exception):
+    """Root of every error bookstore raises on purpose."""
+
+
+class InvalidPathError(BookstoreError, ValueError):
+    """A notebook path or key that is malformed or would leave its prefix."""
+
+
+class NotFoundError(BookstoreError):
+    """The notebook (S3 key) does not exist."""
+
+
+class VersionNotFoundError(NotFoundError):
+    """The key exists, or may exist, but not at the requested version id."""
+
+
+class StoreUnavailableError(BookstoreError):
+    """S3 could not be reached or answered with a server-side failure; retrying may help."""
+
+
+class MisconfiguredError(BookstoreError):
+    """The configuration cannot work: unknown backend, missing bucket, rejected credentials."""

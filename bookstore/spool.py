@@ -1,0 +1,138 @@
+"""A durable, ordered on-disk queue of saves waiting to be archived.
+
+Each pending save is one file ``<seq>.entry``: a JSON header line, then the notebook bytes
+exactly as they were written to disk. A file appears under its final name only once it is
+complete (written to a temporary name, then renamed), so a crash never leaves a half entry
+behind, and an entry is deleted only after S3 has confirmed the upload. Sequence numbers
+grow across restarts, so replaying the folder in name order replays saves in save order.
+
+One spool folder belongs to one server: its name hashes the Jupyter root directory, the S3
+endpoint and the bucket, so two servers (or one server pointed at another bucket) never
+replay each other's saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_SUFFIX = ".entry"
+
+
+def spool_folder_name(root_dir: str, endpoint_url: str | None, bucket: str) -> str:
+    """The per-server folder name: readable bucket name plus a hash of what identifies it."""
+    identity = "\0".join([os.path.abspath(root_dir), endpoint_url or "aws", bucket])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return f"{bucket}-{digest}"
+
+
+@dataclass
+class SpoolEntry:
+    """One save waiting to be archived."""
+
+    seq: int
+    key: str
+    path: str
+    sha256: str
+    save_id: str
+    saved_at: float
+    size: int
+    file: Path
+    #: True for entries found on disk at start-up: the upload may already have happened.
+    replayed: bool = False
+    attempts: int = field(default=0, compare=False)
+
+    def read_body(self) -> bytes:
+        with open(self.file, "rb") as f:
+            f.readline()
+            return f.read()
+
+
+class Spool:
+    """The folder of pending saves of one server."""
+
+    def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = False) -> None:
+        self.folder = Path(folder)
+        self.fsync = fsync
+        self._lock = threading.Lock()
+        self._last_seq = 0
+
+    def _next_seq(self) -> int:
+        with self._lock:
+            self._last_seq = max(self._last_seq + 1, time.time_ns())
+            return self._last_seq
+
+    def load(self) -> list[SpoolEntry]:
+        """Every complete entry on disk, oldest first; leftovers of interrupted writes removed."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        entries: list[SpoolEntry] = []
+        for file in self.folder.iterdir():
+            if file.name.endswith(".tmp"):
+                file.unlink(missing_ok=True)
+                continue
+            if not file.name.endswith(_SUFFIX):
+                continue
+            try:
+                with open(file, "rb") as f:
+                    header = json.loads(f.readline())
+                size = file.stat().st_size
+            except (OSError, ValueError):
+                # Unreadable entries are kept aside for a person to look at, never deleted.
+                file.rename(file.with_suffix(".corrupt"))
+                continue
+            entries.append(
+                SpoolEntry(
+                    seq=int(file.name[: -len(_SUFFIX)]),
+                    key=header["key"],
+                    path=header["path"],
+                    sha256=header["sha256"],
+                    save_id=header["save_id"],
+                    saved_at=header["saved_at"],
+                    size=size,
+                    file=file,
+                    replayed=True,
+                )
+            )
+        entries.sort(key=lambda e: e.seq)
+        if entries:
+            with self._lock:
+                self._last_seq = max(self._last_seq, entries[-1].seq)
+        return entries
+
+    def add(self, key: str, path: str, body: bytes) -> SpoolEntry:
+        """Write one save durably and return its entry."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        seq = self._next_seq()
+        sha256 = hashlib.sha256(body).hexdigest()
+        save_id = uuid.uuid4().hex
+        saved_at = time.time()
+        header = {"key": key, "path": path, "sha256": sha256, "save_id": save_id, "saved_at": saved_at}
+        line = json.dumps(header).encode() + b"\n"
+        final = self.folder / f"{seq:020d}{_SUFFIX}"
+        tmp = final.with_name(final.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(line)
+            f.write(body)
+            if self.fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, final)
+        return SpoolEntry(
+            seq=seq,
+            key=key,
+            path=path,
+            sha256=sha256,
+            save_id=save_id,
+            saved_at=saved_at,
+            size=len(line) + len(body),
+            file=final,
+        )
+
+    def remove(self, entry: SpoolEntry) -> None:
+        entry.file.unlink(missing_ok=True)

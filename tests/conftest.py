@@ -1,0 +1,86 @@
+"""Shared fixtures: a real SeaweedFS S3 server, fresh versioned buckets, real Jupyter servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bookstore.devserver import SeaweedFS
+from bookstore.store import S3Store
+from tests.jupyter_process import SEED_CONFIG, JupyterServer
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One SeaweedFS for the whole session; tests get their own buckets in it."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def private_s3(tmp_path: Path) -> Iterator[SeaweedFS]:
+    """A SeaweedFS of the test's own, for tests that stop or restart S3."""
+    server = SeaweedFS(tmp_path / "seaweedfs")
+    server.start()
+    yield server
+    server.kill()
+
+
+def new_bucket_name() -> str:
+    return f"nb-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def bucket(s3_server: SeaweedFS) -> str:
+    """A fresh, versioned bucket."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture
+def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
+    return S3Store(
+        bucket,
+        endpoint_url=s3_server.endpoint_url,
+        region_name="us-east-1",
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+    )
+
+
+def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
+    """The seed's Jupyter configuration, verbatim, filled in for ``server`` and ``bucket``."""
+    values = {
+        "bucket": bucket,
+        "endpoint_url": server.endpoint_url,
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+    }
+    values.update(overrides)
+    return SEED_CONFIG.format(**values)
+
+
+@pytest.fixture
+def jupyter_factory(tmp_path: Path) -> Iterator[object]:
+    """Start Jupyter servers with a given config; all are stopped at the end of the test."""
+    started: list[JupyterServer] = []
+
+    def start(config: str, home: Path | None = None, **kwargs: object) -> JupyterServer:
+        server = JupyterServer(home or tmp_path / "jupyter", config, **kwargs)  # type: ignore[arg-type]
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture
+def jupyter(jupyter_factory, s3_server: SeaweedFS, bucket: str) -> JupyterServer:  # type: ignore[no-untyped-def]
+    """A Jupyter server with the seed's configuration, archiving to a fresh bucket."""
+    return jupyter_factory(seed_config(s3_server, bucket))

@@ -1,0 +1,180 @@
+"""A real ``jupyter server`` in a child process, driven over HTTP like a browser would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import requests
+
+from bookstore.devserver import free_port
+
+OTHER_EXTENSIONS = (
+    "jupyterlab",
+    "jupyter_lsp",
+    "jupyter_server_terminals",
+    "jupyterlab_jupytext",
+    "notebook_shim",
+)
+
+SEED_CONFIG = """\
+from bookstore import BookstoreContentsArchiver
+c = get_config()
+c.ServerApp.contents_manager_class = BookstoreContentsArchiver
+c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
+c.Bookstore.published_prefix = "/published/kylek/notebooks"
+c.Bookstore.backend = "s3"
+c.Bookstore.S3.bucket = "{bucket}"
+c.Bookstore.S3.endpoint_url = "{endpoint_url}"
+c.Bookstore.S3.region_name = "us-east-1"
+c.Bookstore.S3.access_key_id = "{access_key}"
+c.Bookstore.S3.secret_access_key = "{secret_key}"
+"""
+
+
+def notebook(source: str = "print('hello')", **metadata: Any) -> dict[str, Any]:
+    """A small notebook as a JSON-able dict."""
+    nb = nbformat.v4.new_notebook(metadata=metadata)
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    return json.loads(nbformat.writes(nb))
+
+
+class JupyterServer:
+    """``jupyter server`` with a config file, a token and its own Jupyter dirs."""
+
+    def __init__(
+        self,
+        home: Path,
+        config: str,
+        *,
+        extra_args: list[str] | None = None,
+        other_extensions: bool = False,
+    ) -> None:
+        self.home = home
+        # Only bookstore unless asked: faster start-up, and no other extension (jupytext
+        # wraps the contents manager when enabled) changes what is under test.
+        self.extension_args = (
+            []
+            if other_extensions
+            else [f"--ServerApp.jpserver_extensions={name}=False" for name in OTHER_EXTENSIONS]
+        )
+        self.root_dir = home / "notebooks"
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        self.config_file = home / "jupyter_server_config.py"
+        self.config_file.write_text(config)
+        self.log_file = home / "jupyter.log"
+        self.token = uuid.uuid4().hex
+        self.port = free_port()
+        self.extra_args = extra_args or []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"token {self.token}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(self.home / "config"),
+            JUPYTER_DATA_DIR=str(self.home / "data"),
+            JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
+            JUPYTER_PLATFORM_DIRS="1",
+        )
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                f"--config={self.config_file}",
+                f"--ServerApp.root_dir={self.root_dir}",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.ip=127.0.0.1",
+                "--ServerApp.open_browser=False",
+                f"--IdentityProvider.token={self.token}",
+                "--allow-root",
+                *self.extension_args,
+                *self.extra_args,
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter server exited early:\n{self.log()}")
+            try:
+                if self.session.get(f"{self.url}/api/status", timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"jupyter server did not answer in {timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing gets to clean up."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 60)
+        return self.session.request(method, f"{self.url}{path}", **kwargs)
+
+    def save(self, path: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Save a notebook through the contents API, as JupyterLab does."""
+        answer = self.request(
+            "PUT", f"/api/contents/{path}", json={"type": "notebook", "format": "json", "content": content}
+        )
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    def status(self) -> dict[str, Any]:
+        answer = self.request("GET", "/api/bookstore")
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    def wait_archived(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll the status endpoint until no save is pending."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if status["archive"]["pending"] == 0:
+                return status
+            if time.monotonic() > deadline:
+                raise AssertionError(f"saves still pending after {timeout} s: {status}")
+            time.sleep(0.1)
