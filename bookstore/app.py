@@ -12,6 +12,7 @@ from .archive import ArchivingMixin
 from .archive_queue import ArchiveQueue
 from .config import Bookstore
 from .handlers import default_handlers
+from .publish import Publisher
 from .store import S3Store
 
 
@@ -39,10 +40,14 @@ class BookstoreExtension(ExtensionApp):
         else:
             bookstore = Bookstore(parent=self.serverapp)
             store = bookstore.create_store() if bookstore.s3.bucket else None
+        publisher = (
+            Publisher(store, bookstore, wait_timeout=self.publish_wait_timeout) if store is not None else None
+        )
         self.settings.update(
             bookstore_extension=self,
             bookstore_settings=bookstore,
             bookstore_store=store,
+            bookstore_publisher=publisher,
         )
 
     def archive_queue(self) -> ArchiveQueue | None:

@@ -12,7 +12,11 @@ class BookstoreError(Exception):
     """Root of every error bookstore raises on purpose."""
 
 
-class InvalidPathError(BookstoreError, ValueError):
+class InvalidRequestError(BookstoreError, ValueError):
+    """Input that cannot be acted on: an unknown stage, a malformed body, a foreign cursor."""
+
+
+class InvalidPathError(InvalidRequestError):
     """A notebook path or key that is malformed or would leave its prefix."""
 
 
@@ -22,6 +26,10 @@ class NotFoundError(BookstoreError):
 
 class VersionNotFoundError(NotFoundError):
     """The key exists, or may exist, but not at the requested version id."""
+
+
+class AlreadyExistsError(BookstoreError):
+    """The target of a write already exists and overwriting it was not asked for."""
 
 
 class StoreUnavailableError(BookstoreError):

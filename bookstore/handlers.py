@@ -1,33 +1,49 @@
 """Thin REST handlers of the ``bookstore`` server extension.
 
-They parse the request, call the library, and format the answer; every
-:class:`~bookstore.errors.BookstoreError` becomes an HTTP status in :data:`STATUS_FOR`.
+They parse the request, call :class:`~bookstore.publish.Publisher` (in a worker thread, as it
+blocks on S3), and format the answer. Every :class:`~bookstore.errors.BookstoreError` becomes
+an HTTP status in :data:`STATUS_FOR`, answered as JSON ``{"message": ..., "reason": ...}``.
+
+URL paths reach the handlers already percent-decoded once by tornado; they are not decoded
+again here (:mod:`bookstore.keys` checks every decoding of a path itself).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from http.client import responses
+from typing import Any, TypeVar
 
+import nbformat
+from anyio.to_thread import run_sync
+from jupyter_client.jsonutil import json_default
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ._version import __version__
 from .errors import (
+    AlreadyExistsError,
     BookstoreError,
-    InvalidPathError,
+    InvalidRequestError,
     MisconfiguredError,
     NotFoundError,
     StoreUnavailableError,
 )
+from .keys import validate_path
+from .publish import Publisher, page_as_json, parse_limit, parse_stage, restore_candidates
 
 AUTH_RESOURCE = "bookstore"
 
 #: Error class -> HTTP status, most specific first.
 STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
-    (InvalidPathError, 400),
+    (InvalidRequestError, 400),
     (NotFoundError, 404),
+    (AlreadyExistsError, 409),
     (StoreUnavailableError, 503),
     (MisconfiguredError, 503),
     (BookstoreError, 500),
@@ -35,27 +51,123 @@ STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
 
 FEATURES = ("archive", "publish", "versions", "notebook", "restore")
 
+T = TypeVar("T")
+Method = TypeVar("Method", bound=Callable[..., Awaitable[None]])
+
+
+def status_for(error: BookstoreError) -> int:
+    """The HTTP status that answers ``error``."""
+    return next(code for cls, code in STATUS_FOR if isinstance(error, cls))
+
+
+def answers_errors(method: Method) -> Method:
+    """Turn a :class:`BookstoreError` raised by a handler method into its HTTP status."""
+
+    @functools.wraps(method)
+    async def wrapper(self: BookstoreHandler, *args: Any, **kwargs: Any) -> None:
+        try:
+            await method(self, *args, **kwargs)
+        except BookstoreError as e:
+            # The message goes in as an argument: it may hold '%' (encoded paths).
+            raise web.HTTPError(status_for(e), "%s", str(e)) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+async def saved_notebook(contents_manager: Any, path: str) -> bytes:
+    """The bytes of the notebook saved at ``path``, as the archiver stores them.
+
+    ``.ipynb`` files are read as they are on disk; notebooks another manager stores in
+    another format (jupytext's ``.py``, ...) are serialised the way the archiver does.
+    """
+    model = await ensure_async(contents_manager.get(path, content=False))
+    if model["type"] != "notebook":
+        raise InvalidRequestError(f"{path!r} is a {model['type']}, not a notebook; only notebooks publish")
+    if path.endswith(".ipynb"):
+        raw = await ensure_async(contents_manager.get(path, content=True, type="file", format="base64"))
+        return base64.b64decode(raw["content"])
+    model = await ensure_async(contents_manager.get(path, content=True, type="notebook"))
+    nb = nbformat.from_dict(model["content"])
+    return nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
+
 
 class BookstoreHandler(APIHandler):
-    """Base: authorization resource, JSON errors, access to the extension's objects."""
+    """Base: authorization resource, JSON errors, parsing, access to the extension's objects."""
 
     auth_resource = AUTH_RESOURCE
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
-        if exc_info and isinstance(exc_info[1], BookstoreError):
-            self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"message": str(exc_info[1]), "reason": type(exc_info[1]).__name__}))
+        error = exc_info[1] if exc_info else None
+        if not isinstance(error, web.HTTPError):
+            super().write_error(status_code, **kwargs)
             return
-        super().write_error(status_code, **kwargs)
+        cause = error.__cause__
+        reply = {
+            "message": error.get_message() or responses.get(status_code, "Unknown HTTP Error"),
+            "reason": type(cause).__name__ if isinstance(cause, BookstoreError) else error.reason,
+        }
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(reply))
 
-    def fail(self, error: BookstoreError) -> None:
-        status = next(code for cls, code in STATUS_FOR if isinstance(error, cls))
-        raise web.HTTPError(status, str(error)) from error
+    # -- what handlers use ----------------------------------------------------------------
+
+    @property
+    def publisher(self) -> Publisher:
+        publisher: Publisher | None = self.settings.get("bookstore_publisher")
+        if publisher is None:
+            raise MisconfiguredError(
+                "no S3 bucket is configured for this Jupyter server: set c.Bookstore.S3.bucket "
+                "in its configuration and restart it"
+            )
+        return publisher
 
     @property
     def queue(self) -> Any:
         return self.settings["bookstore_extension"].archive_queue()
+
+    async def blocking(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` (which blocks on S3) in a worker thread."""
+        return await run_sync(functools.partial(function, *args))
+
+    def notebook_path(self, path: str | None) -> str:
+        if path is None:
+            raise InvalidRequestError("name a notebook after the endpoint, e.g. .../analysis/mine.ipynb")
+        return validate_path(path)
+
+    def body(self, fields: tuple[str, ...]) -> dict[str, Any]:
+        """The JSON object in the request body (``{}`` when empty), with only known ``fields``."""
+        raw = self.request.body.strip()
+        if not raw:
+            return {}
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise InvalidRequestError(f"the request body is not valid JSON ({e})") from e
+        if not isinstance(body, dict):
+            raise InvalidRequestError(f"the request body must be a JSON object, not {type(body).__name__}")
+        unknown = sorted(set(body) - set(fields))
+        if unknown:
+            raise InvalidRequestError(
+                f"unknown field(s) {', '.join(map(repr, unknown))} in the request body; "
+                f"known: {', '.join(map(repr, fields))}"
+            )
+        return body
+
+    def string_field(self, body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+        value = body.get(name)
+        if value is None:
+            if required:
+                raise InvalidRequestError(f"the request body needs {name!r}")
+            return None
+        if not isinstance(value, str) or not value:
+            raise InvalidRequestError(f"{name!r} must be a non-empty string, not {value!r}")
+        return value
+
+    def finish_json(self, answer: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(answer, default=json_default))
 
 
 class StatusHandler(BookstoreHandler):
@@ -73,12 +185,108 @@ class StatusHandler(BookstoreHandler):
             **bookstore.describe(),
         }
         if queue is not None:
-            answer["versioning"] = queue.versioning if queue.versioning_checked else "unknown"
+            answer["versioning"] = queue.versioning
             answer["archive"] = queue.status()
-        self.finish(json.dumps(answer))
+        self.finish_json(answer)
+
+
+class PublishHandler(BookstoreHandler):
+    """``PUT /api/bookstore/publish/<path>``: publish the saved notebook, or a workspace version."""
+
+    @web.authenticated
+    @authorized
+    @answers_errors
+    async def put(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        body = self.body(("version_id",))
+        version_id = self.string_field(body, "version_id")
+        if version_id is not None:
+            published = await self.blocking(self.publisher.publish_version, path, version_id)
+        else:
+            publisher = self.publisher
+            saved = await saved_notebook(self.contents_manager, path)
+            published = await self.blocking(publisher.publish_saved, path, saved, self.queue)
+        self.finish_json(published.as_json(), status=201)
+
+
+class VersionsHandler(BookstoreHandler):
+    """``GET /api/bookstore/versions/<path>?stage=&limit=&cursor=``: one page, newest first."""
+
+    @web.authenticated
+    @authorized
+    @answers_errors
+    async def get(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        stage = parse_stage(self.get_query_argument("stage", None))
+        limit = parse_limit(self.get_query_argument("limit", None))
+        cursor = self.get_query_argument("cursor", None)
+        publisher = self.publisher
+        page = await self.blocking(lambda: publisher.versions(path, stage, limit=limit, cursor=cursor))
+        self.finish_json(page_as_json(publisher.key(path, stage), stage, page))
+
+
+class NotebookHandler(BookstoreHandler):
+    """``GET /api/bookstore/notebook/<path>?stage=&version_id=``: the notebook JSON of one version."""
+
+    @web.authenticated
+    @authorized
+    @answers_errors
+    async def get(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        stage = parse_stage(self.get_query_argument("stage", None))
+        version_id = self.get_query_argument("version_id", None) or None
+        stored = await self.blocking(self.publisher.read, path, stage, version_id)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("X-Bookstore-Key", stored.info.key)
+        self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
+        self.finish(stored.body)
+
+
+class RestoreHandler(BookstoreHandler):
+    """``POST /api/bookstore/restore/<path>``: write one version into the Jupyter contents."""
+
+    @web.authenticated
+    @authorized
+    @answers_errors
+    async def post(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        body = self.body(("stage", "version_id", "target_path", "overwrite"))
+        stage = parse_stage(self.string_field(body, "stage"))
+        version_id = self.string_field(body, "version_id", required=True)
+        target = self.string_field(body, "target_path")
+        overwrite = body.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise InvalidRequestError(f"'overwrite' must be true or false, not {overwrite!r}")
+        _, content = await self.blocking(self.publisher.read_notebook, path, stage, version_id)
+        manager = self.contents_manager
+        existed = False
+        if target is None:
+            for candidate in restore_candidates(path):
+                if not await ensure_async(manager.exists(candidate)):
+                    target = candidate
+                    break
+        else:
+            target = validate_path(target)
+            existed = bool(await ensure_async(manager.exists(target)))
+            if existed and not overwrite:
+                raise AlreadyExistsError(
+                    f'{target!r} already exists: send "overwrite": true to replace it, or choose '
+                    "another target_path"
+                )
+        assert target is not None
+        model = await ensure_async(
+            manager.save({"type": "notebook", "format": "json", "content": content}, target)
+        )
+        self.finish_json(model, status=200 if existed else 201)
 
 
 def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
+    # Everything after the endpoint is the path, so that '//etc' and '..' reach the handler
+    # and are refused with a 400 instead of falling through to a 404 page.
     return [
         (r"/api/bookstore/?", StatusHandler),
+        (r"/api/bookstore/publish(?:/(?P<path>.*))?", PublishHandler),
+        (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
+        (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
+        (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
     ]

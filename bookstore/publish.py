@@ -1,0 +1,287 @@
+"""Publish, list, read and restore notebook versions: the logic the REST API and the CLI share.
+
+A notebook has two histories in the bucket, one per *stage*: every save is a version of its
+workspace key, every publication a version of its published key. Publishing is a
+server-side copy of one exact workspace version, so what Airflow runs is always something
+that was saved; the published object records which version it came from.
+
+Everything here blocks on S3. Callers on an event loop (the Jupyter handlers) run these
+methods in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .archive_queue import META_PATH, META_SAVE_ID, META_SAVED_AT, META_SHA256
+from .errors import BookstoreError, InvalidRequestError, NotFoundError
+from .keys import path_to_key, validate_path
+from .store import ObjectInfo, S3Store, StoredObject, VersionPage
+
+if TYPE_CHECKING:
+    from .archive_queue import ArchiveQueue
+    from .config import Bookstore
+
+log = logging.getLogger(__name__)
+
+WORKSPACE = "workspace"
+PUBLISHED = "published"
+STAGES = (WORKSPACE, PUBLISHED)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+#: S3 metadata recorded on every published version.
+META_SOURCE_KEY = "bookstore-source-key"
+META_SOURCE_VERSION_ID = "bookstore-source-version-id"
+META_PUBLISHED_AT = "bookstore-published-at"
+#: Set on workspace versions that publishing stored itself, rather than the archive queue.
+META_ARCHIVED_BY = "bookstore-archived-by"
+
+
+def parse_stage(value: str | None) -> str:
+    """The stage named by ``value`` (``workspace`` when None or empty).
+
+    Raises
+    ------
+    InvalidRequestError
+        For any other name.
+    """
+    if value is None or value == "":
+        return WORKSPACE
+    if value not in STAGES:
+        raise InvalidRequestError(f"unknown stage {value!r}: use one of {', '.join(map(repr, STAGES))}")
+    return value
+
+
+def parse_limit(value: str | int | None) -> int:
+    """A page size between 1 and :data:`MAX_PAGE_SIZE` (:data:`DEFAULT_PAGE_SIZE` when None)."""
+    if value is None or value == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        limit = int(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidRequestError(f"limit {value!r} is not a whole number") from e
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+    return limit
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def restore_candidates(path: str) -> Iterator[str]:
+    """Names for restoring ``path`` as a new file: ``a/b-restored.ipynb``, ``a/b-restored-1.ipynb``, ...
+
+    Callers take the first one that does not exist.
+    """
+    folder, name = posixpath.split(validate_path(path))
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    suffix = f".{ext}" if dot else ""
+    counter = 0
+    while True:
+        tail = "-restored" if counter == 0 else f"-restored-{counter}"
+        yield posixpath.join(folder, f"{stem}{tail}{suffix}")
+        counter += 1
+
+
+def parse_notebook(stored: StoredObject) -> dict[str, Any]:
+    """The notebook JSON of a stored version, checked to look like a notebook."""
+    info = stored.info
+    try:
+        content = json.loads(stored.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BookstoreError(
+            f"version {info.version_id!r} of {info.key!r} is not a notebook (not JSON): {e}"
+        ) from e
+    if not isinstance(content, dict) or "cells" not in content or "nbformat" not in content:
+        raise BookstoreError(f"version {info.version_id!r} of {info.key!r} is not a Jupyter notebook")
+    return content
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of publishing one notebook version."""
+
+    path: str
+    key: str
+    version_id: str | None
+    source_key: str
+    source_version_id: str | None
+    sha256: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of the REST API and of ``bookstore publish --json``."""
+        return {
+            "path": self.path,
+            "key": self.key,
+            "version_id": self.version_id,
+            "source_key": self.source_key,
+            "source_version_id": self.source_version_id,
+            "sha256": self.sha256,
+        }
+
+
+def page_as_json(key: str, stage: str, page: VersionPage) -> dict[str, Any]:
+    """One page of versions as the REST API and ``bookstore versions --json`` show it."""
+    return {
+        "key": key,
+        "stage": stage,
+        "versions": [version.as_json() for version in page.versions],
+        "next_cursor": page.next_cursor,
+    }
+
+
+class Publisher:
+    """Publish, list, read and restore the versions of notebooks under one configuration.
+
+    Parameters
+    ----------
+    store
+        The bucket (from configuration, never from a request).
+    bookstore
+        The prefixes of the two stages.
+    wait_timeout
+        Seconds :meth:`publish_saved` waits for a notebook's pending archive.
+    """
+
+    def __init__(self, store: S3Store, bookstore: Bookstore, *, wait_timeout: float = 10.0) -> None:
+        self.store = store
+        self.bookstore = bookstore
+        self.wait_timeout = wait_timeout
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def key(self, path: str, stage: str = WORKSPACE) -> str:
+        """The S3 key of a Jupyter path in ``stage``; refuses paths that leave the prefix."""
+        prefix = {
+            WORKSPACE: self.bookstore.workspace_prefix,
+            PUBLISHED: self.bookstore.published_prefix,
+        }[parse_stage(stage)]
+        return path_to_key(prefix, path)
+
+    # -- publishing -----------------------------------------------------------------------
+
+    def publish_saved(self, path: str, body: bytes, queue: ArchiveQueue | None = None) -> Published:
+        """Publish the notebook whose saved bytes are ``body``.
+
+        The workspace version holding exactly these bytes is published: the one the archive
+        queue stores (waited for, up to :attr:`wait_timeout`), or, when the latest workspace
+        version holds other bytes or there is none, a new one stored here.
+        """
+        published_key = self.key(path, PUBLISHED)
+        source = self.ensure_archived(path, body, queue)
+        return self._copy(path, source, published_key)
+
+    def publish_version(self, path: str, version_id: str) -> Published:
+        """Publish the workspace version ``version_id`` of ``path``."""
+        if not isinstance(version_id, str) or not version_id:
+            raise InvalidRequestError("version_id must be a non-empty string")
+        source_key = self.key(path, WORKSPACE)
+        published_key = self.key(path, PUBLISHED)
+        source = self.store.head(source_key, version_id)
+        return self._copy(path, source, published_key)
+
+    def ensure_archived(self, path: str, body: bytes, queue: ArchiveQueue | None = None) -> ObjectInfo:
+        """The workspace version of ``path`` that holds ``body``, storing it if need be."""
+        key = self.key(path, WORKSPACE)
+        digest = sha256_hex(body)
+        if queue is not None and queue.pending(key):
+            # While uploads fail, waiting cannot help: go to S3 now (503 if it is down).
+            if queue.status()["state"] != "ok":
+                log.info("Bookstore: archive of %r is retrying; storing the saved notebook directly", path)
+            elif not queue.wait_for(key, self.wait_timeout):
+                log.info(
+                    "Bookstore: %r still pending after %.1f s; storing the saved notebook directly",
+                    path,
+                    self.wait_timeout,
+                )
+        try:
+            latest: ObjectInfo | None = self.store.head(key)
+        except NotFoundError:
+            latest = None
+        if latest is not None and latest.metadata.get(META_SHA256) == digest:
+            return latest
+        saved_at = time.time()
+        metadata = {
+            META_SHA256: digest,
+            META_PATH: path,
+            META_SAVE_ID: uuid.uuid4().hex,
+            META_SAVED_AT: f"{saved_at:.6f}",
+            META_ARCHIVED_BY: "publish",
+        }
+        version_id = self.store.put(key, body, metadata)
+        log.info("Bookstore: archived %r as version %s of %r for publishing", path, version_id, key)
+        return ObjectInfo(key, version_id, len(body), datetime.fromtimestamp(saved_at, UTC), metadata)
+
+    def _copy(self, path: str, source: ObjectInfo, published_key: str) -> Published:
+        sha = source.metadata.get(META_SHA256)
+        metadata = {
+            META_SOURCE_KEY: source.key,
+            META_SOURCE_VERSION_ID: source.version_id or "null",
+            META_PATH: path,
+            META_PUBLISHED_AT: f"{time.time():.6f}",
+        }
+        if sha:
+            metadata[META_SHA256] = sha
+        version_id = self.store.copy(source.key, source.version_id, published_key, metadata)
+        log.info(
+            "Bookstore: published %r version %s as %r version %s",
+            source.key,
+            source.version_id,
+            published_key,
+            version_id,
+        )
+        return Published(
+            path=path,
+            key=published_key,
+            version_id=version_id,
+            source_key=source.key,
+            source_version_id=source.version_id,
+            sha256=sha,
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def versions(
+        self, path: str, stage: str = WORKSPACE, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> VersionPage:
+        """One page of the versions of ``path`` in ``stage``, newest first.
+
+        Raises
+        ------
+        NotFoundError
+            When the notebook has no version at all in that stage.
+        """
+        stage = parse_stage(stage)
+        key = self.key(path, stage)
+        page = self.store.list_versions(key, limit=limit, cursor=cursor or None)
+        if not page.versions and not cursor:
+            hint = "publish it first" if stage == PUBLISHED else "save it in Jupyter first"
+            raise NotFoundError(
+                f"{path!r} has no {stage} versions (key {key!r} in bucket {self.store.bucket!r}): {hint}"
+            )
+        return page
+
+    def read(self, path: str, stage: str = WORKSPACE, version_id: str | None = None) -> StoredObject:
+        """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is None)."""
+        return self.store.get(self.key(path, stage), version_id or None)
+
+    def read_notebook(
+        self, path: str, stage: str = WORKSPACE, version_id: str | None = None
+    ) -> tuple[StoredObject, dict[str, Any]]:
+        """One version of ``path`` and its notebook JSON, for restoring it."""
+        stored = self.read(path, stage, version_id)
+        return stored, parse_notebook(stored)

@@ -1,0 +1,215 @@
+"""Publishing, listing and reading versions (bookstore.publish) against a real SeaweedFS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstore.archive_queue import ArchiveQueue
+from bookstore.config import Bookstore
+from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
+from bookstore.publish import (
+    MAX_PAGE_SIZE,
+    Publisher,
+    parse_limit,
+    parse_stage,
+    restore_candidates,
+)
+from bookstore.spool import Spool
+from bookstore.store import S3Store
+from tests.jupyter_process import JupyterServer, notebook
+
+WORKSPACE = "workspace/kylek/notebooks"
+PUBLISHED = "published/kylek/notebooks"
+
+
+def nb_bytes(source: str) -> bytes:
+    """The same bytes for the same source (cell ids are otherwise random)."""
+    nb = notebook(source)
+    nb["cells"][0]["id"] = hashlib.sha256(source.encode()).hexdigest()[:8]
+    return (json.dumps(nb, indent=1) + "\n").encode()
+
+
+@pytest.fixture
+def publisher(store: S3Store) -> Publisher:
+    settings = Bookstore(workspace_prefix=f"/{WORKSPACE}/", published_prefix=f"/{PUBLISHED}")
+    return Publisher(store, settings, wait_timeout=5.0)
+
+
+def workspace_count(store: S3Store, path: str) -> int:
+    return len(list(store.iter_versions(f"{WORKSPACE}/{path}")))
+
+
+def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Publisher, store: S3Store) -> None:
+    body = nb_bytes("x = 1")
+    published = publisher.publish_saved("analysis/mine.ipynb", body)
+
+    assert published.key == f"{PUBLISHED}/analysis/mine.ipynb"
+    assert published.source_key == f"{WORKSPACE}/analysis/mine.ipynb"
+    source = store.get(published.source_key, published.source_version_id)
+    assert source.body == body
+    assert source.info.metadata["bookstore-sha256"] == hashlib.sha256(body).hexdigest()
+    assert source.info.metadata["bookstore-path"] == "analysis/mine.ipynb"
+    copy = store.get(published.key, published.version_id)
+    assert copy.body == body
+    assert copy.info.metadata["bookstore-source-version-id"] == published.source_version_id
+    assert copy.info.metadata["bookstore-source-key"] == published.source_key
+    assert published.as_json()["version_id"] == published.version_id
+
+
+def test_unchanged_bytes_reuse_the_workspace_version(publisher: Publisher, store: S3Store) -> None:
+    body = nb_bytes("same")
+    first = publisher.publish_saved("same.ipynb", body)
+    second = publisher.publish_saved("same.ipynb", body)
+
+    assert second.source_version_id == first.source_version_id
+    assert second.version_id != first.version_id
+    assert workspace_count(store, "same.ipynb") == 1
+    assert [v.version_id for v in store.iter_versions(second.key)] == [second.version_id, first.version_id]
+
+
+def test_changed_bytes_are_archived_as_a_new_version(publisher: Publisher, store: S3Store) -> None:
+    first = publisher.publish_saved("changing.ipynb", nb_bytes("v1"))
+    second = publisher.publish_saved("changing.ipynb", nb_bytes("v2"))
+
+    assert second.source_version_id != first.source_version_id
+    assert workspace_count(store, "changing.ipynb") == 2
+    assert store.get(second.key).body == nb_bytes("v2")
+
+
+def test_publishing_a_given_workspace_version_copies_exactly_that_one(
+    publisher: Publisher, store: S3Store
+) -> None:
+    key = f"{WORKSPACE}/pinned.ipynb"
+    ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(3)]
+
+    published = publisher.publish_version("pinned.ipynb", str(ids[0]))
+
+    assert published.source_version_id == ids[0]
+    assert store.get(published.key, published.version_id).body == nb_bytes("v0")
+    with pytest.raises(VersionNotFoundError, match="no-such-version"):
+        publisher.publish_version("pinned.ipynb", "no-such-version")
+    with pytest.raises(NotFoundError):
+        publisher.publish_version("never-saved.ipynb", str(ids[0]))
+
+
+def test_publish_waits_for_the_pending_archive_of_that_notebook(
+    publisher: Publisher, store: S3Store, tmp_path: Path
+) -> None:
+    queue = ArchiveQueue(store, Spool(tmp_path / "spool"), workers=1)
+    try:
+        key = f"{WORKSPACE}/busy.ipynb"
+        for i in range(15):
+            queue.enqueue(key, "busy.ipynb", nb_bytes(f"save {i}"))
+        last = nb_bytes("save 14")
+        assert queue.pending(key) > 0
+
+        published = publisher.publish_saved("busy.ipynb", last, queue)
+
+        # The queue's own version of the last save was published: nothing archived twice.
+        assert queue.pending(key) == 0
+        assert workspace_count(store, "busy.ipynb") == 15
+        source = store.head(key, published.source_version_id)
+        assert "bookstore-archived-by" not in source.metadata
+        assert store.get(published.key).body == last
+    finally:
+        queue.stop()
+
+
+class StuckQueue:
+    """An archive queue whose upload never completes; a real one cannot be held in that state."""
+
+    def pending(self, key: str | None = None) -> int:
+        return 1
+
+    def status(self) -> dict[str, Any]:
+        return {"state": "ok"}
+
+    def wait_for(self, key: str, timeout: float) -> bool:
+        time.sleep(timeout)
+        return False
+
+
+def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(store: S3Store) -> None:
+    settings = Bookstore(workspace_prefix=WORKSPACE, published_prefix=PUBLISHED)
+    publisher = Publisher(store, settings, wait_timeout=0.3)
+    body = nb_bytes("stuck")
+    started = time.monotonic()
+
+    published = publisher.publish_saved("stuck.ipynb", body, StuckQueue())  # type: ignore[arg-type]
+
+    assert 0.3 <= time.monotonic() - started < 10
+    source = store.head(published.source_key, published.source_version_id)
+    assert source.metadata["bookstore-archived-by"] == "publish"
+    assert store.get(published.key).body == body
+
+
+def test_versions_are_listed_newest_first_page_by_page(publisher: Publisher, store: S3Store) -> None:
+    key = f"{WORKSPACE}/paged.ipynb"
+    ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(5)]
+    seen: list[str | None] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = publisher.versions("paged.ipynb", "workspace", limit=2, cursor=cursor)
+        seen += [v.version_id for v in page.versions]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert pages == 3
+    assert seen == list(reversed(ids))
+
+
+def test_unknown_notebooks_and_stages_are_refused(publisher: Publisher) -> None:
+    with pytest.raises(NotFoundError, match="no published versions"):
+        publisher.versions("nothing.ipynb", "published")
+    with pytest.raises(NotFoundError):
+        publisher.read("nothing.ipynb", "workspace")
+    with pytest.raises(InvalidRequestError, match="unknown stage 'draft'"):
+        publisher.versions("nothing.ipynb", "draft")
+    with pytest.raises(InvalidPathError):
+        publisher.publish_saved("../escape.ipynb", b"{}")
+
+
+def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Publisher, store: S3Store) -> None:
+    version = store.put(f"{WORKSPACE}/broken.ipynb", b"not json")
+    assert publisher.read("broken.ipynb", "workspace", version).body == b"not json"
+    with pytest.raises(Exception, match="not a notebook"):
+        publisher.read_notebook("broken.ipynb", "workspace", version)
+
+
+def test_stage_limit_and_restore_names() -> None:
+    assert parse_stage(None) == "workspace"
+    assert parse_stage("published") == "published"
+    assert parse_limit(None) == 100
+    assert parse_limit("7") == 7
+    for bad in ("0", "-1", "x", str(MAX_PAGE_SIZE + 1)):
+        with pytest.raises(InvalidRequestError):
+            parse_limit(bad)
+    names = restore_candidates("a/b/mine.ipynb")
+    assert [next(names) for _ in range(3)] == [
+        "a/b/mine-restored.ipynb",
+        "a/b/mine-restored-1.ipynb",
+        "a/b/mine-restored-2.ipynb",
+    ]
+    assert next(restore_candidates("README")) == "README-restored"
+
+
+def test_publish_right_after_each_save_publishes_that_save(jupyter: JupyterServer, store: S3Store) -> None:
+    for i in range(5):
+        jupyter.save("fresh.ipynb", notebook(f"y = {i}"))
+        on_disk = (jupyter.root_dir / "fresh.ipynb").read_bytes()
+        answer = jupyter.request("PUT", "/api/bookstore/publish/fresh.ipynb", json={})
+        assert answer.status_code == 201, answer.text
+        published = answer.json()
+        assert store.get(published["key"], published["version_id"]).body == on_disk
+        source = store.head(published["source_key"], published["source_version_id"])
+        assert source.metadata["bookstore-sha256"] == hashlib.sha256(on_disk).hexdigest()
+    # Publishing waited for the archive instead of storing the saves a second time.
+    assert workspace_count(store, "fresh.ipynb") == 5
