@@ -31,6 +31,9 @@ META_PATH = "bookstore-path"
 META_SAVE_ID = "bookstore-save-id"
 META_SAVED_AT = "bookstore-saved-at"
 
+#: Versioning status before the bucket could be checked.
+UNKNOWN = "unknown"
+
 VERSIONING_FIX = (
     "enable versioning on it, e.g. `aws s3api put-bucket-versioning --bucket {bucket} "
     "--versioning-configuration Status=Enabled` (or `mc version enable` for MinIO)"
@@ -101,9 +104,10 @@ class ArchiveQueue:
         self._last_success_at: float | None = None
         self._last_lag: float | None = None
         self._not_archived = 0
+        self._spool_full = False
         self._spool_full_logged = False
-        self._versioning: str | None = None
-        self._versioning_checked = False
+        self._versioning: str | None = UNKNOWN
+        self._checking = threading.Lock()
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -139,16 +143,25 @@ class ArchiveQueue:
             thread.join(timeout)
 
     def check_bucket(self) -> str | None:
-        """Check that the bucket is reachable and versioned; warn with the fix if not."""
+        """Check that the bucket is reachable and versioned; warn with the fix if not.
+
+        Returns the versioning status, or :data:`UNKNOWN` when S3 could not tell.
+        """
+        if not self._checking.acquire(blocking=False):
+            return self._versioning
+        try:
+            return self._check_bucket()
+        finally:
+            self._checking.release()
+
+    def _check_bucket(self) -> str | None:
         bucket = self.store.bucket
         try:
             status = self.store.versioning_status()
         except BookstoreError as e:
-            self._versioning_checked = True
             self.log.warning("Bookstore: cannot check bucket %r: %s", bucket, e)
-            return None
+            return UNKNOWN
         self._versioning = status
-        self._versioning_checked = True
         if status != "Enabled":
             self.log.warning(
                 "Bookstore: versioning is %s on bucket %r, so each save replaces the previous "
@@ -171,6 +184,7 @@ class ArchiveQueue:
         with self._cond:
             full = self._pending_bytes + len(body) > self.max_spool_bytes
             if full:
+                self._spool_full = True
                 self._not_archived += 1
                 message = (
                     f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
@@ -258,6 +272,7 @@ class ArchiveQueue:
         else:
             self._pending_by_key.pop(entry.key, None)
         self._pending_bytes -= entry.size
+        self._spool_full = False
         self._last_archived[entry.key] = archived
         self._archived_count += 1
         self._last_success_at = archived.archived_at
@@ -270,6 +285,9 @@ class ArchiveQueue:
             )
             self._failing_since = None
             self._spool_full_logged = False
+        if self._versioning == UNKNOWN:
+            # The start-up check could not reach S3; now that it answers, check again.
+            threading.Thread(target=self.check_bucket, name="bookstore-check", daemon=True).start()
 
     def _shards_blocked(self) -> list[bool]:
         return [bool(q) and q[0].attempts > 0 for q in self._shards]
@@ -338,7 +356,7 @@ class ArchiveQueue:
     def status(self) -> dict[str, Any]:
         """The queue's health, for the status endpoint. Never a credential."""
         with self._cond:
-            if self._not_archived and self._pending_bytes + 1 > self.max_spool_bytes:
+            if self._spool_full:
                 state = "spool-full"
             elif self._failing_since is not None:
                 state = "retrying"
@@ -362,9 +380,5 @@ class ArchiveQueue:
 
     @property
     def versioning(self) -> str | None:
-        """The bucket's versioning status as of the start-up check (None if never versioned)."""
+        """``"Enabled"``, ``"Suspended"``, None (never versioned) or ``"unknown"`` (not yet checked)."""
         return self._versioning
-
-    @property
-    def versioning_checked(self) -> bool:
-        return self._versioning_checked

@@ -42,6 +42,7 @@ class SpoolEntry:
     sha256: str
     save_id: str
     saved_at: float
+    #: Bytes of the notebook (the spool file adds a short header).
     size: int
     file: Path
     #: True for entries found on disk at start-up: the upload may already have happened.
@@ -80,8 +81,9 @@ class Spool:
                 continue
             try:
                 with open(file, "rb") as f:
-                    header = json.loads(f.readline())
-                size = file.stat().st_size
+                    line = f.readline()
+                header = json.loads(line)
+                size = file.stat().st_size - len(line)
             except (OSError, ValueError):
                 # Unreadable entries are kept aside for a person to look at, never deleted.
                 file.rename(file.with_suffix(".corrupt"))
@@ -130,7 +132,7 @@ class Spool:
             sha256=sha256,
             save_id=save_id,
             saved_at=saved_at,
-            size=len(line) + len(body),
+            size=len(body),
             file=final,
         )
 
