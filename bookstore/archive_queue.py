@@ -11,6 +11,7 @@ restarts replays whatever is left.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -250,19 +251,19 @@ class ArchiveQueue:
             except NotFoundError:
                 latest = None
             if latest is not None and latest.metadata.get(META_SAVE_ID) == entry.save_id:
-                return Archived(entry.key, latest.version_id, entry.sha256, entry.saved_at, time.time())
+                sha256 = latest.metadata.get(META_SHA256, "")
+                return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time())
         entry.attempts += 1
-        version_id = self.store.put(
-            entry.key,
-            entry.read_body(),
-            {
-                META_SHA256: entry.sha256,
-                META_PATH: entry.path,
-                META_SAVE_ID: entry.save_id,
-                META_SAVED_AT: f"{entry.saved_at:.6f}",
-            },
-        )
-        return Archived(entry.key, version_id, entry.sha256, entry.saved_at, time.time())
+        body = entry.read_body()
+        sha256 = hashlib.sha256(body).hexdigest()
+        metadata = {
+            META_SHA256: sha256,
+            META_PATH: entry.path,
+            META_SAVE_ID: entry.save_id,
+            META_SAVED_AT: f"{entry.saved_at:.6f}",
+        }
+        version_id = self.store.put(entry.key, body, metadata)
+        return Archived(entry.key, version_id, sha256, entry.saved_at, time.time())
 
     def _done(self, entry: SpoolEntry, archived: Archived) -> None:
         """Book-keeping after a confirmed upload (caller holds the lock)."""

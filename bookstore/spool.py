@@ -39,7 +39,6 @@ class SpoolEntry:
     seq: int
     key: str
     path: str
-    sha256: str
     save_id: str
     saved_at: float
     #: Bytes of the notebook (the spool file adds a short header).
@@ -93,7 +92,6 @@ class Spool:
                     seq=int(file.name[: -len(_SUFFIX)]),
                     key=header["key"],
                     path=header["path"],
-                    sha256=header["sha256"],
                     save_id=header["save_id"],
                     saved_at=header["saved_at"],
                     size=size,
@@ -111,10 +109,10 @@ class Spool:
         """Write one save durably and return its entry."""
         self.folder.mkdir(parents=True, exist_ok=True)
         seq = self._next_seq()
-        sha256 = hashlib.sha256(body).hexdigest()
+        # Only what is cheap: this runs before the save is answered (hashing is the uploader's).
         save_id = uuid.uuid4().hex
         saved_at = time.time()
-        header = {"key": key, "path": path, "sha256": sha256, "save_id": save_id, "saved_at": saved_at}
+        header = {"key": key, "path": path, "save_id": save_id, "saved_at": saved_at}
         line = json.dumps(header).encode() + b"\n"
         final = self.folder / f"{seq:020d}{_SUFFIX}"
         tmp = final.with_name(final.name + ".tmp")
@@ -129,7 +127,6 @@ class Spool:
             seq=seq,
             key=key,
             path=path,
-            sha256=sha256,
             save_id=save_id,
             saved_at=saved_at,
             size=len(body),
