@@ -68,8 +68,11 @@ def answers_errors(method: Method) -> Method:
         try:
             await method(self, *args, **kwargs)
         except BookstoreError as e:
+            status = status_for(e)
+            if status >= 500 and status != 503:
+                self.log.error("Bookstore: %s failed", self.request.path, exc_info=e)
             # The message goes in as an argument: it may hold '%' (encoded paths).
-            raise web.HTTPError(status_for(e), "%s", str(e)) from e
+            raise web.HTTPError(status, "%s", str(e)) from e
 
     return wrapper  # type: ignore[return-value]
 
@@ -80,6 +83,13 @@ async def saved_notebook(contents_manager: Any, path: str) -> bytes:
     ``.ipynb`` files are read as they are on disk; notebooks another manager stores in
     another format (jupytext's ``.py``, ...) are serialised the way the archiver does.
     """
+    if not await ensure_async(contents_manager.file_exists(path)):
+        if await ensure_async(contents_manager.dir_exists(path)):
+            raise InvalidRequestError(f"{path!r} is a folder, not a notebook")
+        raise NotFoundError(
+            f"no notebook is saved at {path!r} on this Jupyter server: save it first, or publish "
+            'one of its workspace versions with {"version_id": ...}'
+        )
     model = await ensure_async(contents_manager.get(path, content=False))
     if model["type"] != "notebook":
         raise InvalidRequestError(f"{path!r} is a {model['type']}, not a notebook; only notebooks publish")
@@ -254,6 +264,8 @@ class RestoreHandler(BookstoreHandler):
         stage = parse_stage(self.string_field(body, "stage"))
         version_id = self.string_field(body, "version_id", required=True)
         target = self.string_field(body, "target_path")
+        if target is not None:
+            target = validate_path(target)
         overwrite = body.get("overwrite", False)
         if not isinstance(overwrite, bool):
             raise InvalidRequestError(f"'overwrite' must be true or false, not {overwrite!r}")
@@ -266,7 +278,6 @@ class RestoreHandler(BookstoreHandler):
                     target = candidate
                     break
         else:
-            target = validate_path(target)
             existed = bool(await ensure_async(manager.exists(target)))
             if existed and not overwrite:
                 raise AlreadyExistsError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from bookstore.archive_queue import ArchiveQueue
 from bookstore.config import Bookstore
+from bookstore.devserver import SeaweedFS
 from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
 from bookstore.publish import (
     MAX_PAGE_SIZE,
@@ -22,6 +24,7 @@ from bookstore.publish import (
 )
 from bookstore.spool import Spool
 from bookstore.store import S3Store
+from tests.conftest import new_bucket_name
 from tests.jupyter_process import JupyterServer, notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
@@ -35,22 +38,31 @@ def nb_bytes(source: str) -> bytes:
     return (json.dumps(nb, indent=1) + "\n").encode()
 
 
+@pytest.fixture(scope="module")
+def bucket(s3_server: SeaweedFS) -> str:
+    """One bucket for the module (a SeaweedFS takes writes in a limited number of buckets)."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
 @pytest.fixture
 def publisher(store: S3Store) -> Publisher:
-    settings = Bookstore(workspace_prefix=f"/{WORKSPACE}/", published_prefix=f"/{PUBLISHED}")
+    """Prefixes of the test's own, so that tests sharing the bucket never meet."""
+    test = uuid.uuid4().hex[:8]
+    settings = Bookstore(workspace_prefix=f"/{WORKSPACE}/{test}/", published_prefix=f"/{PUBLISHED}/{test}")
     return Publisher(store, settings, wait_timeout=5.0)
 
 
-def workspace_count(store: S3Store, path: str) -> int:
-    return len(list(store.iter_versions(f"{WORKSPACE}/{path}")))
+def workspace_count(publisher: Publisher, path: str) -> int:
+    return len(list(publisher.store.iter_versions(publisher.key(path, "workspace"))))
 
 
 def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Publisher, store: S3Store) -> None:
     body = nb_bytes("x = 1")
     published = publisher.publish_saved("analysis/mine.ipynb", body)
 
-    assert published.key == f"{PUBLISHED}/analysis/mine.ipynb"
-    assert published.source_key == f"{WORKSPACE}/analysis/mine.ipynb"
+    assert published.key == publisher.key("analysis/mine.ipynb", "published")
+    assert published.key.startswith(f"{PUBLISHED}/") and published.key.endswith("/analysis/mine.ipynb")
+    assert published.source_key == publisher.key("analysis/mine.ipynb", "workspace")
     source = store.get(published.source_key, published.source_version_id)
     assert source.body == body
     assert source.info.metadata["bookstore-sha256"] == hashlib.sha256(body).hexdigest()
@@ -69,7 +81,7 @@ def test_unchanged_bytes_reuse_the_workspace_version(publisher: Publisher, store
 
     assert second.source_version_id == first.source_version_id
     assert second.version_id != first.version_id
-    assert workspace_count(store, "same.ipynb") == 1
+    assert workspace_count(publisher, "same.ipynb") == 1
     assert [v.version_id for v in store.iter_versions(second.key)] == [second.version_id, first.version_id]
 
 
@@ -78,14 +90,14 @@ def test_changed_bytes_are_archived_as_a_new_version(publisher: Publisher, store
     second = publisher.publish_saved("changing.ipynb", nb_bytes("v2"))
 
     assert second.source_version_id != first.source_version_id
-    assert workspace_count(store, "changing.ipynb") == 2
+    assert workspace_count(publisher, "changing.ipynb") == 2
     assert store.get(second.key).body == nb_bytes("v2")
 
 
 def test_publishing_a_given_workspace_version_copies_exactly_that_one(
     publisher: Publisher, store: S3Store
 ) -> None:
-    key = f"{WORKSPACE}/pinned.ipynb"
+    key = publisher.key("pinned.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(3)]
 
     published = publisher.publish_version("pinned.ipynb", str(ids[0]))
@@ -103,7 +115,7 @@ def test_publish_waits_for_the_pending_archive_of_that_notebook(
 ) -> None:
     queue = ArchiveQueue(store, Spool(tmp_path / "spool"), workers=1)
     try:
-        key = f"{WORKSPACE}/busy.ipynb"
+        key = publisher.key("busy.ipynb")
         for i in range(15):
             queue.enqueue(key, "busy.ipynb", nb_bytes(f"save {i}"))
         last = nb_bytes("save 14")
@@ -113,7 +125,7 @@ def test_publish_waits_for_the_pending_archive_of_that_notebook(
 
         # The queue's own version of the last save was published: nothing archived twice.
         assert queue.pending(key) == 0
-        assert workspace_count(store, "busy.ipynb") == 15
+        assert workspace_count(publisher, "busy.ipynb") == 15
         source = store.head(key, published.source_version_id)
         assert "bookstore-archived-by" not in source.metadata
         assert store.get(published.key).body == last
@@ -135,9 +147,10 @@ class StuckQueue:
         return False
 
 
-def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(store: S3Store) -> None:
-    settings = Bookstore(workspace_prefix=WORKSPACE, published_prefix=PUBLISHED)
-    publisher = Publisher(store, settings, wait_timeout=0.3)
+def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(
+    publisher: Publisher, store: S3Store
+) -> None:
+    publisher.wait_timeout = 0.3
     body = nb_bytes("stuck")
     started = time.monotonic()
 
@@ -150,7 +163,7 @@ def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(store: S3St
 
 
 def test_versions_are_listed_newest_first_page_by_page(publisher: Publisher, store: S3Store) -> None:
-    key = f"{WORKSPACE}/paged.ipynb"
+    key = publisher.key("paged.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(5)]
     seen: list[str | None] = []
     cursor = None
@@ -178,7 +191,7 @@ def test_unknown_notebooks_and_stages_are_refused(publisher: Publisher) -> None:
 
 
 def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Publisher, store: S3Store) -> None:
-    version = store.put(f"{WORKSPACE}/broken.ipynb", b"not json")
+    version = store.put(publisher.key("broken.ipynb"), b"not json")
     assert publisher.read("broken.ipynb", "workspace", version).body == b"not json"
     with pytest.raises(Exception, match="not a notebook"):
         publisher.read_notebook("broken.ipynb", "workspace", version)
@@ -202,14 +215,15 @@ def test_stage_limit_and_restore_names() -> None:
 
 
 def test_publish_right_after_each_save_publishes_that_save(jupyter: JupyterServer, store: S3Store) -> None:
+    name = f"fresh-{uuid.uuid4().hex[:8]}.ipynb"
     for i in range(5):
-        jupyter.save("fresh.ipynb", notebook(f"y = {i}"))
-        on_disk = (jupyter.root_dir / "fresh.ipynb").read_bytes()
-        answer = jupyter.request("PUT", "/api/bookstore/publish/fresh.ipynb", json={})
+        jupyter.save(name, notebook(f"y = {i}"))
+        on_disk = (jupyter.root_dir / name).read_bytes()
+        answer = jupyter.request("PUT", f"/api/bookstore/publish/{name}", json={})
         assert answer.status_code == 201, answer.text
         published = answer.json()
         assert store.get(published["key"], published["version_id"]).body == on_disk
         source = store.head(published["source_key"], published["source_version_id"])
         assert source.metadata["bookstore-sha256"] == hashlib.sha256(on_disk).hexdigest()
     # Publishing waited for the archive instead of storing the saves a second time.
-    assert workspace_count(store, "fresh.ipynb") == 5
+    assert len(list(store.iter_versions(f"{WORKSPACE}/{name}"))) == 5

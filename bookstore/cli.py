@@ -1,0 +1,462 @@
+"""The ``bookstore`` command: list, publish, show and restore notebook versions.
+
+It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the file named
+by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
+the endpoint, region and credentials from the AWS environment and default chain.
+
+Each subcommand is one function registered with :func:`command`; adding one is a separate,
+small edit::
+
+    def _my_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("path")
+
+    @command("mine", "one line of help", _my_arguments)
+    def _mine(ctx: Context) -> int:
+        ctx.emit({"path": ctx.args.path}, lambda: ctx.args.path)
+        return 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from traitlets import TraitError
+from traitlets.config import Config
+from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+from ._version import __version__
+from .config import Bookstore
+from .errors import (
+    AlreadyExistsError,
+    BookstoreError,
+    InvalidPathError,
+    InvalidRequestError,
+    MisconfiguredError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from .keys import validate_path
+from .publish import (
+    DEFAULT_PAGE_SIZE,
+    STAGES,
+    WORKSPACE,
+    Publisher,
+    page_as_json,
+    parse_limit,
+    parse_notebook,
+    restore_candidates,
+)
+from .store import ObjectVersion, StoredObject
+
+#: Error class -> exit status, most specific first.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (InvalidRequestError, 2),
+    (NotFoundError, 3),
+    (AlreadyExistsError, 4),
+    (StoreUnavailableError, 5),
+    (MisconfiguredError, 6),
+    (BookstoreError, 1),
+    (OSError, 1),
+)
+
+EPILOG = """\
+exit status: 0 success, 1 other failure, 2 bad input, 3 notebook or version not found,
+4 target exists (restore without --overwrite), 5 S3 unavailable, 6 configuration or
+credentials refused.
+"""
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def load_config(path: str | None) -> Config:
+    """The traitlets config in ``path`` (a Jupyter ``.py`` or ``.json`` config file), or none."""
+    if not path:
+        return Config()
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise MisconfiguredError(f"config file {path!r} does not exist")
+    loader_class = JSONFileConfigLoader if file.suffix == ".json" else PyFileConfigLoader
+    loader = loader_class(file.name, path=str(file.parent.absolute()))
+    try:
+        return loader.load_config()
+    except BookstoreError:
+        raise
+    except Exception as e:  # a config file is user code: any error is theirs to fix
+        raise MisconfiguredError(f"cannot load config file {path!r}: {type(e).__name__}: {e}") from e
+
+
+def load_settings(path: str | None) -> Bookstore:
+    """The ``c.Bookstore`` settings of the config file at ``path`` (and the environment)."""
+    config = load_config(path)
+    try:
+        return Bookstore(config=config)
+    except TraitError as e:
+        raise MisconfiguredError(f"invalid setting in {path or 'the environment'}: {e}") from e
+
+
+# -- the command table ---------------------------------------------------------------------
+
+
+class Context:
+    """What a subcommand gets: its arguments, the settings, and output helpers."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    @cached_property
+    def bookstore(self) -> Bookstore:
+        return load_settings(self.args.config)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return Publisher(self.bookstore.create_store(), self.bookstore)
+
+    @property
+    def root_dir(self) -> Path:
+        return Path(getattr(self.args, "root_dir", None) or os.getcwd()).absolute()
+
+    def emit(self, data: Any, human: Callable[[], str]) -> None:
+        """Print ``data`` as JSON with ``--json``, else the text ``human()`` makes for people."""
+        if self.args.json:
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            print(human())
+
+
+Arguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[Context], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name, help, arguments and what it does."""
+
+    name: str
+    help: str
+    arguments: Arguments
+    run: Run
+
+
+#: Subcommands in the order ``bookstore --help`` lists them.
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help_text: str, arguments: Arguments) -> Callable[[Run], Run]:
+    """Register a subcommand: ``arguments`` adds its options, the decorated function runs it."""
+
+    def register(run: Run) -> Run:
+        COMMANDS[name] = Command(name, help_text, arguments, run)
+        return run
+
+    return register
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=os.environ.get("BOOKSTORE_CONFIG"),
+        help="Jupyter config file with the c.Bookstore... settings (default: $BOOKSTORE_CONFIG; "
+        "otherwise $BOOKSTORE_S3_BUCKET and the AWS environment)",
+    )
+    common.add_argument("--json", action="store_true", help="print JSON for scripts instead of tables")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="bookstore",
+        description="List, publish, show and restore versions of notebooks archived to versioned S3.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"bookstore {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = _common_options()
+    for entry in COMMANDS.values():
+        sub = subparsers.add_parser(
+            entry.name, help=entry.help, description=entry.help, parents=[common], epilog=EPILOG
+        )
+        entry.arguments(sub)
+        sub.set_defaults(run=entry.run)
+    return parser
+
+
+def exit_code(error: BaseException) -> int:
+    return next((code for cls, code in EXIT_CODES if isinstance(error, cls)), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bookstore`` command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="bookstore: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.run(Context(args)))
+    except (BookstoreError, OSError) as e:
+        print(f"bookstore: error: {_one_line(e)}", file=sys.stderr)
+        return exit_code(e)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Columns aligned under ``headers``."""
+    cells = [list(headers), *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+
+
+def _versions_table(versions: Sequence[ObjectVersion]) -> str:
+    return format_table(
+        ("VERSION ID", "LAST MODIFIED", "SIZE", "LATEST"),
+        (
+            (v.version_id or "null", _when(v.last_modified), str(v.size), "*" if v.is_latest else "")
+            for v in versions
+        ),
+    )
+
+
+def _describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
+    info = stored.info
+    kernel = content.get("metadata", {}).get("kernelspec", {}).get("name", "?")
+    lines = [
+        f"key      {info.key}",
+        f"version  {info.version_id or 'null'}",
+        f"saved    {_when(info.last_modified)}",
+        f"size     {info.size} bytes, {len(content.get('cells', []))} cells, kernel {kernel}",
+    ]
+    for number, cell in enumerate(content.get("cells", []), 1):
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        lines += ["", f"[{number}] {cell.get('cell_type', '?')}", text]
+    return "\n".join(lines)
+
+
+# -- local files ---------------------------------------------------------------------------
+
+
+def local_notebook(root: Path, path: str) -> tuple[str, Path]:
+    """The Jupyter path and the file of ``path`` (relative to ``root``, or absolute inside it)."""
+    full = Path(os.path.normpath(root / path))
+    try:
+        relative = full.relative_to(root)
+    except ValueError as e:
+        raise InvalidPathError(f"{path!r} is outside the root dir {str(root)!r}; pass --root-dir") from e
+    return validate_path(relative.as_posix()), full
+
+
+def write_new(file: Path, body: bytes) -> None:
+    """Write ``body`` to ``file``, failing with :class:`FileExistsError` if it exists."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file, "xb") as f:
+        f.write(body)
+
+
+def write_replacing(file: Path, body: bytes) -> None:
+    """Write ``body`` to ``file`` in one step (a reader never sees half a notebook)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.replace(temp, file)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+# -- subcommands ---------------------------------------------------------------------------
+
+
+def _stage_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stage", choices=STAGES, default=WORKSPACE, help="which history (default: %(default)s)"
+    )
+
+
+def _root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root-dir",
+        metavar="DIR",
+        help="the Jupyter root folder notebook paths are relative to (default: .)",
+    )
+
+
+def _versions_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="notebook path as in Jupyter, e.g. analysis/mine.ipynb")
+    _stage_option(parser)
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_PAGE_SIZE, help="versions per page (default: %(default)s)"
+    )
+    parser.add_argument("--cursor", help="continue a listing where the previous page ended")
+    parser.add_argument("--all", action="store_true", help="list every version, page after page")
+
+
+@command("versions", "list the versions of a notebook, newest first", _versions_arguments)
+def _versions(ctx: Context) -> int:
+    args = ctx.args
+    limit = parse_limit(args.limit)
+    publisher = ctx.publisher
+    key = publisher.key(args.path, args.stage)
+    page = publisher.versions(args.path, args.stage, limit=limit, cursor=args.cursor)
+    versions = list(page.versions)
+    while args.all and page.next_cursor:
+        page = publisher.versions(args.path, args.stage, limit=limit, cursor=page.next_cursor)
+        versions += page.versions
+    answer = page_as_json(key, args.stage, page)
+    answer["versions"] = [v.as_json() for v in versions]
+
+    def human() -> str:
+        text = f"{args.stage} versions of {key}\n" + _versions_table(versions)
+        if page.next_cursor:
+            text += (
+                f"\n\nmore: bookstore versions {args.path} --stage {args.stage} --cursor {page.next_cursor}"
+            )
+        return text
+
+    ctx.emit(answer, human)
+    return 0
+
+
+def _publish_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="notebook path relative to --root-dir, e.g. analysis/mine.ipynb")
+    parser.add_argument(
+        "--version-id",
+        help="publish this workspace version instead of the local file (which then need not exist)",
+    )
+    _root_option(parser)
+
+
+@command("publish", "publish a local notebook, or one of its workspace versions", _publish_arguments)
+def _publish(ctx: Context) -> int:
+    args = ctx.args
+    if args.version_id:
+        published = ctx.publisher.publish_version(validate_path(args.path), args.version_id)
+    else:
+        path, file = local_notebook(ctx.root_dir, args.path)
+        try:
+            body = file.read_bytes()
+        except FileNotFoundError as e:
+            raise NotFoundError(f"{str(file)!r} does not exist; check the path and --root-dir") from e
+        published = ctx.publisher.publish_saved(path, body)
+
+    def human() -> str:
+        return "\n".join(
+            [
+                f"published {published.path}",
+                f"  key                {published.key}",
+                f"  version_id         {published.version_id}",
+                f"  source_key         {published.source_key}",
+                f"  source_version_id  {published.source_version_id}",
+            ]
+        )
+
+    ctx.emit(published.as_json(), human)
+    return 0
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="notebook path as in Jupyter, e.g. analysis/mine.ipynb")
+    _stage_option(parser)
+    parser.add_argument("--version-id", help="which version (default: the latest)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the notebook to FILE as stored")
+
+
+@command("show", "print one version of a notebook (--json: the notebook itself)", _show_arguments)
+def _show(ctx: Context) -> int:
+    args = ctx.args
+    stored = ctx.publisher.read(validate_path(args.path), args.stage, args.version_id)
+    if args.output:
+        write_replacing(Path(args.output), stored.body)
+        info = stored.info
+        print(f"wrote {args.output} ({info.size} bytes) from {info.key} version {info.version_id}")
+    elif args.json:
+        sys.stdout.buffer.write(stored.body)
+        sys.stdout.buffer.flush()
+    else:
+        print(_describe_notebook(stored, parse_notebook(stored)))
+    return 0
+
+
+def _restore_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="notebook path as in Jupyter, e.g. analysis/mine.ipynb")
+    _stage_option(parser)
+    parser.add_argument("--version-id", required=True, help="the version to restore")
+    parser.add_argument(
+        "--target",
+        metavar="PATH",
+        help="where to write it, relative to --root-dir (default: a new file next to PATH, "
+        "e.g. mine-restored.ipynb)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace --target if it exists")
+    _root_option(parser)
+
+
+@command("restore", "write one version of a notebook into a local file", _restore_arguments)
+def _restore(ctx: Context) -> int:
+    args = ctx.args
+    path = validate_path(args.path)
+    stored, _ = ctx.publisher.read_notebook(path, args.stage, args.version_id)
+    root = ctx.root_dir
+    target: str | None = None
+    if args.target:
+        target, file = local_notebook(root, args.target)
+        if args.overwrite:
+            write_replacing(file, stored.body)
+        else:
+            try:
+                write_new(file, stored.body)
+            except FileExistsError as e:
+                raise AlreadyExistsError(f"{target!r} already exists: pass --overwrite to replace it") from e
+    else:
+        for candidate in restore_candidates(path):
+            target, file = local_notebook(root, candidate)
+            try:
+                write_new(file, stored.body)
+                break
+            except FileExistsError:
+                continue
+    answer = {
+        "path": target,
+        "file": str(file),
+        "key": stored.info.key,
+        "version_id": stored.info.version_id,
+        "size": stored.info.size,
+    }
+    ctx.emit(answer, lambda: f"restored {stored.info.key} version {stored.info.version_id} to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

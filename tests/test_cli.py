@@ -1,0 +1,312 @@
+"""The ``bookstore`` command, run as a subprocess against a real SeaweedFS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstore.devserver import SeaweedFS, free_port
+from bookstore.store import S3Store
+from tests.conftest import new_bucket_name, seed_config
+from tests.jupyter_process import notebook
+
+WORKSPACE = "workspace/kylek/notebooks"
+PUBLISHED = "published/kylek/notebooks"
+
+# Only the c.Bookstore lines: starts faster than the full seed file, which imports the
+# Jupyter archiver (one test below runs the seed file itself).
+CONFIG = """\
+c = get_config()
+c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
+c.Bookstore.published_prefix = "/published/kylek/notebooks"
+c.Bookstore.S3.bucket = "{bucket}"
+c.Bookstore.S3.endpoint_url = "{endpoint_url}"
+c.Bookstore.S3.region_name = "us-east-1"
+c.Bookstore.S3.access_key_id = "{access_key}"
+c.Bookstore.S3.secret_access_key = "{secret_key}"
+"""
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment minus anything AWS or bookstore, so only what a test sets applies."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_")) and k != "PYTHONPATH"
+    }
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "no-aws-credentials")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env.update(extra)
+    return env
+
+
+class Cli:
+    """Runs ``python -m bookstore.cli`` with a config file and a root dir of its own."""
+
+    def __init__(self, tmp_path: Path, config: str) -> None:
+        self.tmp_path = tmp_path
+        self.root = tmp_path / "notebooks"
+        self.root.mkdir()
+        self.config = tmp_path / "jupyter_server_config.py"
+        self.config.write_text(config)
+
+    def __call__(
+        self, *args: str, config: bool = True, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "bookstore.cli", *args]
+        if config:
+            command += ["--config", str(self.config)]
+        return subprocess.run(
+            command,
+            capture_output=True,
+            env=env if env is not None else clean_env(self.tmp_path),
+            cwd=cwd or self.root,
+            timeout=120,
+            check=False,
+        )
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr.decode()
+        return json.loads(done.stdout)
+
+    def write(self, path: str, source: str) -> bytes:
+        file = self.root / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        body = (json.dumps(notebook(source), indent=1) + "\n").encode()
+        file.write_bytes(body)
+        return body
+
+
+def settings(server: SeaweedFS, bucket: str) -> dict[str, str]:
+    return {
+        "bucket": bucket,
+        "endpoint_url": server.endpoint_url,
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+    }
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_server: SeaweedFS) -> str:
+    """One bucket for the module (a SeaweedFS takes writes in a limited number of buckets);
+    each test uses notebook names of its own."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture
+def cli(tmp_path: Path, s3_server: SeaweedFS, bucket: str) -> Cli:
+    return Cli(tmp_path, CONFIG.format(**settings(s3_server, bucket)))
+
+
+def one_line_error(done: subprocess.CompletedProcess[bytes]) -> str:
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("bookstore: error: ")
+    return lines[0]
+
+
+# -- the life of a notebook ------------------------------------------------------------------
+
+
+def test_publish_list_show_and_restore_end_to_end(cli: Cli, store: S3Store) -> None:
+    first = cli.write("analysis/mine.ipynb", "x = 1")
+
+    done = cli("publish", "analysis/mine.ipynb", "--root-dir", str(cli.root), cwd=cli.tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    text = done.stdout.decode()
+    assert "published analysis/mine.ipynb" in text
+    assert f"{PUBLISHED}/analysis/mine.ipynb" in text
+
+    second = cli.write("analysis/mine.ipynb", "x = 2")
+    published = cli.json("publish", "analysis/mine.ipynb")
+    assert published["key"] == f"{PUBLISHED}/analysis/mine.ipynb"
+    assert store.get(published["key"], published["version_id"]).body == second
+    assert store.get(published["source_key"], published["source_version_id"]).body == second
+
+    workspace = cli.json("versions", "analysis/mine.ipynb")["versions"]
+    assert len(workspace) == 2
+    assert workspace[0]["version_id"] == published["source_version_id"]
+    assert store.get(f"{WORKSPACE}/analysis/mine.ipynb", workspace[1]["version_id"]).body == first
+    listed = cli.json("versions", "analysis/mine.ipynb", "--stage", "published")
+    assert listed["versions"][0]["version_id"] == published["version_id"]
+    assert len(listed["versions"]) == 2
+
+    table = cli("versions", "analysis/mine.ipynb").stdout.decode()
+    assert table.splitlines()[1].split() == ["VERSION", "ID", "LAST", "MODIFIED", "SIZE", "LATEST"]
+    assert workspace[0]["version_id"] in table and workspace[1]["version_id"] in table
+    assert table.splitlines()[2].endswith("*")
+
+    shown = cli("show", "analysis/mine.ipynb", "--version-id", workspace[1]["version_id"])
+    assert shown.returncode == 0
+    assert "x = 1" in shown.stdout.decode() and "[1] code" in shown.stdout.decode()
+    assert cli("show", "analysis/mine.ipynb", "--json").stdout == second
+    exported = cli.tmp_path / "exported.ipynb"
+    assert cli("show", "analysis/mine.ipynb", "--stage", "published", "-o", str(exported)).returncode == 0
+    assert exported.read_bytes() == second
+
+    restored = cli.json("restore", "analysis/mine.ipynb", "--version-id", workspace[1]["version_id"])
+    assert restored["path"] == "analysis/mine-restored.ipynb"
+    assert (cli.root / "analysis/mine-restored.ipynb").read_bytes() == first
+    again = cli("restore", "analysis/mine.ipynb", "--version-id", workspace[1]["version_id"])
+    assert "analysis/mine-restored-1.ipynb" in again.stdout.decode()
+
+    refused = cli(
+        "restore",
+        "analysis/mine.ipynb",
+        "--version-id",
+        workspace[1]["version_id"],
+        "--target",
+        "analysis/mine.ipynb",
+    )
+    assert refused.returncode == 4
+    assert "--overwrite" in one_line_error(refused)
+    assert (cli.root / "analysis/mine.ipynb").read_bytes() == second
+    replaced = cli(
+        "restore",
+        "analysis/mine.ipynb",
+        "--version-id",
+        workspace[1]["version_id"],
+        "--target",
+        "analysis/mine.ipynb",
+        "--overwrite",
+    )
+    assert replaced.returncode == 0, replaced.stderr.decode()
+    assert (cli.root / "analysis/mine.ipynb").read_bytes() == first
+
+    pinned = cli.json("publish", "analysis/mine.ipynb", "--version-id", workspace[0]["version_id"])
+    assert pinned["source_version_id"] == workspace[0]["version_id"]
+    assert store.get(pinned["key"]).body == second
+
+
+def test_versions_page_by_page(cli: Cli, store: S3Store) -> None:
+    key = f"{WORKSPACE}/paged.ipynb"
+    ids = [store.put(key, f'{{"v": {i}}}'.encode()) for i in range(5)]
+
+    table = cli("versions", "paged.ipynb", "--limit", "2").stdout.decode()
+    assert "more: bookstore versions paged.ipynb --stage workspace --cursor " in table
+    seen: list[str] = []
+    page = cli.json("versions", "paged.ipynb", "--limit", "2")
+    while True:
+        seen += [v["version_id"] for v in page["versions"]]
+        if not page["next_cursor"]:
+            break
+        page = cli.json("versions", "paged.ipynb", "--limit", "2", "--cursor", page["next_cursor"])
+    assert seen == list(reversed(ids))
+    everything = cli.json("versions", "paged.ipynb", "--limit", "2", "--all")
+    assert [v["version_id"] for v in everything["versions"]] == seen
+    assert everything["next_cursor"] is None
+
+
+def test_the_seed_jupyter_config_file_works_as_written(
+    tmp_path: Path, s3_server: SeaweedFS, bucket: str
+) -> None:
+    cli = Cli(tmp_path, seed_config(s3_server, bucket))
+    cli.write("seeded.ipynb", "seed")
+    published = cli.json("publish", "seeded.ipynb")
+    assert published["key"] == f"{PUBLISHED}/seeded.ipynb"
+
+
+def test_configuration_from_the_environment_and_the_aws_chain(
+    tmp_path: Path, s3_server: SeaweedFS, bucket: str, store: S3Store
+) -> None:
+    cli = Cli(tmp_path, "")
+    body = cli.write("env.ipynb", "from the environment")
+    env = clean_env(
+        tmp_path,
+        BOOKSTORE_S3_BUCKET=bucket,
+        AWS_ENDPOINT_URL=s3_server.endpoint_url,
+        AWS_ACCESS_KEY_ID=s3_server.access_key,
+        AWS_SECRET_ACCESS_KEY=s3_server.secret_key,
+        AWS_REGION="us-east-1",
+    )
+    done = cli("publish", "env.ipynb", "--json", config=False, env=env)
+    assert done.returncode == 0, done.stderr.decode()
+    # Without a config file the prefixes are the defaults.
+    assert json.loads(done.stdout)["key"] == "published/env.ipynb"
+    assert store.get("published/env.ipynb").body == body
+
+    env_config = clean_env(tmp_path, BOOKSTORE_CONFIG=str(tmp_path / "from-env.py"))
+    (tmp_path / "from-env.py").write_text(CONFIG.format(**settings(s3_server, bucket)))
+    listed = cli("versions", "env.ipynb", "--json", config=False, env=env_config)
+    assert listed.returncode == 3  # the file's prefixes apply: nothing under workspace/kylek/...
+    assert f"{WORKSPACE}/env.ipynb" in one_line_error(listed)
+
+
+def test_the_installed_bookstore_script(cli: Cli) -> None:
+    script = Path(sys.executable).parent / "bookstore"
+    done = subprocess.run([str(script), "--help"], capture_output=True, check=False, timeout=60)
+    assert done.returncode == 0
+    for name in ("versions", "publish", "show", "restore"):
+        assert name in done.stdout.decode()
+
+
+# -- failures: one line on stderr, a meaningful exit status ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "expected"),
+    [
+        (["versions", "never-saved.ipynb"], 3, "no workspace versions"),
+        (["show", "never-saved.ipynb", "--stage", "published"], 3, "does not exist"),
+        (["versions", "../outside.ipynb"], 2, "'..'"),
+        (["versions", "/etc/passwd"], 2, "absolute"),
+        (["publish", "../outside.ipynb"], 2, "outside the root dir"),
+        (["publish", "missing.ipynb"], 3, "does not exist"),
+        (["versions", "x.ipynb", "--limit", "0"], 2, "limit must be between"),
+        (["versions", "x.ipynb", "--cursor", "garbage!"], 2, "start again without it"),
+    ],
+)
+def test_failures_are_one_line_with_an_exit_status(
+    cli: Cli, args: list[str], status: int, expected: str
+) -> None:
+    done = cli(*args)
+    assert done.returncode == status, done.stderr.decode()
+    assert expected in one_line_error(done)
+    assert done.stdout == b""
+
+
+def test_unknown_version_and_unknown_stage(cli: Cli, store: S3Store) -> None:
+    store.put(f"{WORKSPACE}/known.ipynb", b"{}")
+    done = cli("show", "known.ipynb", "--version-id", "no-such-version")
+    assert done.returncode == 3
+    assert "no-such-version" in one_line_error(done)
+    stage = cli("versions", "known.ipynb", "--stage", "draft")
+    assert stage.returncode == 2
+    assert "invalid choice: 'draft'" in stage.stderr.decode()
+
+
+def test_configuration_problems_are_reported_without_secrets(
+    tmp_path: Path, s3_server: SeaweedFS, bucket: str
+) -> None:
+    cli = Cli(tmp_path, "")
+    missing = cli("versions", "x.ipynb", "--config", str(tmp_path / "nope.py"), config=False)
+    assert missing.returncode == 6
+    assert "does not exist" in one_line_error(missing)
+
+    no_bucket = cli("versions", "x.ipynb", config=False)
+    assert no_bucket.returncode == 6
+    assert "BOOKSTORE_S3_BUCKET" in one_line_error(no_bucket)
+
+    wrong = dict(settings(s3_server, bucket), secret_key="not-the-secret-123")
+    cli.config.write_text(CONFIG.format(**wrong))
+    refused = cli("versions", "x.ipynb")
+    assert refused.returncode == 6
+    assert "credentials" in one_line_error(refused)
+    assert b"not-the-secret-123" not in refused.stderr + refused.stdout
+
+    down = dict(settings(s3_server, bucket), endpoint_url=f"http://127.0.0.1:{free_port()}")
+    cli.config.write_text(CONFIG.format(**down))
+    unreachable = cli("versions", "x.ipynb")
+    assert unreachable.returncode == 5
+    assert "cannot reach S3" in one_line_error(unreachable)
+
+    cli.config.write_text("c = get_config()\nc.Bookstore.backend = 'ftp'\n")
+    backend = cli("versions", "x.ipynb")
+    assert backend.returncode == 6
+    assert "not a known backend" in one_line_error(backend)
