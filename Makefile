@@ -27,5 +27,11 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+run: $(STAMP)
+	$(BIN)/python scripts/run_local_stack.py
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
