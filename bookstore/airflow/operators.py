@@ -1,0 +1,166 @@
+"""``PublishedNotebookOperator``: run a published notebook by key and version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from ..errors import InvalidPathError, MisconfiguredError, NotFoundError
+from ..runner import NotebookFailedError, RunResult, default_output_key, published_key, run_published
+from .hooks import BookstoreHook
+from .links import OUTPUT_XCOM_KEY, ExecutedNotebookLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: S3 metadata names recording the Airflow task instance that wrote an executed notebook.
+AIRFLOW_METADATA = {
+    "dag_id": "bookstore-airflow-dag-id",
+    "run_id": "bookstore-airflow-run-id",
+    "task_id": "bookstore-airflow-task-id",
+    "try_number": "bookstore-airflow-try-number",
+    "map_index": "bookstore-airflow-map-index",
+}
+
+
+class PublishedNotebookOperator(BaseOperator):
+    """Run a notebook published to the bookstore bucket, with papermill.
+
+    The task reads ``<published prefix>/<notebook_key>`` at ``version_id`` (or its latest
+    version, resolved when the task starts), runs it with ``parameters`` injected, writes
+    the executed notebook to ``output_key`` and returns (as XCom) the source key, the
+    version id that ran, the output key and version id, and the parameters. Cell output
+    goes to the task log. A notebook that raises still has its executed output uploaded
+    before the task fails.
+
+    An unknown key or version, a key leaving the published prefix, or an unusable
+    connection fails the task at once, without retries: trying again cannot help.
+
+    Parameters
+    ----------
+    notebook_key
+        Path under the published prefix, e.g. ``kylek/notebooks/analysis/mine.ipynb``
+        (templated).
+    version_id
+        S3 version id to run; None or "" runs the latest published version (templated).
+    parameters
+        papermill parameters (templated): a mapping, whose values render one by one, or a
+        JSON object, e.g. ``"{{ params.parameters | tojson }}"`` to take them from a Param.
+    output_key
+        Full S3 key for the executed notebook (templated). Default:
+        ``<runs prefix>/<dag_id>/<run_id>/<task_id>/[map-<index>/]try-<n>/<file name>``,
+        unique per DAG, run, task and try.
+    kernel_name
+        Jupyter kernel to run with; default: the one the notebook names.
+    bookstore_conn_id
+        Airflow connection to the bucket; see :class:`~bookstore.airflow.hooks.BookstoreHook`.
+    """
+
+    template_fields: Sequence[str] = ("notebook_key", "version_id", "parameters", "output_key")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"parameters": "json"}
+    operator_extra_links = (ExecutedNotebookLink(),)
+    ui_color = "#f5e6c8"
+
+    def __init__(
+        self,
+        *,
+        notebook_key: str,
+        version_id: str | None = None,
+        parameters: Mapping[str, Any] | str | None = None,
+        output_key: str | None = None,
+        kernel_name: str | None = None,
+        bookstore_conn_id: str = BookstoreHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # Templates render after __init__, so nothing here may look inside these values.
+        self.notebook_key = notebook_key
+        self.version_id = version_id
+        self.parameters = parameters
+        self.output_key = output_key
+        self.kernel_name = kernel_name
+        self.bookstore_conn_id = bookstore_conn_id
+
+    @cached_property
+    def hook(self) -> BookstoreHook:
+        """The hook for ``bookstore_conn_id``, built on first use."""
+        return BookstoreHook(self.bookstore_conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Run the notebook; return :meth:`RunResult.as_dict` for XCom."""
+        ti = context["ti"]
+        parameters = _parameters(self.parameters)
+        mapped = ti.map_index is not None and ti.map_index >= 0
+        run_path = [
+            ti.dag_id,
+            ti.run_id,
+            ti.task_id,
+            *([f"map-{ti.map_index}"] if mapped else []),
+            f"try-{ti.try_number}",
+        ]
+        run_metadata = {
+            AIRFLOW_METADATA["dag_id"]: ti.dag_id,
+            AIRFLOW_METADATA["run_id"]: ti.run_id,
+            AIRFLOW_METADATA["task_id"]: ti.task_id,
+            AIRFLOW_METADATA["try_number"]: str(ti.try_number),
+        }
+        if mapped:
+            run_metadata[AIRFLOW_METADATA["map_index"]] = str(ti.map_index)
+        try:
+            hook = self.hook
+            # Refuse a hostile key with its own message, before it shapes the output key.
+            published_key(self.notebook_key, hook.published_prefix)
+            output_key = self.output_key or default_output_key(self.notebook_key, run_path, hook.runs_prefix)
+            result = run_published(
+                hook.store,
+                self.notebook_key,
+                version_id=self.version_id or None,
+                parameters=parameters,
+                output_key=output_key,
+                published_prefix=hook.published_prefix,
+                runs_prefix=hook.runs_prefix,
+                kernel_name=self.kernel_name,
+                log_output=True,
+                run_metadata=run_metadata,
+            )
+        except NotebookFailedError as e:
+            if e.result is not None:
+                self._record_output(context, e.result)
+            raise
+        except (InvalidPathError, NotFoundError, MisconfiguredError) as e:
+            # Retrying cannot publish the notebook or fix the key or connection.
+            raise AirflowFailException(str(e)) from e
+        self._record_output(context, result)
+        return result.as_dict()
+
+    def _record_output(self, context: Context, result: RunResult) -> None:
+        store = self.hook.store
+        context["ti"].xcom_push(
+            key=OUTPUT_XCOM_KEY,
+            value={
+                "bucket": store.bucket,
+                "endpoint_url": store.endpoint_url,
+                "region_name": self.hook.extra_value("region_name"),
+                "key": result.output_key,
+                "version_id": result.output_version_id,
+            },
+        )
+
+
+def _parameters(rendered: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """The rendered ``parameters`` as a dict (a template renders to a string)."""
+    if isinstance(rendered, str):
+        try:
+            rendered = json.loads(rendered) if rendered.strip() else {}
+        except ValueError as e:
+            raise AirflowFailException(f"parameters rendered to {rendered!r}, which is not JSON: {e}") from e
+    if not isinstance(rendered, Mapping | None):
+        raise AirflowFailException(
+            f"parameters rendered to a {type(rendered).__name__}; give a mapping or a JSON object"
+        )
+    return dict(rendered or {})

@@ -1,0 +1,52 @@
+"""``BookstorePlugin``: template macros that resolve published notebooks.
+
+Registered through the ``airflow.plugins`` entry point of the distribution (and, for
+uninstalled checkouts, ``plugins/bookstore_plugin.py``)::
+
+    version_id="{{ macros.bookstore.latest_version_id('kylek/notebooks/analysis/mine.ipynb') }}"
+
+The "Executed notebook" link is not registered here. Airflow 3 builds an operator's links
+on the worker when the task ends and keeps the URL in an XCom that the API server reads;
+that only happens for links the operator class itself declares
+(:attr:`PublishedNotebookOperator.operator_extra_links`). A link a plugin registers for an
+operator takes precedence on the API server, which would then call ``get_link`` where the
+task SDK cannot read XComs, and the UI would lose the link. Airflow lists the link from the
+provider's ``extra-links`` instead.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk.plugins_manager import AirflowPlugin
+
+from ..runner import published_key as _published_key
+from .hooks import BookstoreHook
+
+
+def latest_version_id(notebook_key: str, conn_id: str = BookstoreHook.default_conn_name) -> str:
+    """The S3 version id of the latest published version of ``notebook_key``.
+
+    Parameters
+    ----------
+    notebook_key
+        Path under the published prefix, e.g. ``kylek/notebooks/analysis/mine.ipynb``.
+    conn_id
+        The bookstore connection to look in.
+
+    Raises
+    ------
+    NotFoundError
+        Nothing is published at ``notebook_key``: the template, and so the task, fails.
+    """
+    return BookstoreHook(conn_id).latest_version_id(notebook_key)
+
+
+def published_key(notebook_key: str, conn_id: str = BookstoreHook.default_conn_name) -> str:
+    """The full S3 key of ``notebook_key`` under the connection's published prefix."""
+    return _published_key(notebook_key, BookstoreHook(conn_id).published_prefix)
+
+
+class BookstorePlugin(AirflowPlugin):
+    """Macros ``macros.bookstore.latest_version_id`` and ``macros.bookstore.published_key``."""
+
+    name = "bookstore"
+    macros = [latest_version_id, published_key]  # noqa: RUF012 - AirflowPlugin's declared shape

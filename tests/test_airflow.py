@@ -1,0 +1,480 @@
+"""The Airflow provider against real Airflow 3 (SQLite), papermill, ipykernel and SeaweedFS.
+
+Airflow reads its configuration when it is first imported, so this module imports
+Airflow (and ``bookstore.airflow``) only inside fixtures and tests, after the session
+fixture :func:`airflow_home` has pointed it at a temporary home.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstore.devserver import SeaweedFS
+from bookstore.store import S3Store
+from tests.notebooks import (
+    KEY,
+    PUBLISHED_KEY,
+    cell_text,
+    ensure_python3_kernel,
+    executed,
+    injected_parameters,
+    metadata_parameters,
+    parameterized_notebook,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+LINK_NAME = "Executed notebook"
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A throw-away Airflow home with a migrated SQLite database, the repo's plugins folder
+    and a DAGs folder holding copies of the repo's example DAGs (tests add their own)."""
+    if "airflow" in sys.modules:
+        pytest.fail("Airflow was imported before airflow_home configured it; import it inside tests")
+    ensure_python3_kernel()
+    home = tmp_path_factory.mktemp("airflow-home")
+    dags = home / "dags"
+    dags.mkdir()
+    for dag_file in (REPO / "dags").glob("*.py"):
+        shutil.copy(dag_file, dags)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AIRFLOW_HOME", str(home))
+        env.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags))
+        env.setenv("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
+        env.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+        env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            capture_output=True,
+            timeout=240,
+        )
+        yield home
+
+
+@pytest.fixture
+def connection(airflow_home: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``bookstore_default`` pointing at this test's bucket, as the contract's JSON."""
+    value = json.dumps(
+        {
+            "conn_type": "aws",
+            "login": s3_server.access_key,
+            "password": s3_server.secret_key,
+            "extra": {"endpoint_url": s3_server.endpoint_url, "region_name": "us-east-1", "bucket": bucket},
+        }
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", value)
+    return value
+
+
+@pytest.fixture
+def published_twice(store: S3Store) -> tuple[str, str]:
+    first = store.put(PUBLISHED_KEY, parameterized_notebook("first"))
+    second = store.put(PUBLISHED_KEY, parameterized_notebook("second"))
+    assert first and second
+    return first, second
+
+
+def write_dag(home: Path, dag_id: str, retries: int = 0, **operator_kwargs: Any) -> Any:
+    """A one-task DAG file in the DAGs folder (``dag.test()`` needs the DAG in a bundle)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = home / "dags" / f"{dag_id}.py"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            from datetime import timedelta
+            from airflow.sdk import DAG
+            from bookstore.airflow.operators import PublishedNotebookOperator
+
+            with DAG({dag_id!r}, schedule=None, default_args={{
+                "retries": {retries}, "retry_delay": timedelta(seconds=1)}}):
+                PublishedNotebookOperator(task_id="run", **{operator_kwargs!r})
+            """
+        )
+    )
+    bag = DagBag(dag_folder=str(path))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]
+
+
+def example_dag(dag_id: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags")).dags[dag_id]
+
+
+def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.task_id == task_id,
+            )
+        )
+        return {row.key: XComModel.deserialize_value(row) for row in rows}
+
+
+def logged(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+    """What the in-process task logged: Airflow's own log lines reach the console, and
+    standard-library loggers (papermill, bookstore) also reach pytest's log capture."""
+    out, err = capfd.readouterr()
+    return out + err + caplog.text
+
+
+def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
+    answer = server.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for item in answer.get("Contents", [])]
+
+
+# -- discovery --------------------------------------------------------------------------
+
+
+def test_airflow_discovers_the_provider(airflow_home: Path) -> None:
+    from airflow.configuration import conf
+    from airflow.providers_manager import ProvidersManager
+
+    import bookstore
+
+    manager = ProvidersManager()
+    provider = manager.providers["notebook-bookstore"]
+    assert provider.version == bookstore.__version__
+    hook = manager.hooks["bookstore"]
+    assert hook is not None and hook.hook_class_name == "bookstore.airflow.hooks.BookstoreHook"
+    assert "bookstore.airflow.links.ExecutedNotebookLink" in manager.extra_links_class_names
+    assert manager.field_behaviours["bookstore"]["relabeling"]["login"] == "Access key id"
+    # The provider's configuration section is known to Airflow, default included.
+    assert conf.get("bookstore", "notebook_url_template").startswith("{endpoint_url}/{bucket}/{key}")
+
+
+def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
+    from airflow import plugins_manager
+
+    bookstore_plugins = [info for info in plugins_manager.get_plugin_info() if info["name"] == "bookstore"]
+    # Registered by the entry point; plugins/bookstore_plugin.py must not add a duplicate,
+    # which Airflow would report as an import error.
+    assert len(bookstore_plugins) == 1
+    assert "bookstore.airflow.plugin:BookstorePlugin" in str(bookstore_plugins[0]["source"])
+    assert set(bookstore_plugins[0]["macros"]) == {
+        "bookstore.airflow.plugin.latest_version_id",
+        "bookstore.airflow.plugin.published_key",
+    }
+    assert not plugins_manager.get_import_errors()
+    # A plugin-registered link would replace the operator's own on the API server.
+    assert not [link for link in plugins_manager.get_operator_extra_links() if link.name == LINK_NAME]
+
+
+def test_example_dags_import_cleanly(airflow_home: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+
+    assert bag.import_errors == {}
+    assert {"bookstore_daily_report", "bookstore_pinned_version"} <= set(bag.dag_ids)
+    pinned = bag.dags["bookstore_pinned_version"]
+    assert pinned.params["version_id"] is None
+    assert pinned.get_task("run_notebook").version_id == "{{ params.version_id or '' }}"
+
+
+def test_example_dag_files_import_no_heavy_modules(airflow_home: Path) -> None:
+    """Parsing a DAG file must stay cheap: no papermill, kernels or S3 client at import."""
+    code = (
+        "import sys, runpy\n"
+        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version'):\n"
+        f"    runpy.run_path({str(REPO / 'dags')!r} + '/' + name + '.py')\n"
+        "heavy = [m for m in ('papermill', 'boto3', 'nbclient', 'jupyter_client') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "HEAVY=\n" in done.stdout, done.stdout[-2000:]
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+def test_daily_example_runs_the_latest_version_with_the_run_date(
+    connection: str,
+    published_twice: tuple[str, str],
+    store: S3Store,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    _, second = published_twice
+    monkeypatch.setenv(
+        "AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE",
+        "https://viewer.example.org/{bucket}/{key}?v={version_id}",
+    )
+    dag = example_dag("bookstore_daily_report")
+
+    dag_run = dag.test(logical_date=datetime(2026, 3, 4, tzinfo=UTC))
+
+    assert dag_run.state == "success"
+    result = xcoms(dag_run, "report")["return_value"]
+    assert result["source_key"] == PUBLISHED_KEY
+    assert result["source_version_id"] == second
+    assert result["parameters"] == {"run_date": "2026-03-04", "x": 21}
+    assert result["output_key"] == f"runs/bookstore_daily_report/{dag_run.run_id}/report/try-1/mine.ipynb"
+    output = store.get(result["output_key"], result["output_version_id"])
+    assert "ran second with x = 21 run_date = 2026-03-04" in cell_text(executed(output.body))
+    metadata = dict(output.info.metadata)
+    assert metadata["bookstore-source-version-id"] == second
+    assert metadata_parameters(metadata) == {"run_date": "2026-03-04", "x": 21}
+    assert metadata["bookstore-airflow-dag-id"] == "bookstore_daily_report"
+    assert metadata["bookstore-airflow-run-id"] == dag_run.run_id
+    assert metadata["bookstore-airflow-task-id"] == "report"
+    assert metadata["bookstore-airflow-try-number"] == "1"
+    # Cell output is logged, which Airflow routes to the task log (the `airflow dags test`
+    # test below reads it from the real task output).
+    assert "ran second with x = 21 run_date = 2026-03-04" in caplog.text
+    # The extra link, as the API server reads it for the UI.
+    ti = dag_run.get_task_instance("report")
+    task = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).get_task("report")
+    link = task.get_extra_links(ti, LINK_NAME)
+    assert link.startswith(f"https://viewer.example.org/{bucket}/runs/bookstore_daily_report/")
+    assert link.endswith(f"/report/try-1/mine.ipynb?v={result['output_version_id']}")
+
+
+def test_pinned_example_runs_the_version_from_the_trigger_form(
+    connection: str, published_twice: tuple[str, str], store: S3Store
+) -> None:
+    first, _ = published_twice
+    dag = example_dag("bookstore_pinned_version")
+
+    dag_run = dag.test(run_conf={"version_id": first, "parameters": {"x": 5}})
+
+    assert dag_run.state == "success"
+    result = xcoms(dag_run, "run_notebook")["return_value"]
+    assert result["source_version_id"] == first
+    assert result["parameters"] == {"x": 5}
+    output = executed(store.get(result["output_key"], result["output_version_id"]).body)
+    assert "ran first with x = 5" in cell_text(output)
+    assert injected_parameters(output) == {"x": 5}
+
+
+def test_macro_resolves_the_latest_version_inside_a_template(
+    airflow_home: Path, connection: str, published_twice: tuple[str, str]
+) -> None:
+    _, second = published_twice
+    dag = write_dag(
+        airflow_home,
+        "bookstore_test_macro",
+        notebook_key=KEY,
+        version_id="{{ macros.bookstore.latest_version_id('" + KEY + "') }}",
+        parameters={"x": "{{ macros.bookstore.published_key('" + KEY + "') }}"},
+        output_key="runs/macro/out.ipynb",
+    )
+
+    dag_run = dag.test()
+
+    assert dag_run.state == "success"
+    result = xcoms(dag_run, "run")["return_value"]
+    assert result["source_version_id"] == second
+    assert result["parameters"] == {"x": PUBLISHED_KEY}
+    assert result["output_key"] == "runs/macro/out.ipynb"
+
+
+def test_unknown_version_fails_at_once_naming_it(
+    airflow_home: Path,
+    connection: str,
+    published_twice: tuple[str, str],
+    s3_server: SeaweedFS,
+    bucket: str,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dag = write_dag(
+        airflow_home, "bookstore_test_unknown_version", retries=3, notebook_key=KEY, version_id="v-404-gone"
+    )
+
+    dag_run = dag.test()
+
+    assert dag_run.state == "failed"
+    ti = dag_run.get_task_instance("run")
+    assert (ti.state, ti.try_number) == ("failed", 1)  # no retry was spent
+    log = logged(capfd, caplog)
+    assert "AirflowFailException" in log
+    assert f"version 'v-404-gone' of '{PUBLISHED_KEY}' does not exist" in log
+    assert keys_under(s3_server, bucket, "runs/") == []
+
+
+def test_a_key_leaving_the_published_prefix_is_refused(
+    airflow_home: Path,
+    connection: str,
+    store: S3Store,
+    s3_server: SeaweedFS,
+    bucket: str,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store.put("workspace/kylek/secret.ipynb", parameterized_notebook("secret"))
+    dag = write_dag(
+        airflow_home, "bookstore_test_escape", retries=3, notebook_key="../workspace/kylek/secret.ipynb"
+    )
+
+    dag_run = dag.test()
+
+    ti = dag_run.get_task_instance("run")
+    assert (ti.state, ti.try_number) == ("failed", 1)
+    assert "'../workspace/kylek/secret.ipynb' is refused" in logged(capfd, caplog)
+    assert keys_under(s3_server, bucket, "runs/") == []
+
+
+def test_a_failing_notebook_uploads_its_output_on_every_try(
+    airflow_home: Path,
+    connection: str,
+    store: S3Store,
+    s3_server: SeaweedFS,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    version = store.put(PUBLISHED_KEY, parameterized_notebook("failing", raises="no data for today"))
+    dag = write_dag(airflow_home, "bookstore_test_failing", retries=1, notebook_key=KEY, parameters={"x": 9})
+
+    dag_run = dag.test()
+
+    assert dag_run.state == "failed"
+    assert dag_run.get_task_instance("run").try_number == 2  # a failing notebook may be retried
+    assert "ValueError: no data for today" in logged(capfd, caplog)
+    # Each try has its own output; the XComs are those of the last try.
+    run_folder = f"runs/bookstore_test_failing/{dag_run.run_id}/run"
+    assert sorted(keys_under(s3_server, store.bucket, run_folder + "/")) == [
+        f"{run_folder}/try-1/mine.ipynb",
+        f"{run_folder}/try-2/mine.ipynb",
+    ]
+    task_xcoms = xcoms(dag_run, "run")
+    output = task_xcoms["bookstore_output"]
+    assert output["key"] == f"{run_folder}/try-2/mine.ipynb"
+    assert task_xcoms["_link_bookstore_executed_notebook"].endswith(
+        f"/try-2/mine.ipynb?versionId={output['version_id']}"
+    )
+    assert "return_value" not in task_xcoms
+    stored = store.get(output["key"], output["version_id"])
+    assert stored.info.metadata["bookstore-status"] == "failed"
+    assert stored.info.metadata["bookstore-source-version-id"] == version
+    text = cell_text(executed(stored.body))
+    assert "ran failing with x = 9" in text and "ValueError: no data for today" in text
+
+
+def test_airflow_dags_test_command_runs_a_pinned_version(
+    airflow_home: Path,
+    connection: str,
+    published_twice: tuple[str, str],
+    store: S3Store,
+    s3_server: SeaweedFS,
+) -> None:
+    first, _ = published_twice
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow",
+            "dags",
+            "test",
+            "bookstore_pinned_version",
+            "--conf",
+            json.dumps({"version_id": first, "parameters": {"x": 11}}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "ran first with x = 11" in done.stdout + done.stderr
+    outputs = keys_under(s3_server, store.bucket, "runs/bookstore_pinned_version/")
+    assert len(outputs) == 1
+    info = store.head(outputs[0])
+    assert info.metadata["bookstore-source-version-id"] == first
+    assert metadata_parameters(dict(info.metadata)) == {"x": 11}
+
+
+def test_hook_reads_the_connection_and_tests_it(airflow_home: Path, connection: str, bucket: str) -> None:
+    from bookstore.airflow.hooks import BookstoreHook
+
+    hook = BookstoreHook()
+
+    assert hook.store.bucket == bucket
+    assert hook.store is hook.get_conn()  # one client per hook
+    assert (hook.published_prefix, hook.runs_prefix) == ("published", "runs")
+    assert hook.test_connection() == (True, f"bucket {bucket!r} is reachable and versioned")
+
+
+def test_hook_prefixes_and_credential_chain(airflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bookstore.airflow.hooks import BookstoreHook
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TEAM_BOOKSTORE",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "extra": {
+                    "extra__aws__bucket": "team",
+                    "published_prefix": "/pub/team/",
+                    "runs_prefix": "team/runs",
+                    "region_name": "",
+                },
+            }
+        ),
+    )
+    hook = BookstoreHook("team_bookstore")
+
+    assert (hook.published_prefix, hook.runs_prefix) == ("pub/team", "team/runs")
+    assert hook.connection.login is None  # boto3's default chain supplies credentials
+    assert hook.store.bucket == "team"
+    assert hook.extra_value("region_name") is None
+
+
+def test_operator_init_does_no_io_and_templates_its_fields(airflow_home: Path) -> None:
+    from bookstore.airflow.operators import PublishedNotebookOperator
+
+    # A connection that does not exist and a key that is not valid yet: __init__ must not care.
+    op = PublishedNotebookOperator(
+        task_id="t", notebook_key="{{ params.key }}", bookstore_conn_id="does_not_exist"
+    )
+
+    assert tuple(op.template_fields) == ("notebook_key", "version_id", "parameters", "output_key")
+    assert "hook" not in op.__dict__
+    with pytest.raises(TypeError):
+        PublishedNotebookOperator("t", "key")  # type: ignore[misc]
+
+
+def test_link_template_fields(airflow_home: Path) -> None:
+    from bookstore.airflow.links import notebook_url
+
+    output = {"bucket": "nb", "key": "runs/d/manual__1:2+3/t/try-1/a b.ipynb", "version_id": "v1"}
+
+    assert notebook_url(output, "{endpoint_url}/{bucket}/{key}?versionId={version_id}") == (
+        "https://s3.us-east-1.amazonaws.com/nb/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?versionId=v1"
+    )
+    assert notebook_url(output, "https://console.example.org/s3/object/{bucket}?prefix={quoted_key}") == (
+        "https://console.example.org/s3/object/nb?prefix=runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"
+    )
