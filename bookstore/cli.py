@@ -249,12 +249,14 @@ def _versions_table(versions: Sequence[ObjectVersion]) -> str:
 
 def _describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
     info = stored.info
-    kernel = content.get("metadata", {}).get("kernelspec", {}).get("name", "?")
+    kernel = content.get("metadata", {}).get("kernelspec", {}).get("name")
+    cells = len(content.get("cells", []))
+    summary = f"{info.size} bytes, {cells} cell{'' if cells == 1 else 's'}"
     lines = [
-        f"key      {info.key}",
-        f"version  {info.version_id or 'null'}",
-        f"saved    {_when(info.last_modified)}",
-        f"size     {info.size} bytes, {len(content.get('cells', []))} cells, kernel {kernel}",
+        f"key       {info.key}",
+        f"version   {info.version_id or 'null'}",
+        f"modified  {_when(info.last_modified)}",
+        f"size      {summary}" + (f", kernel {kernel}" if kernel else ""),
     ]
     for number, cell in enumerate(content.get("cells", []), 1):
         source = cell.get("source", "")
