@@ -148,8 +148,12 @@ class SeaweedFS:
         """Start the server and return once it stores and reads objects."""
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        # By default each new bucket grows 7 volumes, so with -volume.max=100 only about 14
+        # buckets take writes ("No writable volumes"); tests make a bucket each.
+        env = dict(os.environ, WEED_MASTER_VOLUME_GROWTH_COPY_1="1")
         self.process = subprocess.Popen(
             self._command(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
