@@ -67,7 +67,8 @@ class S3(Configurable):
     secret_access_key = Unicode(
         None,
         allow_none=True,
-        help="Secret access key paired with access_key_id. Never logged or shown.",
+        help="Secret access key paired with access_key_id. bookstore never logs or returns it; "
+        "prefer the AWS credential chain, since Jupyter's --debug log prints all configuration.",
     ).tag(config=True)
 
     @default("bucket")
