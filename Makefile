@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bookstore tests
-	$(BIN)/ruff format --check bookstore tests
+	$(BIN)/ruff check bookstore tests scripts benchmarks dags plugins
+	$(BIN)/ruff format --check bookstore tests scripts benchmarks dags plugins
 	$(BIN)/mypy
 
 pytest: $(STAMP)
