@@ -6,12 +6,37 @@ import functools
 import json
 import subprocess
 import sys
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
 
 KEY = "kylek/notebooks/analysis/mine.ipynb"
-PUBLISHED_KEY = f"published/{KEY}"
+
+
+@dataclass(frozen=True)
+class Area:
+    """Published and runs prefixes of one test's own, so tests can share a bucket.
+
+    A SeaweedFS server takes writes in a limited number of buckets (each gets its own
+    volumes), so test modules use one bucket and each test a namespace in it.
+    """
+
+    namespace: str = field(default_factory=lambda: f"t-{uuid.uuid4().hex[:10]}")
+
+    @property
+    def published(self) -> str:
+        return f"{self.namespace}/published"
+
+    @property
+    def runs(self) -> str:
+        return f"{self.namespace}/runs"
+
+    @property
+    def key(self) -> str:
+        """The S3 key of :data:`KEY` once published."""
+        return f"{self.published}/{KEY}"
 
 
 def parameterized_notebook(label: str, *, body: str = "", raises: str | None = None) -> bytes:

@@ -21,9 +21,10 @@ import pytest
 
 from bookstore.devserver import SeaweedFS
 from bookstore.store import S3Store
+from tests.conftest import new_bucket_name
 from tests.notebooks import (
     KEY,
-    PUBLISHED_KEY,
+    Area,
     cell_text,
     ensure_python3_kernel,
     executed,
@@ -65,25 +66,48 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
+@pytest.fixture(scope="module")
+def bucket(s3_server: SeaweedFS) -> str:
+    """One bucket for the module; each test works in an :class:`Area` of its own."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
 @pytest.fixture
-def connection(airflow_home: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """``bookstore_default`` pointing at this test's bucket, as the contract's JSON."""
-    value = json.dumps(
+def area() -> Area:
+    return Area()
+
+
+def connection_json(server: SeaweedFS, bucket: str, **extra: str) -> str:
+    """A ``bookstore`` connection as the contract's JSON."""
+    return json.dumps(
         {
             "conn_type": "aws",
-            "login": s3_server.access_key,
-            "password": s3_server.secret_key,
-            "extra": {"endpoint_url": s3_server.endpoint_url, "region_name": "us-east-1", "bucket": bucket},
+            "login": server.access_key,
+            "password": server.secret_key,
+            "extra": {
+                "endpoint_url": server.endpoint_url,
+                "region_name": "us-east-1",
+                "bucket": bucket,
+                **extra,
+            },
         }
     )
+
+
+@pytest.fixture
+def connection(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, area: Area, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """``bookstore_default`` on the module's bucket, with this test's prefixes."""
+    value = connection_json(s3_server, bucket, published_prefix=area.published, runs_prefix=area.runs)
     monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", value)
     return value
 
 
 @pytest.fixture
-def published_twice(store: S3Store) -> tuple[str, str]:
-    first = store.put(PUBLISHED_KEY, parameterized_notebook("first"))
-    second = store.put(PUBLISHED_KEY, parameterized_notebook("second"))
+def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
+    first = store.put(area.key, parameterized_notebook("first"))
+    second = store.put(area.key, parameterized_notebook("second"))
     assert first and second
     return first, second
 
@@ -222,6 +246,7 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
     published_twice: tuple[str, str],
     store: S3Store,
     bucket: str,
+    area: Area,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -238,10 +263,12 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
 
     assert dag_run.state == "success"
     result = xcoms(dag_run, "report")["return_value"]
-    assert result["source_key"] == PUBLISHED_KEY
+    assert result["source_key"] == area.key
     assert result["source_version_id"] == second
     assert result["parameters"] == {"run_date": "2026-03-04", "x": 21}
-    assert result["output_key"] == f"runs/bookstore_daily_report/{dag_run.run_id}/report/try-1/mine.ipynb"
+    assert (
+        result["output_key"] == f"{area.runs}/bookstore_daily_report/{dag_run.run_id}/report/try-1/mine.ipynb"
+    )
     output = store.get(result["output_key"], result["output_version_id"])
     assert "ran second with x = 21 run_date = 2026-03-04" in cell_text(executed(output.body))
     metadata = dict(output.info.metadata)
@@ -258,7 +285,7 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
     ti = dag_run.get_task_instance("report")
     task = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).get_task("report")
     link = task.get_extra_links(ti, LINK_NAME)
-    assert link.startswith(f"https://viewer.example.org/{bucket}/runs/bookstore_daily_report/")
+    assert link.startswith(f"https://viewer.example.org/{bucket}/{area.runs}/bookstore_daily_report/")
     assert link.endswith(f"/report/try-1/mine.ipynb?v={result['output_version_id']}")
 
 
@@ -280,7 +307,7 @@ def test_pinned_example_runs_the_version_from_the_trigger_form(
 
 
 def test_macro_resolves_the_latest_version_inside_a_template(
-    airflow_home: Path, connection: str, published_twice: tuple[str, str]
+    airflow_home: Path, connection: str, area: Area, published_twice: tuple[str, str]
 ) -> None:
     _, second = published_twice
     dag = write_dag(
@@ -289,7 +316,7 @@ def test_macro_resolves_the_latest_version_inside_a_template(
         notebook_key=KEY,
         version_id="{{ macros.bookstore.latest_version_id('" + KEY + "') }}",
         parameters={"x": "{{ macros.bookstore.published_key('" + KEY + "') }}"},
-        output_key="runs/macro/out.ipynb",
+        output_key=f"{area.runs}/macro/out.ipynb",
     )
 
     dag_run = dag.test()
@@ -297,8 +324,8 @@ def test_macro_resolves_the_latest_version_inside_a_template(
     assert dag_run.state == "success"
     result = xcoms(dag_run, "run")["return_value"]
     assert result["source_version_id"] == second
-    assert result["parameters"] == {"x": PUBLISHED_KEY}
-    assert result["output_key"] == "runs/macro/out.ipynb"
+    assert result["parameters"] == {"x": area.key}
+    assert result["output_key"] == f"{area.runs}/macro/out.ipynb"
 
 
 def test_unknown_version_fails_at_once_naming_it(
@@ -307,6 +334,7 @@ def test_unknown_version_fails_at_once_naming_it(
     published_twice: tuple[str, str],
     s3_server: SeaweedFS,
     bucket: str,
+    area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -321,8 +349,8 @@ def test_unknown_version_fails_at_once_naming_it(
     assert (ti.state, ti.try_number) == ("failed", 1)  # no retry was spent
     log = logged(capfd, caplog)
     assert "AirflowFailException" in log
-    assert f"version 'v-404-gone' of '{PUBLISHED_KEY}' does not exist" in log
-    assert keys_under(s3_server, bucket, "runs/") == []
+    assert f"version 'v-404-gone' of '{area.key}' does not exist" in log
+    assert keys_under(s3_server, bucket, area.runs) == []
 
 
 def test_a_key_leaving_the_published_prefix_is_refused(
@@ -331,10 +359,11 @@ def test_a_key_leaving_the_published_prefix_is_refused(
     store: S3Store,
     s3_server: SeaweedFS,
     bucket: str,
+    area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store.put("workspace/kylek/secret.ipynb", parameterized_notebook("secret"))
+    store.put(f"{area.namespace}/workspace/kylek/secret.ipynb", parameterized_notebook("secret"))
     dag = write_dag(
         airflow_home, "bookstore_test_escape", retries=3, notebook_key="../workspace/kylek/secret.ipynb"
     )
@@ -344,7 +373,7 @@ def test_a_key_leaving_the_published_prefix_is_refused(
     ti = dag_run.get_task_instance("run")
     assert (ti.state, ti.try_number) == ("failed", 1)
     assert "'../workspace/kylek/secret.ipynb' is refused" in logged(capfd, caplog)
-    assert keys_under(s3_server, bucket, "runs/") == []
+    assert keys_under(s3_server, bucket, area.runs) == []
 
 
 def test_a_failing_notebook_uploads_its_output_on_every_try(
@@ -352,10 +381,11 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     connection: str,
     store: S3Store,
     s3_server: SeaweedFS,
+    area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    version = store.put(PUBLISHED_KEY, parameterized_notebook("failing", raises="no data for today"))
+    version = store.put(area.key, parameterized_notebook("failing", raises="no data for today"))
     dag = write_dag(airflow_home, "bookstore_test_failing", retries=1, notebook_key=KEY, parameters={"x": 9})
 
     dag_run = dag.test()
@@ -364,7 +394,7 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     assert dag_run.get_task_instance("run").try_number == 2  # a failing notebook may be retried
     assert "ValueError: no data for today" in logged(capfd, caplog)
     # Each try has its own output; the XComs are those of the last try.
-    run_folder = f"runs/bookstore_test_failing/{dag_run.run_id}/run"
+    run_folder = f"{area.runs}/bookstore_test_failing/{dag_run.run_id}/run"
     assert sorted(keys_under(s3_server, store.bucket, run_folder + "/")) == [
         f"{run_folder}/try-1/mine.ipynb",
         f"{run_folder}/try-2/mine.ipynb",
@@ -389,6 +419,7 @@ def test_airflow_dags_test_command_runs_a_pinned_version(
     published_twice: tuple[str, str],
     store: S3Store,
     s3_server: SeaweedFS,
+    area: Area,
 ) -> None:
     first, _ = published_twice
 
@@ -410,16 +441,19 @@ def test_airflow_dags_test_command_runs_a_pinned_version(
 
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "ran first with x = 11" in done.stdout + done.stderr
-    outputs = keys_under(s3_server, store.bucket, "runs/bookstore_pinned_version/")
+    outputs = keys_under(s3_server, store.bucket, f"{area.runs}/bookstore_pinned_version/")
     assert len(outputs) == 1
     info = store.head(outputs[0])
     assert info.metadata["bookstore-source-version-id"] == first
     assert metadata_parameters(dict(info.metadata)) == {"x": 11}
 
 
-def test_hook_reads_the_connection_and_tests_it(airflow_home: Path, connection: str, bucket: str) -> None:
+def test_hook_reads_the_connection_and_tests_it(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bookstore.airflow.hooks import BookstoreHook
 
+    monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", connection_json(s3_server, bucket))
     hook = BookstoreHook()
 
     assert hook.store.bucket == bucket

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -17,9 +18,10 @@ from bookstore.runner import (
     run_published,
 )
 from bookstore.store import S3Store
+from tests.conftest import new_bucket_name
 from tests.notebooks import (
     KEY,
-    PUBLISHED_KEY,
+    Area,
     cell_text,
     ensure_python3_kernel,
     executed,
@@ -34,13 +36,30 @@ def python3_kernel() -> None:
     ensure_python3_kernel()
 
 
+@pytest.fixture(scope="module")
+def bucket(s3_server: SeaweedFS) -> str:
+    """One bucket for the module; each test works in an :class:`Area` of its own."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
 @pytest.fixture
-def published_twice(store: S3Store) -> tuple[str, str]:
+def area() -> Area:
+    return Area()
+
+
+@pytest.fixture
+def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
     """The same key published twice; returns (first, second) version ids."""
-    first = store.put(PUBLISHED_KEY, parameterized_notebook("first"))
-    second = store.put(PUBLISHED_KEY, parameterized_notebook("second"))
+    first = store.put(area.key, parameterized_notebook("first"))
+    second = store.put(area.key, parameterized_notebook("second"))
     assert first and second and first != second
     return first, second
+
+
+def run(store: S3Store, area: Area, notebook_key: str = KEY, **kwargs: Any) -> RunResult:
+    return run_published(
+        store, notebook_key, published_prefix=area.published, runs_prefix=area.runs, **kwargs
+    )
 
 
 def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
@@ -49,15 +68,15 @@ def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
 
 
 def test_latest_and_pinned_runs_execute_the_right_versions(
-    store: S3Store, published_twice: tuple[str, str]
+    store: S3Store, area: Area, published_twice: tuple[str, str]
 ) -> None:
     first, second = published_twice
 
-    latest = run_published(store, KEY, parameters={"x": 5})
-    pinned = run_published(store, KEY, version_id=first, parameters={"x": 7, "run_date": "2026-03-04"})
+    latest = run(store, area, parameters={"x": 5})
+    pinned = run(store, area, version_id=first, parameters={"x": 7, "run_date": "2026-03-04"})
 
-    assert (latest.source_key, latest.source_version_id) == (PUBLISHED_KEY, second)
-    assert (pinned.source_key, pinned.source_version_id) == (PUBLISHED_KEY, first)
+    assert (latest.source_key, latest.source_version_id) == (area.key, second)
+    assert (pinned.source_key, pinned.source_version_id) == (area.key, first)
     latest_nb = executed(store.get(latest.output_key, latest.output_version_id).body)
     pinned_nb = executed(store.get(pinned.output_key, pinned.output_version_id).body)
     assert "ran second with x = 5 run_date = unset" in cell_text(latest_nb)
@@ -65,39 +84,41 @@ def test_latest_and_pinned_runs_execute_the_right_versions(
     assert injected_parameters(pinned_nb) == {"x": 7, "run_date": "2026-03-04"}
     # Two runs without an output key never overwrite each other.
     assert latest.output_key != pinned.output_key
-    assert latest.output_key.startswith("runs/manual/") and latest.output_key.endswith("/mine.ipynb")
+    assert latest.output_key.startswith(f"{area.runs}/manual/")
+    assert latest.output_key.endswith("/mine.ipynb")
 
 
 def test_output_records_which_version_ran_with_which_parameters(
-    store: S3Store, published_twice: tuple[str, str], bucket: str
+    store: S3Store, area: Area, published_twice: tuple[str, str], bucket: str
 ) -> None:
     first, _ = published_twice
+    output_key = f"{area.runs}/reports/today.ipynb"
 
-    result = run_published(
+    result = run(
         store,
-        KEY,
+        area,
         version_id=first,
         parameters={"x": 3, "label": "été"},
-        output_key="runs/reports/today.ipynb",
+        output_key=output_key,
         run_metadata={"bookstore-run-by": "test"},
     )
 
-    info = store.head("runs/reports/today.ipynb")
+    info = store.head(output_key)
     assert info.version_id == result.output_version_id
-    assert info.metadata["bookstore-source-key"] == PUBLISHED_KEY
+    assert info.metadata["bookstore-source-key"] == area.key
     assert info.metadata["bookstore-source-version-id"] == first
     assert metadata_parameters(dict(info.metadata)) == {"x": 3, "label": "été"}
     assert info.metadata["bookstore-status"] == "succeeded"
     assert info.metadata["bookstore-run-by"] == "test"
-    nb = executed(store.get(result.output_key).body)
+    nb = executed(store.get(output_key).body)
     # The executed notebook names its S3 source, not a temporary file or a copy of itself.
-    assert nb.metadata["papermill"]["input_path"] == f"s3://{bucket}/{PUBLISHED_KEY}?versionId={first}"
-    assert nb.metadata["papermill"]["output_path"] == f"s3://{bucket}/runs/reports/today.ipynb"
+    assert nb.metadata["papermill"]["input_path"] == f"s3://{bucket}/{area.key}?versionId={first}"
+    assert nb.metadata["papermill"]["output_path"] == f"s3://{bucket}/{output_key}"
     assert nb.metadata["bookstore"]["source_version_id"] == first
     assert result.as_dict() == {
-        "source_key": PUBLISHED_KEY,
+        "source_key": area.key,
         "source_version_id": first,
-        "output_key": "runs/reports/today.ipynb",
+        "output_key": output_key,
         "output_version_id": result.output_version_id,
         "parameters": {"x": 3, "label": "été"},
     }
@@ -105,21 +126,21 @@ def test_output_records_which_version_ran_with_which_parameters(
 
 
 def test_unknown_version_fails_naming_it_and_writes_nothing(
-    store: S3Store, published_twice: tuple[str, str], s3_server: SeaweedFS, bucket: str
+    store: S3Store, area: Area, published_twice: tuple[str, str], s3_server: SeaweedFS, bucket: str
 ) -> None:
     with pytest.raises(VersionNotFoundError) as caught:
-        run_published(store, KEY, version_id="no-such-version-0123")
+        run(store, area, version_id="no-such-version-0123")
 
     assert "no-such-version-0123" in str(caught.value)
-    assert PUBLISHED_KEY in str(caught.value)
-    assert keys_under(s3_server, bucket, "runs/") == []
+    assert area.key in str(caught.value)
+    assert keys_under(s3_server, bucket, area.runs) == []
 
 
-def test_unknown_key_fails_naming_it(store: S3Store) -> None:
+def test_unknown_key_fails_naming_it(store: S3Store, area: Area) -> None:
     with pytest.raises(NotFoundError) as caught:
-        run_published(store, "kylek/notebooks/never-published.ipynb")
+        run(store, area, "kylek/notebooks/never-published.ipynb")
 
-    assert "published/kylek/notebooks/never-published.ipynb" in str(caught.value)
+    assert f"{area.published}/kylek/notebooks/never-published.ipynb" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -127,40 +148,41 @@ def test_unknown_key_fails_naming_it(store: S3Store) -> None:
     ["../workspace/kylek/secret.ipynb", "%2e%2e/workspace/secret.ipynb", "/etc/passwd", "a/../../b.ipynb"],
 )
 def test_a_key_leaving_the_published_prefix_is_refused(
-    store: S3Store, hostile: str, s3_server: SeaweedFS, bucket: str
+    store: S3Store, area: Area, hostile: str, s3_server: SeaweedFS, bucket: str
 ) -> None:
-    store.put("workspace/secret.ipynb", parameterized_notebook("secret"))
+    store.put(f"{area.namespace}/workspace/secret.ipynb", parameterized_notebook("secret"))
 
     with pytest.raises(InvalidPathError) as caught:
-        run_published(store, hostile)
+        run(store, area, hostile)
 
-    assert "published" in str(caught.value)
-    assert keys_under(s3_server, bucket, "runs/") == []
+    assert f"must stay under the published prefix '{area.published}'" in str(caught.value)
+    assert keys_under(s3_server, bucket, area.runs) == []
 
 
 def test_output_key_may_not_replace_a_published_notebook(
-    store: S3Store, published_twice: tuple[str, str]
+    store: S3Store, area: Area, published_twice: tuple[str, str]
 ) -> None:
     _, second = published_twice
 
     with pytest.raises(InvalidPathError, match="published prefix"):
-        run_published(store, KEY, output_key=PUBLISHED_KEY)
+        run(store, area, output_key=area.key)
 
-    assert store.head(PUBLISHED_KEY).version_id == second
+    assert store.head(area.key).version_id == second
 
 
-def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3Store) -> None:
-    version = store.put(PUBLISHED_KEY, parameterized_notebook("failing", raises="boom at 7"))
+def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3Store, area: Area) -> None:
+    version = store.put(area.key, parameterized_notebook("failing", raises="boom at 7"))
+    output_key = f"{area.runs}/failed.ipynb"
 
     with pytest.raises(NotebookFailedError) as caught:
-        run_published(store, KEY, parameters={"x": 7}, output_key="runs/failed.ipynb")
+        run(store, area, parameters={"x": 7}, output_key=output_key)
 
     error = caught.value
     assert "ValueError: boom at 7" in str(error)
-    assert "runs/failed.ipynb" in str(error) and str(version) in str(error)
+    assert output_key in str(error) and str(version) in str(error)
     assert isinstance(error.result, RunResult)
     assert error.result.source_version_id == version
-    stored = store.get("runs/failed.ipynb", error.result.output_version_id)
+    stored = store.get(output_key, error.result.output_version_id)
     assert stored.info.metadata["bookstore-status"] == "failed"
     text = cell_text(executed(stored.body))
     # What ran before the error, and the error itself, are both in the uploaded notebook.
@@ -169,22 +191,24 @@ def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3St
 
 
 def test_parameters_too_long_for_s3_metadata_stay_in_the_notebook(
-    store: S3Store, published_twice: tuple[str, str]
+    store: S3Store, area: Area, published_twice: tuple[str, str]
 ) -> None:
     long_text = "y" * 3000
 
-    result = run_published(store, KEY, parameters={"x": 1, "notes": long_text})
+    result = run(store, area, parameters={"x": 1, "notes": long_text})
 
     info = store.head(result.output_key)
     assert "too long" in info.metadata["bookstore-parameters"]
     assert injected_parameters(executed(store.get(result.output_key).body))["notes"] == long_text
 
 
-def test_latest_version_id_follows_publishing(store: S3Store, published_twice: tuple[str, str]) -> None:
+def test_latest_version_id_follows_publishing(
+    store: S3Store, area: Area, published_twice: tuple[str, str]
+) -> None:
     _, second = published_twice
-    assert latest_version_id(store, KEY) == second
-    third = store.put(PUBLISHED_KEY, parameterized_notebook("third"))
-    assert latest_version_id(store, KEY) == third
+    assert latest_version_id(store, KEY, published_prefix=area.published) == second
+    third = store.put(area.key, parameterized_notebook("third"))
+    assert latest_version_id(store, KEY, published_prefix=area.published) == third
 
 
 def test_default_output_key_keeps_run_ids_in_one_folder() -> None:
@@ -194,6 +218,6 @@ def test_default_output_key_keeps_run_ids_in_one_folder() -> None:
 
 
 def test_published_key_uses_the_configured_prefix() -> None:
-    assert published_key(KEY, "/published/") == PUBLISHED_KEY
+    assert published_key(KEY, "/published/") == f"published/{KEY}"
     with pytest.raises(InvalidPathError):
         published_key("..", "published")
