@@ -1,4 +1,4 @@
-"""The ``bookstore`` command: list, publish, show and restore notebook versions.
+"""The ``bookstore`` command: list, publish, show, restore and run notebook versions.
 
 It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the file named
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
@@ -457,6 +457,73 @@ def _restore(ctx: Context) -> int:
         "size": stored.info.size,
     }
     ctx.emit(answer, lambda: f"restored {stored.info.key} version {stored.info.version_id} to {target}")
+    return 0
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "key",
+        metavar="KEY",
+        help="notebook path under the published prefix (c.Bookstore.published_prefix), e.g. "
+        "analysis/mine.ipynb; as the Airflow operator's notebook_key",
+    )
+    parser.add_argument(
+        "--version", dest="version_id", metavar="ID", help="version id to run (default: latest)"
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a papermill parameter; VALUE is read as JSON when it parses (42, true, [1, 2]), else as text",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="KEY",
+        help="full S3 key for the executed notebook (default: runs/manual/<time>-<id>/<name>)",
+    )
+    parser.add_argument("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+
+
+def _parameter_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@command("run", "run a published notebook with papermill, as the Airflow operator does", _run_arguments)
+def _run(ctx: Context) -> int:
+    from .runner import run_published
+
+    args = ctx.args
+    # Cell output is what a person running a notebook watches for; it goes to stderr.
+    logging.getLogger("papermill").setLevel(logging.INFO)
+    result = run_published(
+        ctx.bookstore.create_store(),
+        args.key,
+        version_id=args.version_id,
+        parameters={name: _parameter_value(value) for name, value in args.parameters},
+        output_key=args.output,
+        published_prefix=ctx.bookstore.published_prefix,
+        kernel_name=args.kernel,
+    )
+
+    def human() -> str:
+        return "\n".join(
+            [
+                f"ran {result.source_key}",
+                f"  source_version_id  {result.source_version_id}",
+                f"  parameters         {json.dumps(result.parameters, default=str)}",
+                f"  output_key         {result.output_key}",
+                f"  output_version_id  {result.output_version_id}",
+            ]
+        )
+
+    ctx.emit(result.as_dict(), human)
     return 0
 
 

@@ -1,0 +1,111 @@
+"""``bookstore run``: the runner from a terminal, as a subprocess against a real SeaweedFS."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstore.devserver import SeaweedFS
+from bookstore.store import S3Store
+from tests.conftest import new_bucket_name
+from tests.notebooks import Area, cell_text, ensure_python3_kernel, executed, parameterized_notebook
+
+CONFIG = """\
+c = get_config()
+c.Bookstore.published_prefix = "/{published}/kylek/notebooks"
+c.Bookstore.S3.bucket = "{bucket}"
+c.Bookstore.S3.endpoint_url = "{endpoint_url}"
+c.Bookstore.S3.region_name = "us-east-1"
+c.Bookstore.S3.access_key_id = "{access_key}"
+c.Bookstore.S3.secret_access_key = "{secret_key}"
+"""
+PATH = "analysis/mine.ipynb"
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_server: SeaweedFS) -> str:
+    ensure_python3_kernel()
+    return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture
+def area() -> Area:
+    return Area()
+
+
+@pytest.fixture
+def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Path:
+    file = tmp_path / "jupyter_server_config.py"
+    file.write_text(
+        CONFIG.format(
+            published=area.published,
+            bucket=bucket,
+            endpoint_url=s3_server.endpoint_url,
+            access_key=s3_server.access_key,
+            secret_key=s3_server.secret_key,
+        )
+    )
+    return file
+
+
+def bookstore(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bookstore.cli", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_run_latest_and_pinned_with_parameters(config: Path, store: S3Store, area: Area) -> None:
+    first = store.put(area.key, parameterized_notebook("first"))
+    second = store.put(area.key, parameterized_notebook("second"))
+
+    latest = bookstore(config, "run", PATH, "-p", "x", "5", "-p", "run_date", "2026-03-04", "--json")
+    pinned = bookstore(
+        config, "run", PATH, "--version", str(first), "-p", "x", "[1, 2]", "--output", f"{area.runs}/p.ipynb"
+    )
+
+    result = ok_json(latest)
+    assert result["source_key"] == area.key
+    assert result["source_version_id"] == second
+    assert result["parameters"] == {"x": 5, "run_date": "2026-03-04"}
+    assert "ran second with x = 5 run_date = 2026-03-04" in latest.stderr  # cell output, as it runs
+    output = store.get(result["output_key"], result["output_version_id"])
+    assert "ran second with x = 5 run_date = 2026-03-04" in cell_text(executed(output.body))
+    assert pinned.returncode == 0, pinned.stderr
+    assert f"output_key         {area.runs}/p.ipynb" in pinned.stdout
+    info = store.head(f"{area.runs}/p.ipynb")
+    assert info.metadata["bookstore-source-version-id"] == first
+    assert json.loads(info.metadata["bookstore-parameters"]) == {"x": [1, 2]}
+
+
+def test_run_failures_are_one_line_with_an_exit_status(config: Path, store: S3Store, area: Area) -> None:
+    store.put(area.key, parameterized_notebook("failing", raises="no data"))
+
+    unknown = bookstore(config, "run", PATH, "--version", "v-unknown-42")
+    escape = bookstore(config, "run", "../../secret.ipynb")
+    failing = bookstore(config, "run", PATH, "--output", f"{area.runs}/failed.ipynb")
+
+    assert unknown.returncode == 3
+    assert "bookstore: error: version 'v-unknown-42' of" in unknown.stderr
+    assert escape.returncode == 2
+    assert "must stay under the published prefix" in escape.stderr
+    assert failing.returncode == 1
+    assert "ValueError: no data" in failing.stderr
+    assert f"the executed notebook is at {area.runs}/failed.ipynb" in failing.stderr
+    assert store.head(f"{area.runs}/failed.ipynb").metadata["bookstore-status"] == "failed"
