@@ -461,11 +461,13 @@ def _restore(ctx: Context) -> int:
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    from .runner import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX
+
     parser.add_argument(
         "key",
         metavar="KEY",
-        help="notebook path under the published prefix (c.Bookstore.published_prefix), e.g. "
-        "analysis/mine.ipynb; as the Airflow operator's notebook_key",
+        help="the notebook's key under --published-prefix, as the Airflow operator's notebook_key, "
+        "e.g. kylek/notebooks/analysis/mine.ipynb",
     )
     parser.add_argument(
         "--version", dest="version_id", metavar="ID", help="version id to run (default: latest)"
@@ -483,9 +485,22 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         metavar="KEY",
-        help="full S3 key for the executed notebook (default: runs/manual/<time>-<id>/<name>)",
+        help="full S3 key for the executed notebook (default: <runs prefix>/manual/<time>-<id>/<name>)",
     )
     parser.add_argument("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+    # The same defaults as the Airflow connection's extras, so KEY means what it means there.
+    parser.add_argument(
+        "--published-prefix",
+        default=DEFAULT_PUBLISHED_PREFIX,
+        metavar="PREFIX",
+        help="key prefix KEY is under (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--runs-prefix",
+        default=DEFAULT_RUNS_PREFIX,
+        metavar="PREFIX",
+        help="key prefix of the default --output (default: %(default)s)",
+    )
 
 
 def _parameter_value(text: str) -> Any:
@@ -508,7 +523,8 @@ def _run(ctx: Context) -> int:
         version_id=args.version_id,
         parameters={name: _parameter_value(value) for name, value in args.parameters},
         output_key=args.output,
-        published_prefix=ctx.bookstore.published_prefix,
+        published_prefix=args.published_prefix,
+        runs_prefix=args.runs_prefix,
         kernel_name=args.kernel,
     )
 

@@ -14,18 +14,17 @@ import pytest
 from bookstore.devserver import SeaweedFS
 from bookstore.store import S3Store
 from tests.conftest import new_bucket_name
-from tests.notebooks import Area, cell_text, ensure_python3_kernel, executed, parameterized_notebook
+from tests.notebooks import KEY, Area, cell_text, ensure_python3_kernel, executed, parameterized_notebook
 
 CONFIG = """\
 c = get_config()
-c.Bookstore.published_prefix = "/{published}/kylek/notebooks"
+c.Bookstore.published_prefix = "/elsewhere/kylek/notebooks"
 c.Bookstore.S3.bucket = "{bucket}"
 c.Bookstore.S3.endpoint_url = "{endpoint_url}"
 c.Bookstore.S3.region_name = "us-east-1"
 c.Bookstore.S3.access_key_id = "{access_key}"
 c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
-PATH = "analysis/mine.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +43,6 @@ def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Pat
     file = tmp_path / "jupyter_server_config.py"
     file.write_text(
         CONFIG.format(
-            published=area.published,
             bucket=bucket,
             endpoint_url=s3_server.endpoint_url,
             access_key=s3_server.access_key,
@@ -55,6 +53,7 @@ def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Pat
 
 
 def bookstore(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bookstore ARGS --config CONFIG`` in an environment without AWS or bookstore settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
     return subprocess.run(
         [sys.executable, "-m", "bookstore.cli", *args, "--config", str(config)],
@@ -75,15 +74,28 @@ def test_run_latest_and_pinned_with_parameters(config: Path, store: S3Store, are
     first = store.put(area.key, parameterized_notebook("first"))
     second = store.put(area.key, parameterized_notebook("second"))
 
-    latest = bookstore(config, "run", PATH, "-p", "x", "5", "-p", "run_date", "2026-03-04", "--json")
+    # KEY means what the operator's notebook_key means, whatever the Jupyter prefix.
+    under = ["--published-prefix", area.published, "--runs-prefix", area.runs]
+    latest = bookstore(config, "run", KEY, *under, "-p", "x", "5", "-p", "run_date", "2026-03-04", "--json")
     pinned = bookstore(
-        config, "run", PATH, "--version", str(first), "-p", "x", "[1, 2]", "--output", f"{area.runs}/p.ipynb"
+        config,
+        "run",
+        KEY,
+        *under,
+        "--version",
+        str(first),
+        "-p",
+        "x",
+        "[1, 2]",
+        "--output",
+        f"{area.runs}/p.ipynb",
     )
 
     result = ok_json(latest)
     assert result["source_key"] == area.key
     assert result["source_version_id"] == second
     assert result["parameters"] == {"x": 5, "run_date": "2026-03-04"}
+    assert result["output_key"].startswith(f"{area.runs}/manual/")
     assert "ran second with x = 5 run_date = 2026-03-04" in latest.stderr  # cell output, as it runs
     output = store.get(result["output_key"], result["output_version_id"])
     assert "ran second with x = 5 run_date = 2026-03-04" in cell_text(executed(output.body))
@@ -97,9 +109,10 @@ def test_run_latest_and_pinned_with_parameters(config: Path, store: S3Store, are
 def test_run_failures_are_one_line_with_an_exit_status(config: Path, store: S3Store, area: Area) -> None:
     store.put(area.key, parameterized_notebook("failing", raises="no data"))
 
-    unknown = bookstore(config, "run", PATH, "--version", "v-unknown-42")
-    escape = bookstore(config, "run", "../../secret.ipynb")
-    failing = bookstore(config, "run", PATH, "--output", f"{area.runs}/failed.ipynb")
+    under = ["--published-prefix", area.published]
+    unknown = bookstore(config, "run", KEY, *under, "--version", "v-unknown-42")
+    escape = bookstore(config, "run", "../../secret.ipynb", *under)
+    failing = bookstore(config, "run", KEY, *under, "--output", f"{area.runs}/failed.ipynb")
 
     assert unknown.returncode == 3
     assert "bookstore: error: version 'v-unknown-42' of" in unknown.stderr
