@@ -142,6 +142,7 @@ class ArchiveQueue:
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout)
+        self.spool.release()
 
     def check_bucket(self) -> str | None:
         """Check that the bucket is reachable and versioned; warn with the fix if not.

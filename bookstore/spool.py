@@ -7,14 +7,17 @@ behind, and an entry is deleted only after S3 has confirmed the upload. Sequence
 grow across restarts, so replaying the folder in name order replays saves in save order.
 
 One spool folder belongs to one server: its name hashes the Jupyter root directory, the S3
-endpoint and the bucket, so two servers (or one server pointed at another bucket) never
-replay each other's saves.
+endpoint and the bucket, so a server pointed at another bucket never replays these saves.
+A running server holds a lock on its folder; a second server started on the same root and
+bucket works in a sibling folder (``<name>.1``, ...), and whichever server starts next
+adopts the entries of sibling folders no live server holds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -22,7 +25,16 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one server per folder is then the user's care
+    fcntl = None  # type: ignore[assignment]
+
 _SUFFIX = ".entry"
+_LOCK = ".lock"
+_MAX_SIBLINGS = 64
+
+log = logging.getLogger(__name__)
 
 
 def spool_folder_name(root_dir: str, endpoint_url: str | None, bucket: str) -> str:
@@ -58,19 +70,87 @@ class Spool:
     """The folder of pending saves of one server."""
 
     def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = False) -> None:
-        self.folder = Path(folder)
+        self.base = Path(folder)
+        self.folder = self.base
         self.fsync = fsync
         self._lock = threading.Lock()
         self._last_seq = 0
+        self._lock_fd: int | None = None
+
+    # -- ownership ------------------------------------------------------------------------
+
+    def _siblings(self) -> list[Path]:
+        return [self.base] + [self.base.with_name(f"{self.base.name}.{n}") for n in range(1, _MAX_SIBLINGS)]
+
+    @staticmethod
+    def _try_lock(folder: Path) -> int | None:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        if fcntl is None:
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    def claim(self) -> None:
+        """Lock a folder for this process: the base folder, or the first free sibling."""
+        with self._lock:
+            if self._lock_fd is not None:
+                return
+            for folder in self._siblings():
+                fd = self._try_lock(folder)
+                if fd is not None:
+                    self._lock_fd, self.folder = fd, folder
+                    break
+            else:
+                raise OSError(f"all {_MAX_SIBLINGS} spool folders next to {self.base} are in use")
+        if self.folder != self.base:
+            log.warning(
+                "Bookstore: another running server archives the same folder to the same bucket; "
+                "this one spools to %s",
+                self.folder,
+            )
+
+    def release(self) -> None:
+        """Give the folder up (as exiting the process does)."""
+        with self._lock:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def _adopt_orphans(self) -> None:
+        """Move entries of sibling folders that no live server holds into this one."""
+        for folder in self._siblings():
+            if folder == self.folder or not folder.is_dir():
+                continue
+            fd = self._try_lock(folder)
+            if fd is None:
+                continue
+            try:
+                for file in folder.glob(f"*{_SUFFIX}"):
+                    target = self.folder / file.name
+                    if not target.exists():
+                        os.replace(file, target)
+            finally:
+                os.close(fd)
 
     def _next_seq(self) -> int:
         with self._lock:
             self._last_seq = max(self._last_seq + 1, time.time_ns())
             return self._last_seq
 
+    # -- entries --------------------------------------------------------------------------
+
     def load(self) -> list[SpoolEntry]:
-        """Every complete entry on disk, oldest first; leftovers of interrupted writes removed."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Every complete entry on disk, oldest first; leftovers of interrupted writes removed.
+
+        Claims the folder first, and adopts what servers that are gone left in sibling folders.
+        """
+        self.claim()
+        self._adopt_orphans()
         entries: list[SpoolEntry] = []
         for file in self.folder.iterdir():
             if file.name.endswith(".tmp"):
@@ -107,7 +187,7 @@ class Spool:
 
     def add(self, key: str, path: str, body: bytes) -> SpoolEntry:
         """Write one save durably and return its entry."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.claim()
         seq = self._next_seq()
         # Only what is cheap: this runs before the save is answered (hashing is the uploader's).
         save_id = uuid.uuid4().hex

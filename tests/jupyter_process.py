@@ -41,10 +41,10 @@ c.Bookstore.S3.secret_access_key = "{secret_key}"
 
 
 def notebook(source: str = "print('hello')", **metadata: Any) -> dict[str, Any]:
-    """A small notebook as a JSON-able dict."""
+    """A small notebook as JupyterLab sends it (cell sources as single strings)."""
     nb = nbformat.v4.new_notebook(metadata=metadata)
     nb.cells.append(nbformat.v4.new_code_cell(source))
-    return json.loads(nbformat.writes(nb))
+    return json.loads(json.dumps(nb))
 
 
 class JupyterServer:

@@ -19,6 +19,7 @@ def test_spool_replays_in_save_order_and_drops_half_written_entries(tmp_path: Pa
     written = [spool.add(KEY, "mine.ipynb", f"save {i}".encode()) for i in range(5)]
     (tmp_path / "99999999999999999999.entry.tmp").write_bytes(b"half a write")
     (tmp_path / "00000000000000000001.entry").write_bytes(b"not json\n")
+    spool.release()  # as the process exiting would
     loaded = Spool(tmp_path).load()
     assert [e.read_body() for e in loaded] == [f"save {i}".encode() for i in range(5)]
     assert [e.save_id for e in loaded] == [e.save_id for e in written]
@@ -29,10 +30,30 @@ def test_spool_replays_in_save_order_and_drops_half_written_entries(tmp_path: Pa
 
 
 def test_sequence_numbers_keep_growing_across_restarts(tmp_path: Path) -> None:
-    first = Spool(tmp_path).add(KEY, "mine.ipynb", b"a")
+    spool = Spool(tmp_path)
+    first = spool.add(KEY, "mine.ipynb", b"a")
+    spool.release()
     again = Spool(tmp_path)
     again.load()
     assert again.add(KEY, "mine.ipynb", b"b").seq > first.seq
+
+
+def test_two_live_servers_never_share_a_folder_and_orphans_are_adopted(tmp_path: Path) -> None:
+    base = tmp_path / "spool"
+    first, second = Spool(base), Spool(base)
+    first.add(KEY, "mine.ipynb", b"from the first server")
+    second.add(KEY, "mine.ipynb", b"from the second server")
+    assert first.folder == base
+    assert second.folder == tmp_path / "spool.1"
+    # While both live, each replays only its own saves.
+    assert [e.read_body() for e in first.load()] == [b"from the first server"]
+    second.release()  # the second server exits with a save still pending
+    first.release()  # and so does the first
+    third = Spool(base)
+    # The next server takes the base folder and adopts what the second left behind.
+    assert [e.read_body() for e in third.load()] == [b"from the first server", b"from the second server"]
+    assert third.folder == base
+    assert not list((tmp_path / "spool.1").glob("*.entry"))
 
 
 def test_spool_folders_are_per_server() -> None:
@@ -49,6 +70,7 @@ def test_a_save_uploaded_just_before_a_crash_is_not_archived_twice(store: S3Stor
     # What the queue would have done before dying: upload, without removing the entry.
     store.put(KEY, done.read_body(), {META_SAVE_ID: done.save_id})
     spool.add(KEY, "mine.ipynb", b"never uploaded")
+    spool.release()  # the server died
 
     queue = ArchiveQueue(store, Spool(tmp_path), workers=2)
     queue.start()
