@@ -1,0 +1,14 @@
+# Airflow 3 with the bookstore provider (hook, PublishedNotebookOperator, plugin), papermill
+# and ipykernel. One image for the api-server, scheduler (the LocalExecutor runs tasks, and
+# so notebooks, in it), dag-processor and triggerer of docker-compose.yaml.
+FROM apache/airflow:3.3.2-python3.12
+
+COPY --chown=airflow:0 pyproject.toml README.md /opt/bookstore/
+COPY --chown=airflow:0 bookstore /opt/bookstore/bookstore
+COPY --chown=airflow:0 jupyter-config /opt/bookstore/jupyter-config
+# As the Airflow image documentation advises: pin Airflow to the image's own version and
+# install with its constraints, so adding bookstore never up- or downgrades Airflow or a
+# provider.
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/bookstore[airflow]" \
+        --constraint "${HOME}/constraints.txt" \
+    && python -m ipykernel install --user --name python3 --display-name "Python 3"
