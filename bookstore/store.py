@@ -344,6 +344,11 @@ class S3Store:
         S3 lists by prefix, so versions of longer keys (``a.ipynb.bak`` for ``a.ipynb``) are
         skipped; they sort after every version of ``key``, which ends the listing early.
         Delete markers are not versions of a notebook and are left out.
+
+        ``next_cursor`` is None on the last page. Each S3 request asks for one entry more
+        than the page, to know whether another page follows; a page of 1000 (S3's most per
+        request) has no room for that, so when S3 says more entries follow it gets a cursor
+        without a second request, and the page after it may be empty.
         """
         if limit < 1:
             raise InvalidPathError(f"limit must be at least 1, not {limit}")
@@ -379,6 +384,11 @@ class S3Store:
                 )
             if past_key or not answer.get("IsTruncated"):
                 return VersionPage(tuple(found), None)
+            if len(found) == limit:
+                # No room was left for the look-ahead (S3 answers at most 1000 entries), and
+                # asking for it alone costs a whole request: hand out the cursor; at worst
+                # the next page is empty.
+                return VersionPage(tuple(found), encode_cursor(key, found[-1].version_id or "null"))
             kwargs["KeyMarker"] = answer.get("NextKeyMarker")
             kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
 
