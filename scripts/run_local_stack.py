@@ -155,6 +155,14 @@ def main() -> None:
             f'c.Bookstore.S3.endpoint_url = "{s3.endpoint_url}"\n'
             'c.Bookstore.S3.region_name = "us-east-1"\n'
         )
+        # For the bookstore CLI in another terminal: `source .stack/bookstore.env`.
+        cli_env = STACK / "bookstore.env"
+        cli_env.write_text(
+            f"export BOOKSTORE_CONFIG='{config}'\n"
+            f"export AWS_ACCESS_KEY_ID='{creds['access_key']}'\n"
+            f"export AWS_SECRET_ACCESS_KEY='{creds['secret_key']}'\n"
+        )
+        cli_env.chmod(0o600)
         jupyter_env = dict(
             os.environ,
             JUPYTER_CONFIG_DIR=str(STACK / "jupyter" / "config"),
@@ -232,6 +240,8 @@ bookstore is running. Ctrl-C stops everything.
                    http://127.0.0.1:{jupyter_port}/api/bookstore/publish/analysis/mine.ipynb -d '{{}}'
   Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
               DAGs: bookstore_daily_report, bookstore_pinned_version
+  CLI         source {cli_env}
+              bookstore versions analysis/mine.ipynb
   S3          {s3.endpoint_url}   bucket {BUCKET}
               access key {creds["access_key"]}, secret in {STACK / "credentials.json"}
   Logs        {logs}
