@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.bookstore-installed
+# The JupyterLab extension's sources: installing bookstore builds it (labextension/hatch_build.py).
+LABEXT_SOURCES := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) \
+	$(addprefix labextension/,package.json package-lock.json tsconfig.json install.json hatch_build.py)
 
-.PHONY: install test lint pytest run bench clean
+.PHONY: install test lint jstest pytest browser run bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "bookstore needs Python 3.11 or newer: make PYTHON=python3.11 ..."; exit 1; }
+	@command -v npm >/dev/null \
+		|| { echo "bookstore's JupyterLab extension is built with Node.js (20 or newer) and npm: install them"; exit 1; }
 	@echo "==> creating the virtualenv in $(VENV) and installing bookstore with all extras"
+	@echo "    (this builds the JupyterLab extension: npm ci, then npm run build in labextension/)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[all,test]"
@@ -18,14 +24,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bookstore tests scripts benchmarks dags plugins
-	$(BIN)/ruff format --check bookstore tests scripts benchmarks dags plugins
+	$(BIN)/ruff check bookstore tests scripts benchmarks dags plugins labextension/hatch_build.py
+	$(BIN)/ruff format --check bookstore tests scripts benchmarks dags plugins labextension/hatch_build.py
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The JupyterLab extension's unit tests (vitest), on the npm packages the build installed.
+jstest: $(STAMP)
+	test -d labextension/node_modules || (cd labextension && npm ci --no-audit --no-fund)
+	cd labextension && npm test
+
+# Debian's Chromium for tests/test_labextension.py, installed when missing and we are root;
+# otherwise that test fails saying what to install.
+browser:
+	@scripts/ensure_chromium.sh || echo "warning: no Chromium: tests/test_labextension.py will fail"
+
+pytest: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: lint jstest pytest
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_local_stack.py
@@ -35,3 +51,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf labextension/node_modules labextension/lib labextension/tsconfig.tsbuildinfo bookstore/labextension

@@ -1,0 +1,202 @@
+/**
+ * A typed client of bookstore's REST API (`/api/bookstore/...`).
+ *
+ * It knows nothing of JupyterLab: the plugin hands it a `Requester` that sends the request
+ * with Jupyter's own authentication (ServerConnection), and the unit tests hand it a fake.
+ */
+
+/** A notebook has two histories in the bucket: its saves and its publications. */
+export type Stage = 'workspace' | 'published';
+
+export const STAGES: readonly Stage[] = ['workspace', 'published'];
+
+/** One stored version, as `GET /api/bookstore/versions/<path>` lists it. */
+export interface IVersion {
+  version_id: string | null;
+  last_modified: string;
+  size: number;
+  is_latest: boolean;
+}
+
+/** One page of versions, newest first; `next_cursor` is null on the last page. */
+export interface IVersionPage {
+  key: string;
+  stage: Stage;
+  versions: IVersion[];
+  next_cursor: string | null;
+}
+
+/** What `PUT /api/bookstore/publish/<path>` answers. */
+export interface IPublished {
+  path: string;
+  key: string;
+  version_id: string | null;
+  source_key: string;
+  source_version_id: string | null;
+  sha256: string | null;
+}
+
+/** The archive queue's health, part of `GET /api/bookstore`. */
+export interface IArchiveStatus {
+  state: 'ok' | 'retrying' | 'spool-full' | string;
+  pending: number;
+  pending_bytes?: number;
+  archived?: number;
+  not_archived?: number;
+  last_error: string | null;
+  last_error_at?: string | number | null;
+  failing_since?: string | number | null;
+  last_success_at?: string | number | null;
+}
+
+/** What `GET /api/bookstore` answers. */
+export interface IStatus {
+  version: string;
+  features: string[];
+  archiving: boolean;
+  backend?: string;
+  bucket?: string | null;
+  endpoint_url?: string | null;
+  workspace_prefix?: string;
+  published_prefix?: string;
+  /** "Enabled", "Suspended", null (never versioned) or "unknown" (not checked yet). */
+  versioning?: string | null;
+  archive?: IArchiveStatus;
+}
+
+/** The body of `POST /api/bookstore/restore/<path>`. */
+export interface IRestoreRequest {
+  stage: Stage;
+  version_id: string;
+  target_path?: string;
+  overwrite?: boolean;
+}
+
+/** The contents model of the restored file (only the fields the extension uses). */
+export interface IRestored {
+  path: string;
+  name: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Sends one request to the Jupyter server. `path` is relative to the server's base URL
+ * and already percent-encoded, e.g. `api/bookstore/versions/analysis/mine.ipynb?stage=workspace`.
+ */
+export type Requester = (path: string, init: RequestInit) => Promise<Response>;
+
+/** An error answered by the server (`status` > 0) or a failure to reach it (`status` 0). */
+export class BookstoreApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason: string | null = null
+  ) {
+    super(message);
+    this.name = 'BookstoreApiError';
+  }
+
+  /** True when the notebook (or version) is not in the bucket at all. */
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** Percent-encode each segment of a Jupyter path, keeping its slashes. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .filter(segment => segment !== '')
+    .map(segment => encodeURIComponent(segment))
+    .join('/');
+}
+
+/** A query string of the given parameters, leaving out undefined and null ones. */
+export function queryString(params: Record<string, string | number | null | undefined>): string {
+  const parts = Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/**
+ * The error an answer carries: bookstore answers `{"message", "reason"}`, Jupyter's own
+ * handlers `{"message"}` or an HTML page.
+ */
+export async function errorFromResponse(response: Response): Promise<BookstoreApiError> {
+  let message = '';
+  let reason: string | null = null;
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text);
+    if (body && typeof body === 'object') {
+      message = typeof body.message === 'string' ? body.message : '';
+      reason = typeof body.reason === 'string' ? body.reason : null;
+    }
+  } catch {
+    // Not JSON: a proxy's or Jupyter's HTML error page; the status says enough.
+  }
+  if (!message) {
+    message = response.statusText || `the server answered HTTP ${response.status}`;
+  }
+  return new BookstoreApiError(response.status, message, reason);
+}
+
+/** The REST API of one Jupyter server. */
+export class BookstoreClient {
+  constructor(private readonly request: Requester) {}
+
+  /** `GET /api/bookstore`: settings, versioning and the archive queue's health. */
+  status(): Promise<IStatus> {
+    return this.json<IStatus>('api/bookstore', { method: 'GET' });
+  }
+
+  /** Publish the notebook as it is saved at `path`, or one of its workspace versions. */
+  publish(path: string, versionId?: string): Promise<IPublished> {
+    const body = versionId ? { version_id: versionId } : {};
+    return this.json<IPublished>(`api/bookstore/publish/${encodePath(path)}`, {
+      method: 'PUT',
+      body: JSON.stringify(body)
+    });
+  }
+
+  /** One page of the versions of `path` in `stage`, newest first. */
+  versions(
+    path: string,
+    stage: Stage,
+    options: { limit?: number; cursor?: string | null } = {}
+  ): Promise<IVersionPage> {
+    const query = queryString({ stage, limit: options.limit, cursor: options.cursor });
+    return this.json<IVersionPage>(`api/bookstore/versions/${encodePath(path)}${query}`, {
+      method: 'GET'
+    });
+  }
+
+  /** The notebook JSON of one version. */
+  notebook(path: string, stage: Stage, versionId: string | null): Promise<Record<string, unknown>> {
+    const query = queryString({ stage, version_id: versionId });
+    return this.json(`api/bookstore/notebook/${encodePath(path)}${query}`, { method: 'GET' });
+  }
+
+  /** Write one version into Jupyter: as a new `-restored` file, or over `target_path`. */
+  restore(path: string, request: IRestoreRequest): Promise<IRestored> {
+    return this.json<IRestored>(`api/bookstore/restore/${encodePath(path)}`, {
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+  }
+
+  private async json<T>(path: string, init: RequestInit): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.request(path, init);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new BookstoreApiError(0, `the Jupyter server could not be reached (${detail})`, 'NetworkError');
+    }
+    if (!response.ok) {
+      throw await errorFromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+}

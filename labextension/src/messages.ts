@@ -1,0 +1,121 @@
+/**
+ * What the extension tells a person: the archive's health and errors, each with what to do.
+ */
+import { BookstoreApiError, IStatus } from './api';
+
+export type Level = 'ok' | 'info' | 'warning' | 'error';
+
+export interface INotice {
+  level: Level;
+  text: string;
+}
+
+function plural(count: number, one: string, many: string = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * The notices the archive's status calls for, most serious first; one `ok` notice when
+ * everything is archived.
+ */
+export function describeHealth(status: IStatus): INotice[] {
+  const notices: INotice[] = [];
+  const bucket = status.bucket ? `s3://${status.bucket}` : 'the bucket';
+  if (!status.bucket) {
+    notices.push({
+      level: 'error',
+      text:
+        'No S3 bucket is configured for this Jupyter server, so nothing is archived or published. ' +
+        'Set c.Bookstore.S3.bucket in its configuration and restart it.'
+    });
+    return notices;
+  }
+  if (!status.archiving) {
+    notices.push({
+      level: 'warning',
+      text:
+        'Saves are not archived on this server: its contents manager is not BookstoreContentsArchiver ' +
+        '(c.ServerApp.contents_manager_class). Versions already in the bucket are listed below.'
+    });
+  }
+  const versioning = status.versioning;
+  if (status.archiving && versioning !== 'Enabled' && versioning !== 'unknown' && versioning !== undefined) {
+    const state = versioning === 'Suspended' ? 'suspended' : 'not enabled';
+    notices.push({
+      level: 'error',
+      text:
+        `Versioning is ${state} on ${bucket}: each save replaces the previous one, so no history is kept. ` +
+        'Ask whoever runs the bucket to enable versioning on it.'
+    });
+  }
+  const archive = status.archive;
+  if (archive) {
+    const error = archive.last_error ? ` Last error: ${archive.last_error}` : '';
+    if (archive.state === 'spool-full') {
+      notices.push({
+        level: 'error',
+        text:
+          `S3 has been failing for long enough that the archive spool is full: new saves are saved on ` +
+          `this server but NOT archived until S3 answers again` +
+          (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far).` : '.') +
+          error
+      });
+    } else if (archive.state === 'retrying') {
+      notices.push({
+        level: 'error',
+        text:
+          `Archiving to ${bucket} is failing; ${plural(archive.pending, 'save')} ` +
+          `${archive.pending === 1 ? 'is' : 'are'} kept on this server and retried.` +
+          error
+      });
+    } else if (archive.pending > 0) {
+      notices.push({
+        level: 'info',
+        text: `${plural(archive.pending, 'save')} waiting to be archived to ${bucket}.`
+      });
+    }
+  }
+  if (notices.length === 0) {
+    notices.push({
+      level: 'ok',
+      text: status.archiving ? `All saves are archived to ${bucket}.` : `Versions are read from ${bucket}.`
+    });
+  }
+  return notices;
+}
+
+/** What went wrong, and what to do about it, in one or two sentences. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof BookstoreApiError)) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  switch (error.status) {
+    case 0:
+      return `${capitalise(error.message)}. Check that Jupyter is still running, then try again.`;
+    case 401:
+    case 403:
+      return 'Jupyter refused the request: your session may have expired. Reload the page and sign in again.';
+    case 404:
+      if (!error.reason || error.reason === 'Not Found') {
+        return (
+          'This Jupyter server does not answer /api/bookstore: the bookstore server extension is not ' +
+          'enabled (jupyter server extension enable bookstore).'
+        );
+      }
+      return capitalise(error.message);
+    case 503:
+      if (error.reason === 'MisconfiguredError') {
+        return (
+          `${capitalise(error.message)}. Your notebooks are saved on this server; whoever runs it ` +
+          "needs to fix bookstore's S3 settings."
+        );
+      }
+      return `S3 is unavailable: ${error.message}. Your notebooks are saved on this server; try again once S3 answers.`;
+    default:
+      return capitalise(error.message);
+  }
+}
+
+function capitalise(text: string): string {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}

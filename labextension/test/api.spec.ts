@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+
+import { BookstoreApiError, BookstoreClient, encodePath, queryString } from '../src/api';
+
+interface ISent {
+  path: string;
+  init: RequestInit;
+}
+
+/** A client whose server answers `answers` in turn and records what it was sent. */
+function fakeClient(...answers: (Response | Error)[]) {
+  const sent: ISent[] = [];
+  const client = new BookstoreClient(async (path, init) => {
+    sent.push({ path, init });
+    const answer = answers.shift();
+    if (answer === undefined) {
+      throw new Error('no more answers');
+    }
+    if (answer instanceof Error) {
+      throw answer;
+    }
+    return answer;
+  });
+  return { client, sent };
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+describe('encodePath', () => {
+  it('encodes each segment and keeps the slashes', () => {
+    expect(encodePath('analysis/my notebook#1.ipynb')).toBe('analysis/my%20notebook%231.ipynb');
+  });
+
+  it('drops empty segments, so a leading slash does not double', () => {
+    expect(encodePath('/a//b.ipynb')).toBe('a/b.ipynb');
+  });
+
+  it('encodes a percent sign, which the server decodes exactly once', () => {
+    expect(encodePath('100%.ipynb')).toBe('100%25.ipynb');
+  });
+});
+
+describe('queryString', () => {
+  it('leaves out missing values', () => {
+    expect(queryString({ stage: 'workspace', limit: undefined, cursor: null })).toBe('?stage=workspace');
+    expect(queryString({})).toBe('');
+  });
+
+  it('encodes opaque cursors', () => {
+    expect(queryString({ cursor: 'a/b+c=' })).toBe('?cursor=a%2Fb%2Bc%3D');
+  });
+});
+
+describe('BookstoreClient', () => {
+  it('publishes with an empty body, or a workspace version', async () => {
+    const answer = { path: 'a.ipynb', key: 'published/a.ipynb', version_id: 'v2' };
+    const { client, sent } = fakeClient(json(answer, 201), json(answer, 201));
+    expect(await client.publish('analysis/a b.ipynb')).toEqual(answer);
+    await client.publish('analysis/a b.ipynb', 'v1');
+    expect(sent.map(s => [s.path, s.init.method, s.init.body])).toEqual([
+      ['api/bookstore/publish/analysis/a%20b.ipynb', 'PUT', '{}'],
+      ['api/bookstore/publish/analysis/a%20b.ipynb', 'PUT', '{"version_id":"v1"}']
+    ]);
+  });
+
+  it('pages versions with a cursor', async () => {
+    const page = { key: 'k', stage: 'published', versions: [], next_cursor: null };
+    const { client, sent } = fakeClient(json(page));
+    await client.versions('a.ipynb', 'published', { limit: 50, cursor: 'c1' });
+    expect(sent[0].path).toBe('api/bookstore/versions/a.ipynb?stage=published&limit=50&cursor=c1');
+  });
+
+  it('reads one version and restores over a target', async () => {
+    const { client, sent } = fakeClient(json({ cells: [], nbformat: 4 }), json({ path: 'a.ipynb', name: 'a.ipynb' }));
+    await client.notebook('a.ipynb', 'workspace', 'v 1');
+    await client.restore('a.ipynb', { stage: 'workspace', version_id: 'v1', target_path: 'a.ipynb', overwrite: true });
+    expect(sent[0].path).toBe('api/bookstore/notebook/a.ipynb?stage=workspace&version_id=v%201');
+    expect(sent[1].init.method).toBe('POST');
+    expect(JSON.parse(sent[1].init.body as string)).toEqual({
+      stage: 'workspace',
+      version_id: 'v1',
+      target_path: 'a.ipynb',
+      overwrite: true
+    });
+  });
+
+  it("turns bookstore's JSON errors into BookstoreApiError", async () => {
+    const { client } = fakeClient(json({ message: 'S3 is down', reason: 'StoreUnavailableError' }, 503));
+    const error = await client.status().catch(e => e);
+    expect(error).toBeInstanceOf(BookstoreApiError);
+    expect(error).toMatchObject({ status: 503, message: 'S3 is down', reason: 'StoreUnavailableError' });
+  });
+
+  it('keeps the status of an HTML error page', async () => {
+    const { client } = fakeClient(new Response('<html>Not Found</html>', { status: 404, statusText: 'Not Found' }));
+    const error = await client.status().catch(e => e);
+    expect(error).toMatchObject({ status: 404, message: 'Not Found', reason: null });
+  });
+
+  it('reports an unreachable server as status 0', async () => {
+    const { client } = fakeClient(new TypeError('Failed to fetch'));
+    const error = await client.status().catch(e => e);
+    expect(error).toMatchObject({ status: 0, reason: 'NetworkError' });
+    expect(error.message).toContain('Failed to fetch');
+  });
+});

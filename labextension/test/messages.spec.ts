@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+
+import { BookstoreApiError, IStatus } from '../src/api';
+import { describeError, describeHealth } from '../src/messages';
+
+function status(overrides: Partial<IStatus> = {}, archive: Partial<IStatus['archive']> = {}): IStatus {
+  return {
+    version: '0.1.0',
+    features: [],
+    archiving: true,
+    bucket: 'notebooks',
+    versioning: 'Enabled',
+    archive: { state: 'ok', pending: 0, last_error: null, ...archive },
+    ...overrides
+  };
+}
+
+describe('describeHealth', () => {
+  it('says all is archived when it is', () => {
+    expect(describeHealth(status())).toEqual([{ level: 'ok', text: 'All saves are archived to s3://notebooks.' }]);
+  });
+
+  it('counts saves waiting to be archived', () => {
+    const [notice] = describeHealth(status({}, { pending: 2 }));
+    expect(notice).toEqual({ level: 'info', text: '2 saves waiting to be archived to s3://notebooks.' });
+  });
+
+  it('shows the last error while retrying, and that the saves are kept', () => {
+    const [notice] = describeHealth(status({}, { state: 'retrying', pending: 1, last_error: 'EndpointConnectionError' }));
+    expect(notice.level).toBe('error');
+    expect(notice.text).toContain('1 save is kept on this server and retried');
+    expect(notice.text).toContain('Last error: EndpointConnectionError');
+  });
+
+  it('says when saves are no longer archived at all', () => {
+    const [notice] = describeHealth(status({}, { state: 'spool-full', pending: 9, not_archived: 3, last_error: 'x' }));
+    expect(notice.level).toBe('error');
+    expect(notice.text).toContain('NOT archived');
+    expect(notice.text).toContain('3 saves not archived so far');
+  });
+
+  it.each([
+    [null, 'not enabled'],
+    ['Suspended', 'suspended']
+  ])('warns that versioning %s keeps no history', (versioning, word) => {
+    const notices = describeHealth(status({ versioning }));
+    expect(notices[0].level).toBe('error');
+    expect(notices[0].text).toContain(`Versioning is ${word} on s3://notebooks`);
+  });
+
+  it('does not warn while versioning is not checked yet', () => {
+    expect(describeHealth(status({ versioning: 'unknown' }))[0].level).toBe('ok');
+  });
+
+  it('says how to turn archiving on, and what still works', () => {
+    const notices = describeHealth({ version: '0.1.0', features: [], archiving: false, bucket: 'notebooks' });
+    expect(notices).toHaveLength(1);
+    expect(notices[0].level).toBe('warning');
+    expect(notices[0].text).toContain('BookstoreContentsArchiver');
+  });
+
+  it('says how to configure a bucket', () => {
+    const notices = describeHealth({ version: '0.1.0', features: [], archiving: false, bucket: null });
+    expect(notices[0].text).toContain('c.Bookstore.S3.bucket');
+  });
+});
+
+describe('describeError', () => {
+  it('says what to do when S3 is down', () => {
+    const text = describeError(new BookstoreApiError(503, 'S3 at http://s3 is unavailable', 'StoreUnavailableError'));
+    expect(text).toContain('S3 is unavailable');
+    expect(text).toContain('try again once S3 answers');
+  });
+
+  it('says who can fix refused credentials', () => {
+    const text = describeError(new BookstoreApiError(503, 'S3 refused the credentials (403)', 'MisconfiguredError'));
+    expect(text).toContain("fix bookstore's S3 settings");
+    expect(text).not.toContain('S3 is unavailable');
+  });
+
+  it('tells a missing server extension from a missing notebook', () => {
+    expect(describeError(new BookstoreApiError(404, 'Not Found', null))).toContain('server extension is not enabled');
+    expect(describeError(new BookstoreApiError(404, "'a.ipynb' has no published versions", 'NotFoundError'))).toBe(
+      "'a.ipynb' has no published versions"
+    );
+  });
+
+  it('asks to sign in again on 403, and to check Jupyter when unreachable', () => {
+    expect(describeError(new BookstoreApiError(403, 'Forbidden'))).toContain('sign in again');
+    expect(describeError(new BookstoreApiError(0, 'the Jupyter server could not be reached (x)'))).toContain(
+      'Check that Jupyter is still running'
+    );
+  });
+
+  it('shows other errors as they are', () => {
+    expect(describeError(new Error('boom'))).toBe('boom');
+    expect(describeError('plain')).toBe('plain');
+  });
+});

@@ -1,0 +1,241 @@
+"""The JupyterLab extension in a real browser: publish, browse the history, view, restore.
+
+A real JupyterLab (with bookstore archiving to a real SeaweedFS bucket) is driven by
+Playwright in Debian's headless Chromium. The screenshots it takes are the README's: set
+``BOOKSTORE_SCREENSHOT_DIR=docs/images`` to refresh them, otherwise they go to a temporary
+folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bookstore.devserver import SeaweedFS
+from tests.conftest import seed_config
+from tests.jupyter_process import JupyterServer, notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "notebook-bookstore"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PATH = "analysis/mine.ipynb"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, installed the way ``make test`` does when it is missing."""
+    path = os.environ.get("BOOKSTORE_CHROMIUM", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        done = subprocess.run([str(ROOT / "scripts" / "ensure_chromium.sh")], capture_output=True, text=True)
+        if done.returncode != 0 or not os.access(path, os.X_OK):
+            pytest.fail(f"no Chromium for the browser test at {path}:\n{done.stdout}{done.stderr}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("BOOKSTORE_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def quiet_lab_settings(home: Path) -> None:
+    """No news or update toasts over the screenshots (``JupyterServer`` sets the config dir)."""
+    settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+
+
+@pytest.fixture
+def lab(jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, tmp_path: Path) -> JupyterServer:
+    home = tmp_path / "jupyter"
+    quiet_lab_settings(home)
+    return jupyter_factory(seed_config(s3_server, bucket), home=home, other_extensions=True)  # type: ignore[no-any-return]
+
+
+def versions(server: JupyterServer, stage: str) -> list[dict[str, Any]]:
+    answer = server.request("GET", f"/api/bookstore/versions/{PATH}?stage={stage}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["versions"]  # type: ignore[no-any-return]
+
+
+def cell_source(server: JupyterServer, path: str = PATH) -> str:
+    saved = json.loads((server.root_dir / path).read_text())
+    return "".join(saved["cells"][0]["source"])
+
+
+def open_notebook(page: Page, server: JupyterServer, path: str) -> None:
+    page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
+    expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
+    # The kernel is not needed, but wait for it so the status bar settles for the screenshots.
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    expect(idle).to_have_count(1, timeout=60_000)
+
+
+def test_labextension_is_installed_and_enabled() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "jupyterlab.labextensions", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = re.sub(r"\x1b\[[0-9;]*m", "", listed.stdout + listed.stderr)
+    assert re.search(rf"{NAME} v\S+ enabled\s+OK", output), output
+
+
+def test_labextension_version_matches_python_package() -> None:
+    from bookstore import __version__
+
+    package = json.loads((ROOT / "labextension" / "package.json").read_text())
+    assert package["version"] == __version__
+
+
+def test_publish_history_view_and_restore_in_jupyterlab(
+    lab: JupyterServer, browser: Browser, screenshots: Path
+) -> None:
+    (lab.root_dir / "analysis").mkdir()
+    lab.save(PATH, notebook("x = 1\nprint(x)", kernelspec=KERNELSPEC))
+    lab.wait_archived()
+    page = browser.new_page(viewport={"width": 1440, "height": 860})
+    open_notebook(page, lab, PATH)
+
+    # Edit the cell and save with the keyboard, as a person does.
+    editor = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("x = 2\nprint(x)")
+    page.keyboard.press("Control+s")
+    expect(page.locator(".jp-mod-dirty")).to_have_count(0, timeout=30_000)
+    assert cell_source(lab) == "x = 2\nprint(x)"
+
+    # Publish is in the File menu too (and the command palette).
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    expect(page.locator(".lm-Menu-itemLabel", has_text="Publish Notebook")).to_be_visible()
+    expect(page.locator(".lm-Menu-itemLabel", has_text="Show Version History")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # Publish from the notebook toolbar: the dialog shows the published version id.
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
+    published = versions(lab, "published")
+    assert len(published) == 1
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    expect(dialog).to_contain_text("published/kylek/notebooks/analysis/mine.ipynb")
+    dialog.locator(".jp-bookstore-Published-copy").click()
+    expect(dialog.locator(".jp-bookstore-Published-copy")).to_have_text("Copied")
+    page.screenshot(path=screenshots / "publish-dialog.png")
+
+    # "Show history" opens the side panel on the published version.
+    dialog.get_by_role("button", name="Show history").click()
+    history = page.locator("#jp-bookstore-history")
+    expect(history).to_be_visible()
+    expect(history.locator(".jp-bookstore-Version")).to_have_count(1, timeout=30_000)
+    expect(history.locator(".jp-bookstore-Version").first).to_contain_text("latest")
+
+    # Both saves are in the workspace history, newest first, the newest marked latest.
+    history.locator(".jp-bookstore-Tab[data-stage='workspace']").click()
+    rows = history.locator(".jp-bookstore-VersionList[data-stage='workspace'] .jp-bookstore-Version")
+    expect(rows).to_have_count(2, timeout=30_000)
+    saved = versions(lab, "workspace")
+    assert [row.get_attribute("data-version-id") for row in rows.all()] == [v["version_id"] for v in saved]
+    expect(rows.first.locator(".jp-bookstore-Badge")).to_have_text("latest")
+    expect(rows.nth(1).locator(".jp-bookstore-Badge")).to_have_count(0)
+    expect(history.get_by_test_id("health")).to_contain_text("All saves are archived")
+    page.screenshot(path=screenshots / "history-panel.png")
+
+    # Open the older save read-only: its cell is the first version's.
+    older = rows.nth(1)
+    older.get_by_role("button", name="Open").click()
+    view = page.locator(".jp-bookstore-VersionView").last
+    expect(view).to_be_visible(timeout=30_000)
+    expect(view.locator(".jp-Cell").first).to_contain_text("x = 1")
+    page.screenshot(path=screenshots / "version-view.png")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(view).to_have_count(0)
+
+    # Restore the older save over the notebook, after confirming.
+    older.get_by_role("button", name="Replace…").click()
+    confirm = page.locator(".jp-Dialog")
+    expect(confirm).to_contain_text("Replace mine.ipynb?")
+    confirm.get_by_role("button", name="Replace").click()
+    expect(history.get_by_test_id("outcome")).to_contain_text("Replaced mine.ipynb", timeout=30_000)
+    assert cell_source(lab) == "x = 1\nprint(x)"
+    # The open notebook shows what is on disk now, and the restore is itself a new save.
+    expect(page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first).to_contain_text("x = 1")
+    expect(rows).to_have_count(3, timeout=30_000)
+    assert len(versions(lab, "workspace")) == 3
+
+    # Restore the oldest save as a copy beside it: it opens, the notebook stays as it is.
+    rows.nth(2).get_by_role("button", name="Restore as copy").click()
+    expect(history.get_by_test_id("outcome")).to_contain_text("analysis/mine-restored.ipynb", timeout=30_000)
+    expect(page.locator(".lm-TabBar-tab", has_text="mine-restored.ipynb")).to_have_count(1)
+    assert cell_source(lab, "analysis/mine-restored.ipynb") == "x = 1\nprint(x)"
+    page.close()
+
+
+def test_jupyterlab_says_what_to_do_when_s3_refuses(
+    jupyter_factory: Any,
+    s3_server: SeaweedFS,
+    bucket: str,
+    tmp_path: Path,
+    browser: Browser,
+    screenshots: Path,
+) -> None:
+    home = tmp_path / "jupyter"
+    quiet_lab_settings(home)
+    lab = jupyter_factory(
+        seed_config(s3_server, bucket, secret_key="not-the-secret"), home=home, other_extensions=True
+    )
+    (lab.root_dir / "analysis").mkdir()
+    lab.save(PATH, notebook("x = 1", kernelspec=KERNELSPEC))
+    page = browser.new_page(viewport={"width": 1440, "height": 860})
+    open_notebook(page, lab, PATH)
+
+    # The history panel says the save is kept and retried, with S3's own error.
+    page.locator(".jp-SideBar [data-id='jp-bookstore-history']").click()
+    history = page.locator("#jp-bookstore-history")
+    health = history.get_by_test_id("health")
+    expect(health).to_contain_text("is failing", timeout=30_000)
+    expect(health).to_contain_text("kept on this server and retried")
+    expect(health).to_contain_text("check the access key id and secret")
+    listing = history.locator(".jp-bookstore-VersionList .jp-bookstore-Notice-error")
+    expect(listing).to_contain_text("fix bookstore's S3 settings")
+    page.screenshot(path=screenshots / "history-s3-failing.png")
+
+    # Publishing fails with a dialog that says why; nothing was published.
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Could not publish mine.ipynb", timeout=60_000)
+    expect(dialog).to_contain_text("S3 refused the credentials")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+    page.close()
