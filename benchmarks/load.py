@@ -3,9 +3,11 @@
 N client threads each save their own ~100 KB notebook, over and over, to a Jupyter server.
 
 1. **Saturation** (closed loop): every client saves again as soon as its previous save is
-   answered, for a fixed time, first on a plain jupyter_server (the baseline), then on one
-   archiving with bookstore. Gives the most saves per second each server answers, and their
-   save latency under that load.
+   answered, for a fixed time, on a plain jupyter_server (the baseline) and on one archiving
+   with bookstore, taking turns (twice each) so that the machine's load hits both alike.
+   Gives the most saves per second each server answers, their save latency under that load,
+   and the CPU each server process spends per save (uploads included, as they run in the
+   server process), with SeaweedFS's CPU per save noted.
 2. **Rate steps** (open loop): the archiving server gets a fixed offered rate, spread over
    the N clients, in steps from 30% to 100% of its saturation rate. A rate is *held* when
    the clients achieve at least 95% of it, the archive queue ends the step with at most one
@@ -24,14 +26,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import requests
 
-from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, servers, size_label
+from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, server_pid, servers, size_label
 from benchmarks.report import Row, print_rows, summarize
 from tests.jupyter_process import JupyterServer
 
@@ -54,6 +58,11 @@ class Phase:
     pending_at_end: int = 0
     drain_seconds: float = 0.0
     verified: bool | None = None
+    #: CPU seconds (user + system) per process, over the phase and its drain.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+    def cpu_per_save(self, process: str) -> float:
+        return self.cpu_seconds.get(process, 0.0) / max(1, self.saves)
 
     @property
     def saves(self) -> int:
@@ -75,6 +84,7 @@ class Phase:
             "pending_at_end": self.pending_at_end,
             "drain_seconds": round(self.drain_seconds, 3),
             "verified_in_s3": self.verified,
+            "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_seconds.items()},
             "queue_depth_series": [[round(t, 2), d] for t, d in self.queue],
         }
 
@@ -200,6 +210,23 @@ def drive(
     return phase
 
 
+class CpuMeter:
+    """CPU seconds (user + system) that some processes spend between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self._start: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(p.cpu_times()[:2]) for name, p in self.processes.items()}
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def stop(self) -> dict[str, float]:
+        return {name: t - self._start[name] for name, t in self._now().items()}
+
+
 def pending(server: JupyterServer) -> int:
     return int(server.status()["archive"]["pending"])
 
@@ -239,21 +266,34 @@ def verify(env: Any, server: JupyterServer, notebooks: int, expected: list[int])
     return ok
 
 
-def run(notebooks: int = 8, seconds: float = 8.0, size: int = 100_000) -> tuple[list[Row], dict[str, Any]]:
-    """Saturate a plain and an archiving server, then step the archiving one through rates."""
+def run(
+    notebooks: int = 8, seconds: float = 8.0, size: int = 100_000, pairs: int = 2
+) -> tuple[list[Row], dict[str, Any]]:
+    """Saturate a plain and an archiving server in turn, then step the archiving one through rates."""
     label = f"{notebooks} notebooks x {size_label(size)}"
     phases: list[Phase] = []
     with servers("bench-load", archiving=True, plain=True) as env:
         archiving, plain = env.archiving, env.plain
-        assert archiving is not None and plain is not None
+        assert archiving is not None and plain is not None and env.s3.process is not None
         bodies = Bodies(notebooks, size)
         expected = [0] * notebooks
+        plain_cpu = CpuMeter({"jupyter": server_pid(plain)})
+        archiving_cpu = CpuMeter({"jupyter": server_pid(archiving), "seaweedfs": env.s3.process.pid})
+
+        def plain_phase(name: str) -> Phase:
+            plain_cpu.start()
+            phase = drive(plain, bodies, notebooks, seconds, None, name)
+            phase.cpu_seconds = plain_cpu.stop()
+            print(f"  {name}: achieved {phase.rate:.1f}/s", flush=True)
+            return phase
 
         def archived_phase(rate: float | None, name: str) -> Phase:
+            archiving_cpu.start()
             with QueueSampler(archiving) as sampler:
                 phase = drive(archiving, bodies, notebooks, seconds, rate, name)
                 phase.pending_at_end = pending(archiving)
                 phase.drain_seconds = drain(archiving)
+            phase.cpu_seconds = archiving_cpu.stop()
             phase.queue = sampler.samples
             for i, n in enumerate(phase.saves_per_notebook):
                 expected[i] += n
@@ -273,13 +313,17 @@ def run(notebooks: int = 8, seconds: float = 8.0, size: int = 100_000) -> tuple[
         drain(archiving)
         for i in range(notebooks):  # the warm-up saves are versions too
             expected[i] = count_versions(env.client(), env.bucket, f"{WORKSPACE_PREFIX}/load-{i}.ipynb")
-        plain_max = drive(plain, bodies, notebooks, seconds, None, "plain, saturating")
-        print(f"  plain, saturating: {plain_max.rate:.1f} saves/s", flush=True)
-        archiving_max = archived_phase(None, "archiving, saturating")
+        # Plain and archiving take turns, so a change in the machine's load hits both.
+        plain_max: list[Phase] = []
+        archiving_max: list[Phase] = []
+        for i in range(pairs):
+            plain_max.append(plain_phase(f"plain, saturating ({i + 1})"))
+            archiving_max.append(archived_phase(None, f"archiving, saturating ({i + 1})"))
+        saturation = statistics.median(p.rate for p in archiving_max)
 
         held: Phase | None = None
         for fraction in RATE_STEPS:
-            rate = round(archiving_max.rate * fraction, 1)
+            rate = round(saturation * fraction, 1)
             phase = archived_phase(rate, f"archiving at {rate}/s")
             keeps_pace = phase.pending_at_end <= max(notebooks, rate * 1.0)
             if phase.rate >= 0.95 * rate and keeps_pace and phase.verified and not phase.errors:
@@ -288,25 +332,37 @@ def run(notebooks: int = 8, seconds: float = 8.0, size: int = 100_000) -> tuple[
                 break
         lost = [p.name for p in phases if not p.verified]
 
+    plain_rates = [p.rate for p in plain_max]
+    seaweed_cpu = statistics.median(p.cpu_per_save("seaweedfs") for p in archiving_max)
     rows = [
         summarize(
             f"load: saves answered, {label}, saturating",
-            [archiving_max.rate],
-            [plain_max.rate],
-            "closed loop: each client saves again once answered; archiving vs plain jupyter_server",
+            [p.rate for p in archiving_max],
+            plain_rates,
+            f"closed loop, {seconds:g} s x {pairs} turns each: every client saves again once answered; "
+            "archiving vs plain jupyter_server",
             unit=("saves/s", 1.0),
         ),
         summarize(
             "load: save latency, saturating",
-            archiving_max.latencies,
-            plain_max.latencies,
+            [t for p in archiving_max for t in p.latencies],
+            [t for p in plain_max for t in p.latencies],
             "latency of those saves, archiving vs plain jupyter_server",
         ),
         summarize(
+            "load: Jupyter server CPU per save, saturating",
+            [p.cpu_per_save("jupyter") for p in archiving_max],
+            [p.cpu_per_save("jupyter") for p in plain_max],
+            f"user + system CPU of the server process (with its uploads), archiving vs plain; "
+            f"SeaweedFS used another {seaweed_cpu * 1000:.1f} ms per archived save",
+        ),
+        summarize(
             "load: queue depth, saturating",
-            [float(d) for _, d in archiving_max.queue] or [0.0],
+            [float(d) for p in archiving_max for _, d in p.queue] or [0.0],
             None,
-            f"archive.pending sampled every 100 ms; drained {archiving_max.drain_seconds:.2f} s after",
+            "archive.pending sampled every 100 ms; drained "
+            + ", ".join(f"{p.drain_seconds:.2f}" for p in archiving_max)
+            + " s after",
             unit=("saves", 1.0),
         ),
     ]
@@ -315,7 +371,7 @@ def run(notebooks: int = 8, seconds: float = 8.0, size: int = 100_000) -> tuple[
             summarize(
                 "load: highest rate held with zero loss",
                 [held.rate],
-                [plain_max.rate],
+                plain_rates,
                 f"offered {held.offered}/s; queue kept pace; every save a version in S3; "
                 "baseline: plain jupyter_server saturating",
                 unit=("saves/s", 1.0),
@@ -333,7 +389,7 @@ def run(notebooks: int = 8, seconds: float = 8.0, size: int = 100_000) -> tuple[
             summarize(
                 "load: highest rate held with zero loss",
                 [0.0],
-                [plain_max.rate],
+                plain_rates,
                 f"no rate step held (lost or behind in: {', '.join(lost) or 'none'})",
                 unit=("saves/s", 1.0),
             )
