@@ -84,6 +84,12 @@ class ArchivingMixin(LoggingConfigurable):
         help="Longest wait, in seconds, between two attempts at an upload while S3 fails.",
     ).tag(config=True)
 
+    upload_delay = Float(
+        0.02,
+        help="Seconds each upload waits after its save, so the save's answer does not compete "
+        "with the upload for the server's Python interpreter. Adds that much archive lag.",
+    ).tag(config=True)
+
     spool_fsync = Bool(
         False,
         help="fsync each spooled save before answering it. Saves then survive a power loss, "
@@ -118,6 +124,7 @@ class ArchivingMixin(LoggingConfigurable):
                     workers=self.upload_workers,
                     max_spool_bytes=self.max_spool_bytes,
                     retry_max_delay=self.retry_max_delay,
+                    upload_delay=self.upload_delay,
                     logger=self.log,
                 )
         self.archive_queue: ArchiveQueue = queue

@@ -69,6 +69,9 @@ class ArchiveQueue:
         succeed (rejected credentials) does not fill the disk.
     retry_initial_delay, retry_max_delay
         Backoff between attempts at the same upload, in seconds.
+    upload_delay
+        Seconds an upload waits after its save, so that the save's answer (built by the same
+        Python process) is not slowed by the upload competing for the interpreter.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class ArchiveQueue:
         workers: int = 4,
         max_spool_bytes: int = 1 << 30,
         retry_initial_delay: float = 0.5,
+        upload_delay: float = 0.02,
         retry_max_delay: float = 30.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     ) -> None:
@@ -86,6 +90,7 @@ class ArchiveQueue:
         self.spool = spool
         self.max_spool_bytes = max_spool_bytes
         self.retry_initial_delay = retry_initial_delay
+        self.upload_delay = upload_delay
         self.retry_max_delay = retry_max_delay
         self.log = logger or log
         self._workers = max(1, workers)
@@ -229,6 +234,13 @@ class ArchiveQueue:
                 if self._stopping:
                     return
                 entry = queue[0]
+                # Measured against the wall clock the save was stamped with; replayed and
+                # older entries are already past it.
+                wait = entry.saved_at + self.upload_delay - time.time()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    if self._stopping:
+                        return
             try:
                 archived = self._upload(entry)
             except BookstoreError as e:
