@@ -50,7 +50,7 @@ export class HistoryModel extends VDomModel {
     }
     this._stage = stage;
     const history = this.histories[stage];
-    if (this._path !== null && !history.state.loaded && !history.state.loading) {
+    if (this._visible && this._path !== null && !history.state.loaded && !history.state.loading) {
       void history.reload();
     }
     this.stateChanged.emit(void 0);
@@ -78,6 +78,18 @@ export class HistoryModel extends VDomModel {
     return this._busy;
   }
 
+  /**
+   * Whether the panel is shown: a hidden panel asks S3 for nothing (switching notebooks
+   * would otherwise list versions each time); showing it refreshes.
+   */
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  set visible(visible: boolean) {
+    this._visible = visible;
+  }
+
   /** Show the versions of the notebook at `path` (a path on the Jupyter server), or none. */
   setPath(path: string | null): void {
     if (path === this._path) {
@@ -89,7 +101,7 @@ export class HistoryModel extends VDomModel {
       history.setPath(path);
     }
     this.stateChanged.emit(void 0);
-    if (path !== null) {
+    if (path !== null && this._visible) {
       void this.histories[this._stage].reload();
     }
   }
@@ -115,6 +127,10 @@ export class HistoryModel extends VDomModel {
 
   /** After a save: wait (bounded) for it to reach the bucket, then list the saves again. */
   async refreshAfterSave(): Promise<void> {
+    if (!this._visible) {
+      // Listed afresh when the panel is shown.
+      return;
+    }
     try {
       this._status = await waitUntilArchived(this.client);
       this._statusError = null;
@@ -145,6 +161,7 @@ export class HistoryModel extends VDomModel {
   }
 
   private _path: string | null = null;
+  private _visible = false;
   private _stage: Stage = 'workspace';
   private _status: IStatus | null = null;
   private _statusError: unknown = null;
@@ -315,6 +332,7 @@ export class HistoryPanel extends VDomRenderer<HistoryModel> {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this.model.visible = true;
     void this.model.refresh();
     // The archive's health changes while the panel is open: S3 fails, saves queue up.
     this._poll = window.setInterval(() => void this.model.refreshStatus(), 15000);
@@ -322,6 +340,7 @@ export class HistoryPanel extends VDomRenderer<HistoryModel> {
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
+    this.model.visible = false;
     window.clearInterval(this._poll);
   }
 
