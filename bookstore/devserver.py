@@ -88,14 +88,18 @@ class SeaweedFS:
         self.secret_key = secret_key
         self.host = host
         self.log_file = Path(log_file) if log_file else self.data_dir / "weed.log"
-        self.ports: dict[str, int] = {}
-        taken: set[int] = set()
+        self.ports: dict[str, int] = {"s3": s3_port or free_port(host)}
+        self._pick_internal_ports()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _pick_internal_ports(self) -> None:
+        """Free ports for everything but the S3 gateway, whose address clients keep."""
+        taken = {self.ports["s3"]}
         for name in _PORT_NAMES:
             for suffix in ("", ".grpc"):
-                port = s3_port if (name == "s3" and not suffix and s3_port) else free_port(host, taken)
-                taken.add(port)
-                self.ports[name + suffix] = port
-        self.process: subprocess.Popen[bytes] | None = None
+                if name + suffix != "s3":
+                    self.ports[name + suffix] = port = free_port(self.host, taken)
+                    taken.add(port)
 
     @property
     def endpoint_url(self) -> str:
@@ -158,8 +162,28 @@ class SeaweedFS:
             "-master.volumeSizeLimitMB=1024",
         ]
 
-    def start(self, timeout: float = 90.0) -> None:
-        """Start the server and return once it stores and reads objects."""
+    def start(self, timeout: float = 90.0, attempts: int = 3) -> None:
+        """Start the server and return once it stores and reads objects.
+
+        A free port can be taken by another process between being picked and being bound;
+        then the internal ports are picked again, up to ``attempts`` times.
+        """
+        for attempt in range(1, attempts + 1):
+            log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
+            try:
+                self._launch()
+                self.wait_ready(timeout)
+                return
+            except RuntimeError:
+                with open(self.log_file, "rb") as f:
+                    f.seek(log_start)
+                    collided = b"address already in use" in f.read()
+                if not collided or attempt == attempts:
+                    raise
+                self.kill()
+                self._pick_internal_ports()
+
+    def _launch(self) -> None:
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
         # By default each new bucket grows 7 volumes, so with -volume.max=100 only about 14
@@ -174,7 +198,6 @@ class SeaweedFS:
             start_new_session=True,
         )
         log.close()
-        self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Wait until a write and a read succeed (volumes register a while after start)."""
