@@ -49,6 +49,7 @@ from .errors import (
 from .keys import validate_path
 from .publish import (
     DEFAULT_PAGE_SIZE,
+    PUBLISHED,
     STAGES,
     WORKSPACE,
     Publisher,
@@ -237,14 +238,17 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     )
 
 
-def _versions_table(versions: Sequence[ObjectVersion]) -> str:
-    return format_table(
-        ("VERSION ID", "LAST MODIFIED", "SIZE", "LATEST"),
-        (
-            (v.version_id or "null", _when(v.last_modified), str(v.size), "*" if v.is_latest else "")
-            for v in versions
-        ),
-    )
+def _versions_table(versions: Sequence[ObjectVersion], stage: str) -> str:
+    header: tuple[str, ...] = ("VERSION ID", "LAST MODIFIED", "SIZE", "LATEST")
+    rows: list[tuple[str, ...]] = [
+        (v.version_id or "null", _when(v.last_modified), str(v.size), "*" if v.is_latest else "")
+        for v in versions
+    ]
+    if stage == PUBLISHED:
+        # Which save each publication copied: the workspace version to restore or compare.
+        header += ("PUBLISHED FROM",)
+        rows = [(*row, v.source_version_id or "") for row, v in zip(rows, versions, strict=True)]
+    return format_table(header, rows)
 
 
 def _describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
@@ -340,7 +344,7 @@ def _versions(ctx: Context) -> int:
     answer["versions"] = [v.as_json() for v in versions]
 
     def human() -> str:
-        text = f"{args.stage} versions of {key}\n" + _versions_table(versions)
+        text = f"{args.stage} versions of {key}\n" + _versions_table(versions, args.stage)
         if page.next_cursor:
             text += (
                 f"\n\nmore: bookstore versions {args.path} --stage {args.stage} --cursor {page.next_cursor}"

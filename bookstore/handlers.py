@@ -26,6 +26,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ._version import __version__
+from .compare import as_notebook, diff_notebooks
 from .errors import (
     AlreadyExistsError,
     BookstoreError,
@@ -49,7 +50,7 @@ STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
     (BookstoreError, 500),
 )
 
-FEATURES = ("archive", "publish", "versions", "notebook", "restore")
+FEATURES = ("archive", "publish", "versions", "notebook", "restore", "diff")
 
 T = TypeVar("T")
 Method = TypeVar("Method", bound=Callable[..., Awaitable[None]])
@@ -291,6 +292,48 @@ class RestoreHandler(BookstoreHandler):
         self.finish_json(model, status=200 if existed else 201)
 
 
+class DiffHandler(BookstoreHandler):
+    """``GET /api/bookstore/diff/<path>?base_stage=&base_version_id=&remote_stage=&remote_version_id=``.
+
+    Compares two versions of a notebook with nbdime: the *base* (a stored version, the
+    latest of ``base_stage`` when no id is given) with the *remote*, which is the notebook
+    as saved in Jupyter unless ``remote_stage`` or ``remote_version_id`` names a stored
+    version. Answers ``{"base", "diff", "base_version", "remote_version"}``, the first two
+    as nbdime's diff API does.
+    """
+
+    @web.authenticated
+    @authorized
+    @answers_errors
+    async def get(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        base_stage = parse_stage(self.get_query_argument("base_stage", None))
+        base_id = self.get_query_argument("base_version_id", None) or None
+        remote_stage_arg = self.get_query_argument("remote_stage", None) or None
+        remote_id = self.get_query_argument("remote_version_id", None) or None
+        base, base_version = await self.stored_notebook(path, base_stage, base_id)
+        if remote_stage_arg is None and remote_id is None:
+            saved = await saved_notebook(self.contents_manager, path)
+            remote = as_notebook(saved, f"the saved notebook {path!r}")
+            remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
+        else:
+            remote_stage = parse_stage(remote_stage_arg)
+            remote, remote_version = await self.stored_notebook(path, remote_stage, remote_id)
+        diff = await self.blocking(diff_notebooks, base, remote)
+        self.finish_json(
+            {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
+        )
+
+    async def stored_notebook(
+        self, path: str, stage: str, version_id: str | None
+    ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+        """One stored version as a notebook, and which version it is."""
+        stored = await self.blocking(self.publisher.read, path, stage, version_id)
+        info = stored.info
+        content = as_notebook(stored.body, f"{stage} version {info.version_id!r} of {path!r}")
+        return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
+
+
 def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
     # Everything after the endpoint is the path, so that '//etc' and '..' reach the handler
     # and are refused with a 400 instead of falling through to a 404 page.
@@ -300,4 +343,5 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
         (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
         (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
+        (r"/api/bookstore/diff(?:/(?P<path>.*))?", DiffHandler),
     ]

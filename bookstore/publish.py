@@ -18,14 +18,15 @@ import posixpath
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .archive_queue import META_PATH, META_SAVE_ID, META_SAVED_AT, META_SHA256
 from .errors import BookstoreError, InvalidRequestError, NotFoundError
 from .keys import path_to_key, validate_path
-from .store import ObjectInfo, S3Store, StoredObject, VersionPage
+from .store import ObjectInfo, ObjectVersion, S3Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
     from .archive_queue import ArchiveQueue
@@ -46,6 +47,9 @@ META_SOURCE_VERSION_ID = "bookstore-source-version-id"
 META_PUBLISHED_AT = "bookstore-published-at"
 #: Set on workspace versions that publishing stored itself, rather than the archive queue.
 META_ARCHIVED_BY = "bookstore-archived-by"
+
+#: HEAD requests in flight at once while finding where a page of published versions came from.
+SOURCE_LOOKUPS = 8
 
 
 def parse_stage(value: str | None) -> str:
@@ -273,7 +277,28 @@ class Publisher:
             raise NotFoundError(
                 f"{path!r} has no {stage} versions (key {key!r} in bucket {self.store.bucket!r}): {hint}"
             )
+        if stage == PUBLISHED:
+            page = VersionPage(self._with_sources(page.versions), page.next_cursor)
         return page
+
+    def _with_sources(self, versions: tuple[ObjectVersion, ...]) -> tuple[ObjectVersion, ...]:
+        """Published versions with the workspace version each was published from.
+
+        S3 lists no metadata, so this asks each version's HEAD, a few at a time; a version
+        deleted since the listing (or copied by another tool) keeps ``None``.
+        """
+
+        def source(version: ObjectVersion) -> ObjectVersion:
+            try:
+                info = self.store.head(version.key, version.version_id)
+            except NotFoundError:
+                return version
+            return replace(version, source_version_id=info.metadata.get(META_SOURCE_VERSION_ID))
+
+        if len(versions) <= 1:
+            return tuple(map(source, versions))
+        with ThreadPoolExecutor(min(SOURCE_LOOKUPS, len(versions))) as pool:
+            return tuple(pool.map(source, versions))
 
     def read(self, path: str, stage: str = WORKSPACE, version_id: str | None = None) -> StoredObject:
         """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is None)."""

@@ -80,15 +80,20 @@ class ObjectVersion:
     size: int
     last_modified: datetime
     is_latest: bool
+    #: For a published version: the workspace version it was published from.
+    source_version_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The version as the REST API and ``--json`` output show it."""
-        return {
+        answer: dict[str, Any] = {
             "version_id": self.version_id,
             "last_modified": self.last_modified.isoformat(),
             "size": self.size,
             "is_latest": self.is_latest,
         }
+        if self.source_version_id is not None:
+            answer["source_version_id"] = self.source_version_id
+        return answer
 
 
 @dataclass(frozen=True)

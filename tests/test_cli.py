@@ -135,7 +135,11 @@ def test_publish_list_show_and_restore_end_to_end(cli: Cli, store: S3Store) -> N
     assert store.get(f"{WORKSPACE}/analysis/mine.ipynb", workspace[1]["version_id"]).body == first
     listed = cli.json("versions", "analysis/mine.ipynb", "--stage", "published")
     assert listed["versions"][0]["version_id"] == published["version_id"]
+    assert listed["versions"][0]["source_version_id"] == published["source_version_id"]
     assert len(listed["versions"]) == 2
+    published_table = cli("versions", "analysis/mine.ipynb", "--stage", "published").stdout.decode()
+    assert "PUBLISHED FROM" in published_table.splitlines()[1]
+    assert published_table.splitlines()[2].endswith(published["source_version_id"])
 
     table = cli("versions", "analysis/mine.ipynb").stdout.decode()
     assert table.splitlines()[1].split() == ["VERSION", "ID", "LAST", "MODIFIED", "SIZE", "LATEST"]

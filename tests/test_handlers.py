@@ -19,8 +19,8 @@ from tests.jupyter_process import JupyterServer, notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
-ENDPOINTS = ("publish", "versions", "notebook", "restore")
-METHOD = {"publish": "PUT", "versions": "GET", "notebook": "GET", "restore": "POST"}
+ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff")
+METHOD = {"publish": "PUT", "versions": "GET", "notebook": "GET", "restore": "POST", "diff": "GET"}
 
 
 # -- fixtures: one server for the read-mostly tests of this module -------------------------
@@ -138,7 +138,7 @@ def test_status_reports_bucket_versioning_and_queue_but_no_secret(
     status = answer.json()
     assert status["bucket"] == server_bucket
     assert status["versioning"] == "Enabled"
-    assert set(status["features"]) >= {"publish", "versions", "notebook", "restore"}
+    assert set(status["features"]) >= {"publish", "versions", "notebook", "restore", "diff"}
     assert status["workspace_prefix"] == WORKSPACE
     assert {"pending", "last_error"} <= set(status["archive"])
     assert s3_server.secret_key not in answer.text
@@ -165,7 +165,8 @@ def test_publish_the_saved_notebook_and_find_it_in_both_stages(
     assert [v["version_id"] for v in listed["versions"]] == [published["version_id"]]
     assert listed["versions"][0]["is_latest"] is True
     assert listed["versions"][0]["size"] == len(on_disk)
-    assert set(listed["versions"][0]) == {"version_id", "last_modified", "size", "is_latest"}
+    assert listed["versions"][0]["source_version_id"] == published["source_version_id"]
+    assert set(workspace[0]) == {"version_id", "last_modified", "size", "is_latest"}
     read = server.request(
         "GET",
         f"/api/bookstore/notebook/{name}",
@@ -288,6 +289,96 @@ def test_read_any_version_and_refuse_unknown_ones(server: JupyterServer, name: s
     assert "no workspace versions" in unknown.json()["message"]
     stage = server.request("GET", f"/api/bookstore/notebook/{name}", params={"stage": "drafts"})
     assert stage.status_code == 400
+
+
+# -- compare -------------------------------------------------------------------------------
+
+
+def diff(server: JupyterServer, path: str, **params: str) -> dict[str, Any]:
+    answer = server.request("GET", f"/api/bookstore/diff/{path}", params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def patched_cell_sources(entries: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """(op, what) of each change nbdime made to the cells: source patches and added cells."""
+    changes: list[tuple[str, Any]] = []
+    for entry in entries:
+        if entry["key"] != "cells":
+            continue
+        for cell in entry["diff"]:
+            if cell["op"] == "addrange":
+                changes += [("added", "".join(c["source"])) for c in cell["valuelist"]]
+            elif cell["op"] == "removerange":
+                changes.append(("removed", cell["length"]))
+            elif cell["op"] == "patch":
+                changes += [("patched", d["key"]) for d in cell["diff"]]
+    return changes
+
+
+def test_compare_versions_with_each_other_and_with_the_saved_notebook(
+    server: JupyterServer, name: str
+) -> None:
+    sources = save_versions(server, name, 2)
+    newest, oldest = (v["version_id"] for v in versions(server, name)["versions"])
+
+    with_saved = diff(server, name, base_version_id=oldest)
+    assert first_source(with_saved["base"]) == sources[0]
+    assert ("patched", "source") in patched_cell_sources(with_saved["diff"])
+    assert with_saved["base_version"] == {
+        "stage": "workspace",
+        "key": f"{WORKSPACE}/{name}",
+        "version_id": oldest,
+    }
+    assert with_saved["remote_version"] == {"stage": None, "path": name, "version_id": None}
+    # The latest save is what is on disk: nothing to show.
+    assert diff(server, name)["diff"] == []
+
+    published = server.request("PUT", f"/api/bookstore/publish/{name}", json={}).json()
+    grown = json.loads((server.root_dir / name).read_text())
+    grown["cells"].append({"cell_type": "markdown", "id": "added", "metadata": {}, "source": "a new cell"})
+    server.save(name, grown)
+    since_published = diff(server, name, base_stage="published")
+    assert since_published["base_version"]["version_id"] == published["version_id"]
+    assert patched_cell_sources(since_published["diff"]) == [("added", "a new cell")]
+
+    between = diff(
+        server,
+        name,
+        base_version_id=oldest,
+        remote_stage="published",
+        remote_version_id=published["version_id"],
+    )
+    assert between["remote_version"]["version_id"] == published["version_id"]
+    assert ("patched", "source") in patched_cell_sources(between["diff"])
+    assert diff(server, name, base_version_id=newest, remote_stage="published")["diff"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "expected"),
+    [
+        ({"base_version_id": "no-such-version"}, 404, "no-such-version"),
+        ({"remote_stage": "workspace", "remote_version_id": "no-such-version"}, 404, "no-such-version"),
+        ({"base_stage": "published"}, 404, "published"),
+        ({"base_stage": "drafts"}, 400, "unknown stage"),
+        ({"remote_stage": "drafts"}, 400, "unknown stage"),
+    ],
+)
+def test_bad_compare_requests(
+    server: JupyterServer, name: str, params: dict[str, str], status: int, expected: str
+) -> None:
+    save_versions(server, name, 1)
+    answer = server.request("GET", f"/api/bookstore/diff/{name}", params=params)
+    assert answer.status_code == status, answer.text
+    assert expected in answer.json()["message"]
+
+
+def test_comparing_with_a_notebook_that_is_not_saved_is_404(server: JupyterServer, name: str) -> None:
+    save_versions(server, name, 1)
+    (server.root_dir / name).unlink()
+    answer = server.request("GET", f"/api/bookstore/diff/{name}")
+    assert answer.status_code == 404
+    assert "no notebook is saved at" in answer.json()["message"]
 
 
 # -- restore -------------------------------------------------------------------------------

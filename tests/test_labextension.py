@@ -166,9 +166,18 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     expect(history.locator(".jp-bookstore-Version")).to_have_count(1, timeout=30_000)
     expect(history.locator(".jp-bookstore-Version").first).to_contain_text("latest")
 
+    # The published version links to the save it was published from.
+    source = published[0]["source_version_id"]
+    assert source == saved[0]["version_id"]
+    history.locator(".jp-bookstore-Version-source").click()
+    rows = history.locator(".jp-bookstore-VersionList[data-stage='workspace'] .jp-bookstore-Version")
+    expect(rows).to_have_count(len(saved), timeout=30_000)
+    expect(history.locator(".jp-bookstore-Version.jp-mod-highlighted")).to_have_attribute(
+        "data-version-id", source
+    )
+
     # Every save is in the workspace history, newest first, the newest marked latest.
     history.locator(".jp-bookstore-Tab[data-stage='workspace']").click()
-    rows = history.locator(".jp-bookstore-VersionList[data-stage='workspace'] .jp-bookstore-Version")
     expect(rows).to_have_count(len(saved), timeout=30_000)
     assert [row.get_attribute("data-version-id") for row in rows.all()] == [v["version_id"] for v in saved]
     expect(rows.first.locator(".jp-bookstore-Badge")).to_have_text("latest")
@@ -185,6 +194,23 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     page.screenshot(path=screenshots / "version-view.png")
     page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
     expect(view).to_have_count(0)
+
+    # Compare the older save with the notebook as saved now: nbdime's notebook diff.
+    older.get_by_role("button", name="Compare…").click()
+    choose = page.locator(".jp-Dialog")
+    expect(choose.locator("select.jp-bookstore-CompareWith option").first).to_have_text(
+        "the notebook as saved now"
+    )
+    choose.get_by_role("button", name="Compare").click()
+    diff = page.locator(".jp-bookstore-DiffView").last
+    expect(diff.locator(".jp-bookstore-DiffView-summary")).to_contain_text("1 cell changed", timeout=30_000)
+    expect(diff.locator(".jp-bookstore-DiffView-base")).to_contain_text("save of")
+    expect(diff.locator(".jp-bookstore-DiffView-remote")).to_contain_text("the notebook as saved now")
+    expect(diff.locator(".jp-Cell-diff").first).to_contain_text("x = 1")
+    expect(diff.locator(".jp-Cell-diff").first).to_contain_text("x = 2")
+    page.screenshot(path=screenshots / "compare-view.png")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(diff).to_have_count(0)
 
     # Restore the older save over the notebook, after confirming.
     older.get_by_role("button", name="Replace…").click()

@@ -16,6 +16,8 @@ export interface IVersion {
   last_modified: string;
   size: number;
   is_latest: boolean;
+  /** Published versions only: the workspace version (save) it was published from. */
+  source_version_id?: string | null;
 }
 
 /** One page of versions, newest first; `next_cursor` is null on the last page. */
@@ -70,6 +72,32 @@ export interface IRestoreRequest {
   version_id: string;
   target_path?: string;
   overwrite?: boolean;
+}
+
+/** One side of a comparison: a stored version (the stage's latest when `version_id` is null). */
+export interface IStoredRef {
+  stage: Stage;
+  version_id: string | null;
+}
+
+/** Which notebook one side of a comparison is, as the server answers it. */
+export interface IComparedVersion {
+  /** Null for the notebook as saved in Jupyter. */
+  stage: Stage | null;
+  key?: string;
+  path?: string;
+  version_id: string | null;
+}
+
+/**
+ * What `GET /api/bookstore/diff/<path>` answers: nbdime's diff of `base` to the remote
+ * notebook, the shape nbdime's NotebookDiffModel takes.
+ */
+export interface IDiffAnswer {
+  base: Record<string, unknown>;
+  diff: unknown[];
+  base_version: IComparedVersion;
+  remote_version: IComparedVersion;
 }
 
 /** The contents model of the restored file (only the fields the extension uses). */
@@ -184,6 +212,20 @@ export class BookstoreClient {
       method: 'POST',
       body: JSON.stringify(request)
     });
+  }
+
+  /**
+   * Compare `base` with `remote` (nbdime's diff, computed by the server); without `remote`,
+   * with the notebook as saved in Jupyter.
+   */
+  diff(path: string, base: IStoredRef, remote: IStoredRef | null = null): Promise<IDiffAnswer> {
+    const query = queryString({
+      base_stage: base.stage,
+      base_version_id: base.version_id,
+      remote_stage: remote?.stage,
+      remote_version_id: remote?.version_id
+    });
+    return this.json<IDiffAnswer>(`api/bookstore/diff/${encodePath(path)}${query}`, { method: 'GET' });
   }
 
   private async json<T>(path: string, init: RequestInit): Promise<T> {

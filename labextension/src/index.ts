@@ -9,8 +9,11 @@ import * as nbformat from '@jupyterlab/nbformat';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
+import { Widget } from '@lumino/widgets';
 
 import { BookstoreClient, IPublished, IVersion, Requester, Stage } from './api';
+import { ICompareSide, compareCandidates, describeSide, orderSides, sideKey, storedRef } from './compare';
+import { createDiffView } from './diffview';
 import { baseName, formatTime, shortId } from './format';
 import { describeError } from './messages';
 import { HistoryModel, HistoryPanel, IVersionActions } from './panel';
@@ -29,6 +32,35 @@ export namespace CommandIDs {
 function serverRequester(settings: ServerConnection.ISettings): Requester {
   const base = settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`;
   return (path, init) => ServerConnection.makeRequest(`${base}${path}`, init, settings);
+}
+
+/** The body of the Compare dialog: what to compare the chosen version with. */
+class CompareWithBody extends Widget implements Dialog.IBodyWidget<string | null> {
+  constructor(chosen: ICompareSide, candidates: ICompareSide[]) {
+    super();
+    this.addClass('jp-bookstore-CompareDialog');
+    const intro = document.createElement('p');
+    intro.textContent = `Compare the ${describeSide(chosen)} with:`;
+    this._select = document.createElement('select');
+    this._select.className = 'jp-mod-styled jp-bookstore-CompareWith';
+    for (const side of candidates) {
+      const option = document.createElement('option');
+      option.value = sideKey(side);
+      option.textContent = describeSide(side);
+      this._select.appendChild(option);
+    }
+    const note = document.createElement('p');
+    note.className = 'jp-bookstore-CompareDialog-note';
+    note.textContent =
+      'The older of the two is shown on the left. Load more in the panel to compare with older versions.';
+    this.node.append(intro, this._select, note);
+  }
+
+  getValue(): string | null {
+    return this._select.value || null;
+  }
+
+  private readonly _select: HTMLSelectElement;
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -121,6 +153,40 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         void model.refreshAfterSave();
         return `Replaced ${baseName(path)} with the version of ${when}.`;
+      },
+      compare: async (path: string, stage: Stage, version: IVersion) => {
+        const chosen: ICompareSide = { stage, version };
+        const candidates = compareCandidates(chosen, {
+          workspace: model.histories.workspace.state.versions,
+          published: model.histories.published.state.versions
+        });
+        const answer = await showDialog({
+          title: `Compare ${baseName(path)}`,
+          body: new CompareWithBody(chosen, candidates),
+          buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Compare' })]
+        });
+        if (!answer.button.accept || answer.value === null) {
+          return null;
+        }
+        const other = candidates.find(side => sideKey(side) === answer.value) ?? candidates[0];
+        const [base, remote] = orderSides(chosen, other);
+        // The saved notebook is the newest side, so the base is always a stored version.
+        const baseRef = storedRef(base) ?? { stage, version_id: version.version_id };
+        const diff = await client.diff(path, baseRef, storedRef(remote));
+        const open = tracker.find(widget => localPath(widget) === path);
+        const dirty = remote.version === null && (open?.context.model.dirty ?? false);
+        const remoteLabel = describeSide(remote) + (dirty ? ' (unsaved changes not included)' : '');
+        const view = await createDiffView({
+          answer: diff,
+          label: `${baseName(path)}: compare`,
+          caption: `${path}\n${describeSide(base)}\n↔ ${describeSide(remote)}`,
+          baseLabel: describeSide(base),
+          remoteLabel,
+          rendermime
+        });
+        shell.add(view, 'main');
+        shell.activateById(view.id);
+        return null;
       },
       publishVersion: async (path: string, version: IVersion) => {
         return published(await client.publish(path, version.version_id as string));

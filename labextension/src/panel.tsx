@@ -19,6 +19,8 @@ export interface IVersionActions {
   restoreCopy(path: string, stage: Stage, version: IVersion): Promise<string | null>;
   restoreOverwrite(path: string, stage: Stage, version: IVersion): Promise<string | null>;
   publishVersion(path: string, version: IVersion): Promise<string | null>;
+  /** Compare the version with the saved notebook or another version (asks which). */
+  compare(path: string, stage: Stage, version: IVersion): Promise<string | null>;
 }
 
 const STAGE_LABELS: Record<Stage, string> = { workspace: 'Saves', published: 'Published' };
@@ -78,6 +80,39 @@ export class HistoryModel extends VDomModel {
     return this._busy;
   }
 
+  /** The version id to point out in the list (the save a publication came from). */
+  get highlighted(): string | null {
+    return this._highlighted;
+  }
+
+  /** True once for the version just pointed out: the list scrolls to it, then leaves scrolling to you. */
+  takeScroll(versionId: string | null): boolean {
+    if (versionId === null || versionId !== this._scrollTo) {
+      return false;
+    }
+    this._scrollTo = null;
+    return true;
+  }
+
+  /** Show the save that a published version was published from. */
+  showSource(sourceVersionId: string): void {
+    this._highlighted = sourceVersionId;
+    this._scrollTo = sourceVersionId;
+    this.stage = 'workspace';
+    const history = this.histories.workspace;
+    const listed = history.state.versions.some(version => version.version_id === sourceVersionId);
+    this._notice =
+      listed || !history.state.loaded
+        ? null
+        : {
+            level: 'info',
+            text:
+              `Save ${shortId(sourceVersionId)} is older than the saves listed: ` +
+              'use Load more to reach it.'
+          };
+    this.stateChanged.emit(void 0);
+  }
+
   /**
    * Whether the panel is shown: a hidden panel asks S3 for nothing (switching notebooks
    * would otherwise list versions each time); showing it refreshes.
@@ -97,6 +132,7 @@ export class HistoryModel extends VDomModel {
     }
     this._path = path;
     this._notice = null;
+    this._highlighted = null;
     for (const history of Object.values(this.histories)) {
       history.setPath(path);
     }
@@ -167,6 +203,8 @@ export class HistoryModel extends VDomModel {
   private _statusError: unknown = null;
   private _notice: INotice | null = null;
   private _busy: string | null = null;
+  private _highlighted: string | null = null;
+  private _scrollTo: string | null = null;
 }
 
 function Notice(props: { notice: INotice; testId?: string }): JSX.Element {
@@ -193,8 +231,18 @@ function VersionRow(props: {
   const disabled = model.busy !== null || version.version_id === null;
   const id = shortId(version.version_id);
   const when = formatTime(version.last_modified);
+  const highlighted = version.version_id !== null && version.version_id === model.highlighted;
+  const source = stage === 'published' ? version.source_version_id : undefined;
   return (
-    <li className="jp-bookstore-Version" data-version-id={version.version_id ?? ''}>
+    <li
+      className={`jp-bookstore-Version${highlighted ? ' jp-mod-highlighted' : ''}`}
+      data-version-id={version.version_id ?? ''}
+      ref={node => {
+        if (node && model.takeScroll(version.version_id)) {
+          node.scrollIntoView({ block: 'nearest' });
+        }
+      }}
+    >
       <div className="jp-bookstore-Version-head">
         <span className="jp-bookstore-Version-time" title={version.last_modified}>
           {when}
@@ -217,6 +265,18 @@ function VersionRow(props: {
         <span>{formatSize(version.size)}</span>
         <code title={version.version_id ?? ''}>{id}</code>
       </div>
+      {source && (
+        <div className="jp-bookstore-Version-from">
+          from{' '}
+          <button
+            className="jp-bookstore-Version-source"
+            title={`Published from save ${source}: show it in Saves`}
+            onClick={() => model.showSource(source)}
+          >
+            save {shortId(source, 8)}
+          </button>
+        </div>
+      )}
       <div className="jp-bookstore-Version-actions">
         <button
           className="jp-bookstore-Action"
@@ -228,6 +288,14 @@ function VersionRow(props: {
           })}
         >
           Open
+        </button>
+        <button
+          className="jp-bookstore-Action"
+          disabled={disabled}
+          title="Compare this version with the notebook as saved now, or with another version"
+          onClick={() => void model.run(`Comparing ${id}…`, () => actions.compare(path, stage, version))}
+        >
+          Compare…
         </button>
         <button
           className="jp-bookstore-Action"

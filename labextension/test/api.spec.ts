@@ -85,6 +85,20 @@ describe('BookstoreClient', () => {
     });
   });
 
+  it('compares with the saved notebook, or with another stored version', async () => {
+    const answer = { base: {}, diff: [], base_version: {}, remote_version: {} };
+    const { client, sent } = fakeClient(json(answer), json(answer));
+    expect(await client.diff('a/b.ipynb', { stage: 'workspace', version_id: 'v1' })).toEqual(answer);
+    await client.diff('a/b.ipynb', { stage: 'workspace', version_id: 'v1' }, { stage: 'published', version_id: 'p 2' });
+    expect(sent.map(s => [s.init.method, s.path])).toEqual([
+      ['GET', 'api/bookstore/diff/a/b.ipynb?base_stage=workspace&base_version_id=v1'],
+      [
+        'GET',
+        'api/bookstore/diff/a/b.ipynb?base_stage=workspace&base_version_id=v1&remote_stage=published&remote_version_id=p%202'
+      ]
+    ]);
+  });
+
   it("turns bookstore's JSON errors into BookstoreApiError", async () => {
     const { client } = fakeClient(json({ message: 'S3 is down', reason: 'StoreUnavailableError' }, 503));
     const error = await client.status().catch(e => e);

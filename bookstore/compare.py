@@ -1,0 +1,36 @@
+"""Notebook-aware comparison of two versions, with nbdime.
+
+The answer has the shape nbdime's own diff API gives its web components: the *base*
+notebook and the list of diff entries that turn it into the *remote* one (cells added,
+removed and changed, outputs and metadata included), so a front end renders it with
+nbdime's ``NotebookDiffModel`` and ``NotebookDiffWidget``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import nbformat
+
+from .errors import BookstoreError, MisconfiguredError
+
+
+def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.NotebookNode:
+    """``content`` as an nbformat 4 notebook, the form nbdime compares."""
+    try:
+        text = content.decode("utf-8") if isinstance(content, bytes) else json.dumps(content)
+        return nbformat.reads(text, as_version=4)
+    except Exception as e:  # nbformat raises plain ValueError, NotJSONError, KeyError, ...
+        raise BookstoreError(f"{what} cannot be read as a Jupyter notebook: {e}") from e
+
+
+def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -> list[Any]:
+    """nbdime's diff of ``base`` to ``remote``, as JSON-ready diff entries."""
+    try:
+        import nbdime
+    except ImportError as e:
+        raise MisconfiguredError(
+            "comparing versions needs nbdime on the Jupyter server: pip install 'notebook-bookstore[jupyter]'"
+        ) from e
+    return nbdime.diff_notebooks(base, remote)
