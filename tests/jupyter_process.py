@@ -22,6 +22,8 @@ OTHER_EXTENSIONS = (
     "jupyter_lsp",
     "jupyter_server_terminals",
     "jupyterlab_jupytext",
+    "nbdime",
+    "notebook",
     "notebook_shim",
 )
 

@@ -270,3 +270,41 @@ def test_jupyterlab_says_what_to_do_when_s3_refuses(
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_have_count(0)
     page.close()
+
+
+def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser, screenshots: Path) -> None:
+    (lab.root_dir / "analysis").mkdir()
+    lab.save(PATH, notebook("x = 1", kernelspec=KERNELSPEC))
+    lab.wait_archived()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{lab.url}/notebooks/{PATH}?token={lab.token}")
+    expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
+
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
+    published = versions(lab, "published")
+    assert len(published) == 1
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+
+    # "Show history" opens Notebook 7's right side panel on the published version.
+    dialog.get_by_role("button", name="Show history").click()
+    history = page.locator("#jp-bookstore-history")
+    expect(history).to_be_visible(timeout=30_000)
+    rows = history.locator(".jp-bookstore-VersionList[data-stage='published'] .jp-bookstore-Version")
+    expect(rows).to_have_count(1, timeout=30_000)
+    expect(rows.first).to_have_attribute("data-version-id", published[0]["version_id"])
+    page.screenshot(path=screenshots / "notebook7-history.png")
+
+    # Notebook 7 keeps its page for the notebook: a comparison opens in a dialog over it.
+    lab.save(PATH, notebook("x = 2", kernelspec=KERNELSPEC))
+    rows.first.get_by_role("button", name="Compare…").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Compare").click()
+    shown = page.locator(".jp-bookstore-ViewDialog .jp-bookstore-DiffView")
+    expect(shown.locator(".jp-bookstore-DiffView-summary")).to_contain_text("1 cell changed", timeout=30_000)
+    expect(shown.locator(".jp-Cell-diff").first).to_contain_text("x = 2")
+    expect(shown.locator(".jp-Cell-diff").first).to_be_in_viewport()
+    page.screenshot(path=screenshots / "notebook7-compare.png")
+    page.locator(".jp-bookstore-ViewDialog").get_by_role("button", name="Close").click()
+    expect(shown).to_have_count(0)
+    page.close()

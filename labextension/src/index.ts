@@ -102,6 +102,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return `Published version ${shortId(answer.version_id)} of ${baseName(answer.path)}.`;
     };
 
+    /**
+     * Show a version or a comparison in a main-area tab. Notebook 7 shows one document per
+     * page and keeps its main area for it: there the view opens in a large dialog instead.
+     */
+    const showView = (view: Widget) => {
+      shell.add(view, 'main');
+      if (view.isAttached) {
+        shell.activateById(view.id);
+        return;
+      }
+      const dialog = new Dialog({
+        title: view.title.label,
+        body: view,
+        buttons: [Dialog.okButton({ label: 'Close' })]
+      });
+      dialog.addClass('jp-bookstore-ViewDialog');
+      void dialog.launch().then(() => view.dispose());
+    };
+
     const actions: IVersionActions = {
       open: async (path: string, stage: Stage, version: IVersion) => {
         const content = (await client.notebook(path, stage, version.version_id)) as unknown;
@@ -117,8 +136,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           contentFactory,
           mimeTypeService: editorServices.mimeTypeService
         });
-        shell.add(view, 'main');
-        shell.activateById(view.id);
+        showView(view);
       },
       restoreCopy: async (path: string, stage: Stage, version: IVersion) => {
         const restored = await client.restore(path, { stage, version_id: version.version_id as string });
@@ -184,8 +202,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           remoteLabel,
           rendermime
         });
-        shell.add(view, 'main');
-        shell.activateById(view.id);
+        showView(view);
         return null;
       },
       publishVersion: async (path: string, version: IVersion) => {
