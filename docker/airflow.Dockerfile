@@ -6,6 +6,8 @@ FROM apache/airflow:3.3.2-python3.12
 COPY --chown=airflow:0 pyproject.toml README.md /opt/bookstore/
 COPY --chown=airflow:0 bookstore /opt/bookstore/bookstore
 COPY --chown=airflow:0 jupyter-config /opt/bookstore/jupyter-config
+# The wheel's build hook; without the extension's sources it builds no JupyterLab extension.
+COPY --chown=airflow:0 labextension/hatch_build.py /opt/bookstore/labextension/hatch_build.py
 # As the Airflow image documentation advises: pin Airflow to the image's own version and
 # install with its constraints, so adding bookstore never up- or downgrades Airflow or a
 # provider.

@@ -16,8 +16,10 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -343,19 +345,47 @@ def dockerfile_lines(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def stages(path: Path) -> dict[str, list[str]]:
+    """Stage name (the last one is ``""``) -> its instructions, ``FROM`` first."""
+    result: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in dockerfile_lines(path):
+        if line.upper().startswith("FROM "):
+            words = line.split()
+            name = words[3] if len(words) == 4 and words[2].upper() == "AS" else f"#{len(result)}"
+            current = result[name] = []
+        current.append(line)
+    # The image is the last stage, whatever its name.
+    last = list(result)[-1]
+    result[""] = result.pop(last)
+    return result
+
+
+def images(path: Path) -> list[tuple[str, str]]:
+    """``(image, tag)`` of every stage."""
+    found = []
+    for lines in stages(path).values():
+        image, _, tag = lines[0].split()[1].rpartition(":")
+        found.append((image, tag))
+    return found
+
+
 def base_image(path: Path) -> tuple[str, str]:
-    (line,) = [line for line in dockerfile_lines(path) if line.upper().startswith("FROM ")]
-    image, _, tag = line.split()[1].rpartition(":")
+    """``(image, tag)`` the final image is built from."""
+    image, _, tag = stages(path)[""][0].split()[1].rpartition(":")
     return image, tag
 
 
-def copies(path: Path) -> list[tuple[list[str], str]]:
-    """``(sources, destination)`` of each COPY instruction."""
+def copies(path: Path, stage: str | None = None) -> list[tuple[list[str], str]]:
+    """``(sources, destination)`` of each COPY from the build context (of one stage, or all)."""
     result = []
-    for line in dockerfile_lines(path):
-        if line.upper().startswith("COPY "):
-            words = [word for word in line.split()[1:] if not word.startswith("--")]
-            result.append((words[:-1], words[-1]))
+    for name, lines in stages(path).items():
+        if stage is not None and name != stage:
+            continue
+        for line in lines:
+            if line.upper().startswith("COPY ") and "--from=" not in line:
+                words = [word for word in line.split()[1:] if not word.startswith("--")]
+                result.append((words[:-1], words[-1]))
     return result
 
 
@@ -385,8 +415,9 @@ def test_every_image_is_pinned() -> None:
         if "build" not in service:
             assert tag != "latest" and re.search(r"\d", tag), f"{name}: {service['image']!r} is not pinned"
     for dockerfile in set(built_services().values()):
-        image, tag = base_image(dockerfile)
-        assert tag != "latest" and re.search(r"\d+\.\d+\.\d+", tag), f"{dockerfile.name}: FROM {image}:{tag}"
+        for image, tag in images(dockerfile):
+            pinned = tag != "latest" and re.search(r"\d+\.\d+\.\d+", tag)
+            assert pinned, f"{dockerfile.name}: FROM {image}:{tag}"
 
 
 def test_base_images_satisfy_the_package_requirements() -> None:
@@ -428,7 +459,14 @@ def test_dockerfiles_install_this_repository_with_the_right_extras() -> None:
         needed = {"pyproject.toml", "README.md", "bookstore"}
         shared_data = pyproject()["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
         needed |= {source.split("/")[0] for source in shared_data}
+        # hatchling refuses to build at all without its build hook.
+        hook = pyproject()["tool"]["hatch"]["build"]["hooks"]["custom"]["path"]
+        needed.add(hook)
         assert needed <= copied, f"{filename} does not copy {needed - copied}"
+        assert (hook, f"/opt/bookstore/{hook}") in [
+            (source, destination) for sources, destination in copies(dockerfile) for source in sources
+        ], filename
+        assert not any(copy[1].startswith("/opt/bookstore") for copy in copies(dockerfile, "labextension"))
     names = {Requirement(r).name for r in extras["jupyter"]}
     assert "jupyterlab" in names  # the image's command is `jupyter lab`
     names = {Requirement(r).name for r in extras["airflow"]}
@@ -436,17 +474,117 @@ def test_dockerfiles_install_this_repository_with_the_right_extras() -> None:
 
 
 def test_dockerfile_sources_exist_and_are_in_the_build_context() -> None:
-    ignored = {
-        line.strip().rstrip("/")
-        for line in (REPO / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
+    ignored = dockerignored()
     assert {".venv", ".stack", ".git", ".env"} <= ignored
     for dockerfile in set(built_services().values()):
         for sources, _ in copies(dockerfile):
             for source in sources:
                 assert (REPO / source).exists(), f"{dockerfile.name}: COPY {source}: no such file"
                 assert Path(source).parts[0] not in ignored, f"{dockerfile.name}: {source} is docker-ignored"
+
+
+def test_jupyter_image_builds_and_ships_the_jupyterlab_extension() -> None:
+    dockerfile = DOCKER / "jupyter.Dockerfile"
+    build = stages(dockerfile)["labextension"]
+    image, tag = build[0].split()[1].rpartition(":")[::2]
+    assert image == "node" and int(tag.split(".")[0]) >= 20
+    # The build stage gets every source the hatch build hook watches, and the lock file.
+    hook = ast.parse((REPO / "labextension" / "hatch_build.py").read_text())
+    (watched,) = [
+        ast.literal_eval(node.value)
+        for node in hook.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SOURCES" for t in node.targets)
+    ]
+    copied = {Path(source).name for sources, _ in copies(dockerfile, "labextension") for source in sources}
+    assert set(watched) | {"install.json"} <= copied
+    assert any("npm ci" in line for line in build) and any("npm run build" in line for line in build)
+    # What it built (the package.json's outputDir) lands where the wheel's shared-data takes it.
+    package = json.loads((REPO / "labextension" / "package.json").read_text())
+    output = (REPO / "labextension" / package["jupyterlab"]["outputDir"]).resolve().relative_to(REPO)
+    shared_data = pyproject()["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
+    assert shared_data[str(output)] == f"share/jupyter/labextensions/{package['name']}"
+    final = stages(dockerfile)[""]
+    ships = f"COPY --from=labextension /src/{output} /opt/bookstore/{output}"
+    assert ships in final
+    assert final.index(ships) < next(i for i, line in enumerate(final) if "pip install" in line)
+
+
+def dockerignored() -> set[str]:
+    return {
+        line.strip().rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+
+
+def lay_out_image(dockerfile: Path, root: Path) -> Path:
+    """``/opt/bookstore`` as the final stage's COPY instructions lay it out from this checkout.
+
+    What the ``labextension`` stage builds is taken from the checkout's own build of the
+    extension (``make`` builds it the same way, with ``npm run build``).
+    """
+    ignored = dockerignored()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        relative = Path(folder).resolve().relative_to(REPO)
+        return {n for n in names if n == "__pycache__" or (relative / n).as_posix() in ignored}
+
+    for line in stages(dockerfile)[""]:
+        words = line.split()
+        if words[0].upper() != "COPY":
+            continue
+        built = any(word.startswith("--from=") for word in words)
+        *sources, destination = [word for word in words[1:] if not word.startswith("--")]
+        if not destination.startswith("/opt/bookstore"):
+            continue
+        for source in sources:
+            origin = REPO / (source.removeprefix("/src/") if built else source)
+            target = root / destination.lstrip("/")
+            if origin.is_dir():
+                shutil.copytree(origin, target, ignore=None if built else ignore, dirs_exist_ok=True)
+            else:
+                if destination.endswith("/"):
+                    target = target / origin.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(origin, target)
+    return root / "opt" / "bookstore"
+
+
+@pytest.mark.parametrize("dockerfile", ["jupyter.Dockerfile", "airflow.Dockerfile"])
+def test_images_build_bookstore_from_what_they_copy(dockerfile: str, tmp_path: Path) -> None:
+    """What ``pip install /opt/bookstore[...]`` builds in each image, from exactly what it copies."""
+    if not (REPO / "bookstore" / "labextension" / "package.json").exists():
+        pytest.fail("the JupyterLab extension is not built: make install builds it")
+    source = lay_out_image(DOCKER / dockerfile, tmp_path / "image")
+    wheels = tmp_path / "wheels"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            wheels,
+            source,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    (wheel,) = wheels.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "bookstore/handlers.py" in names
+    extension = [n for n in names if "/share/jupyter/labextensions/notebook-bookstore/" in n]
+    if dockerfile == "jupyter.Dockerfile":
+        assert any(n.endswith("/package.json") for n in extension), names
+        assert any(re.search(r"/static/remoteEntry\.\w+\.js$", n) for n in extension), names
+    else:
+        # Airflow serves no JupyterLab: its image builds bookstore without the extension.
+        assert extension == []
 
 
 # -- Jupyter --------------------------------------------------------------------------------
