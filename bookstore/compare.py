@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 
-from .errors import BookstoreError, MisconfiguredError
+from .errors import BookstoreError, FeatureUnavailableError
 
 
 def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.NotebookNode:
@@ -25,12 +25,22 @@ def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.Notebook
         raise BookstoreError(f"{what} cannot be read as a Jupyter notebook: {e}") from e
 
 
+def nbdime_available() -> bool:
+    """Whether nbdime is installed, so that versions can be compared."""
+    try:
+        import nbdime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -> list[Any]:
     """nbdime's diff of ``base`` to ``remote``, as JSON-ready diff entries."""
     try:
         import nbdime
     except ImportError as e:
-        raise MisconfiguredError(
-            "comparing versions needs nbdime on the Jupyter server: pip install 'notebook-bookstore[jupyter]'"
+        raise FeatureUnavailableError(
+            "comparing versions needs nbdime on the Jupyter server, which is not installed: "
+            "pip install 'notebook-bookstore[jupyter]' there and restart it"
         ) from e
     return nbdime.diff_notebooks(base, remote)

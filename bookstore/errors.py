@@ -38,3 +38,7 @@ class StoreUnavailableError(BookstoreError):
 
 class MisconfiguredError(BookstoreError):
     """The configuration cannot work: unknown backend, missing bucket, rejected credentials."""
+
+
+class FeatureUnavailableError(BookstoreError):
+    """The request needs an optional part this installation lacks (nbdime, for comparing)."""

@@ -26,10 +26,11 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ._version import __version__
-from .compare import as_notebook, diff_notebooks
+from .compare import as_notebook, diff_notebooks, nbdime_available
 from .errors import (
     AlreadyExistsError,
     BookstoreError,
+    FeatureUnavailableError,
     InvalidRequestError,
     MisconfiguredError,
     NotFoundError,
@@ -45,12 +46,19 @@ STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
     (InvalidRequestError, 400),
     (NotFoundError, 404),
     (AlreadyExistsError, 409),
+    (FeatureUnavailableError, 501),
     (StoreUnavailableError, 503),
     (MisconfiguredError, 503),
     (BookstoreError, 500),
 )
 
-FEATURES = ("archive", "publish", "versions", "notebook", "restore", "diff")
+FEATURES = ("archive", "publish", "versions", "notebook", "restore")
+
+
+def features() -> list[str]:
+    """What this server offers; ``diff`` when nbdime is installed (the ``jupyter`` extra)."""
+    return [*FEATURES, "diff"] if nbdime_available() else list(FEATURES)
+
 
 T = TypeVar("T")
 Method = TypeVar("Method", bound=Callable[..., Awaitable[None]])
@@ -70,7 +78,7 @@ def answers_errors(method: Method) -> Method:
             await method(self, *args, **kwargs)
         except BookstoreError as e:
             status = status_for(e)
-            if status >= 500 and status != 503:
+            if status == 500:
                 self.log.error("Bookstore: %s failed", self.request.path, exc_info=e)
             # The message goes in as an argument: it may hold '%' (encoded paths).
             raise web.HTTPError(status, "%s", str(e)) from e
@@ -78,22 +86,28 @@ def answers_errors(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
-async def saved_notebook(contents_manager: Any, path: str) -> bytes:
+#: What to do instead when there is no saved notebook to publish or compare with.
+IF_NOT_SAVED = {
+    "publish": 'save it first, or publish one of its workspace versions with {"version_id": ...}',
+    "compare": "save it first, or compare two stored versions (remote_stage and remote_version_id)",
+}
+
+
+async def saved_notebook(contents_manager: Any, path: str, action: str = "publish") -> bytes:
     """The bytes of the notebook saved at ``path``, as the archiver stores them.
 
     ``.ipynb`` files are read as they are on disk; notebooks another manager stores in
     another format (jupytext's ``.py``, ...) are serialised the way the archiver does.
+    ``action`` (a key of :data:`IF_NOT_SAVED`) words the error when there is none.
     """
     if not await ensure_async(contents_manager.file_exists(path)):
         if await ensure_async(contents_manager.dir_exists(path)):
             raise InvalidRequestError(f"{path!r} is a folder, not a notebook")
-        raise NotFoundError(
-            f"no notebook is saved at {path!r} on this Jupyter server: save it first, or publish "
-            'one of its workspace versions with {"version_id": ...}'
-        )
+        hint = IF_NOT_SAVED[action]
+        raise NotFoundError(f"no notebook is saved at {path!r} on this Jupyter server: {hint}")
     model = await ensure_async(contents_manager.get(path, content=False))
     if model["type"] != "notebook":
-        raise InvalidRequestError(f"{path!r} is a {model['type']}, not a notebook; only notebooks publish")
+        raise InvalidRequestError(f"{path!r} is a {model['type']}, not a notebook: only notebooks {action}")
     if path.endswith(".ipynb"):
         raw = await ensure_async(contents_manager.get(path, content=True, type="file", format="base64"))
         return base64.b64decode(raw["content"])
@@ -191,7 +205,7 @@ class StatusHandler(BookstoreHandler):
         queue = self.queue
         answer: dict[str, Any] = {
             "version": __version__,
-            "features": list(FEATURES),
+            "features": features(),
             "archiving": queue is not None,
             **bookstore.describe(),
         }
@@ -311,13 +325,14 @@ class DiffHandler(BookstoreHandler):
         base_id = self.get_query_argument("base_version_id", None) or None
         remote_stage_arg = self.get_query_argument("remote_stage", None) or None
         remote_id = self.get_query_argument("remote_version_id", None) or None
+        with_saved = remote_stage_arg is None and remote_id is None
+        remote_stage = None if with_saved else parse_stage(remote_stage_arg)
         base, base_version = await self.stored_notebook(path, base_stage, base_id)
-        if remote_stage_arg is None and remote_id is None:
-            saved = await saved_notebook(self.contents_manager, path)
+        if remote_stage is None:
+            saved = await saved_notebook(self.contents_manager, path, "compare")
             remote = as_notebook(saved, f"the saved notebook {path!r}")
             remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
         else:
-            remote_stage = parse_stage(remote_stage_arg)
             remote, remote_version = await self.stored_notebook(path, remote_stage, remote_id)
         diff = await self.blocking(diff_notebooks, base, remote)
         self.finish_json(

@@ -284,14 +284,17 @@ class Publisher:
     def _with_sources(self, versions: tuple[ObjectVersion, ...]) -> tuple[ObjectVersion, ...]:
         """Published versions with the workspace version each was published from.
 
-        S3 lists no metadata, so this asks each version's HEAD, a few at a time; a version
-        deleted since the listing (or copied by another tool) keeps ``None``.
+        S3 lists no metadata, so this asks each version's HEAD, a few at a time. The source is
+        extra information: a version whose HEAD fails (deleted since the listing, S3 failing
+        for a moment) or that carries none (put there by another tool) keeps ``None``, and
+        the listing itself still answers.
         """
 
         def source(version: ObjectVersion) -> ObjectVersion:
             try:
                 info = self.store.head(version.key, version.version_id)
-            except NotFoundError:
+            except BookstoreError as e:
+                log.debug("Bookstore: no source for %r version %s: %s", version.key, version.version_id, e)
                 return version
             return replace(version, source_version_id=info.metadata.get(META_SOURCE_VERSION_ID))
 

@@ -179,6 +179,20 @@ def test_publish_the_saved_notebook_and_find_it_in_both_stages(
     assert metadata["bookstore-source-key"] == f"{WORKSPACE}/{name}"
 
 
+def test_a_published_version_put_there_by_another_tool_is_listed_without_a_source(
+    server: JupyterServer, s3: S3Store, name: str
+) -> None:
+    save_versions(server, name, 1)
+    published = server.request("PUT", f"/api/bookstore/publish/{name}", json={}).json()
+    foreign = s3.put(f"{PUBLISHED}/{name}", (server.root_dir / name).read_bytes())
+
+    listed = versions(server, name, "published")["versions"]
+
+    assert [v["version_id"] for v in listed] == [foreign, published["version_id"]]
+    assert "source_version_id" not in listed[0]
+    assert listed[1]["source_version_id"] == published["source_version_id"]
+
+
 def test_publish_a_given_workspace_version(server: JupyterServer, name: str) -> None:
     sources = save_versions(server, name, 3)
     oldest = versions(server, name)["versions"][-1]["version_id"]
@@ -379,6 +393,7 @@ def test_comparing_with_a_notebook_that_is_not_saved_is_404(server: JupyterServe
     answer = server.request("GET", f"/api/bookstore/diff/{name}")
     assert answer.status_code == 404
     assert "no notebook is saved at" in answer.json()["message"]
+    assert "compare two stored versions" in answer.json()["message"]
 
 
 # -- restore -------------------------------------------------------------------------------
@@ -545,6 +560,7 @@ def test_s3_outage_answers_503_while_saving_still_works(
         ("GET", "versions/down.ipynb", None),
         ("GET", "notebook/down.ipynb", None),
         ("POST", "restore/down.ipynb", {"version_id": version_id}),
+        ("GET", "diff/down.ipynb", None),
     ]
     for method, endpoint, body in calls:
         answer = server.request(method, f"/api/bookstore/{endpoint}", json=body)

@@ -304,7 +304,6 @@ def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser,
     expect(shown.locator(".jp-bookstore-DiffView-summary")).to_contain_text("1 cell changed", timeout=30_000)
     expect(shown.locator(".jp-Cell-diff").first).to_contain_text("x = 2")
     expect(shown.locator(".jp-Cell-diff").first).to_be_in_viewport()
-    page.screenshot(path=screenshots / "notebook7-compare.png")
     page.locator(".jp-bookstore-ViewDialog").get_by_role("button", name="Close").click()
     expect(shown).to_have_count(0)
     page.close()

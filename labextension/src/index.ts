@@ -174,6 +174,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       compare: async (path: string, stage: Stage, version: IVersion) => {
         const chosen: ICompareSide = { stage, version };
+        // Offer both stages' versions, also the one the panel has not shown yet.
+        await Promise.all(
+          Object.values(model.histories).map(history => (history.state.loaded ? undefined : history.reload()))
+        );
         const candidates = compareCandidates(chosen, {
           workspace: model.histories.workspace.state.versions,
           published: model.histories.published.state.versions
@@ -196,7 +200,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const remoteLabel = describeSide(remote) + (dirty ? ' (unsaved changes not included)' : '');
         const view = await createDiffView({
           answer: diff,
-          label: `${baseName(path)}: compare`,
+          label: `${baseName(path)}: ${shortId(base.version?.version_id ?? null, 8)} ↔ ${
+            remote.version === null ? 'saved' : shortId(remote.version.version_id, 8)
+          }`,
           caption: `${path}\n${describeSide(base)}\n↔ ${describeSide(remote)}`,
           baseLabel: describeSide(base),
           remoteLabel,

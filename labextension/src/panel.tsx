@@ -95,14 +95,20 @@ export class HistoryModel extends VDomModel {
   }
 
   /** Show the save that a published version was published from. */
-  showSource(sourceVersionId: string): void {
+  async showSource(sourceVersionId: string): Promise<void> {
     this._highlighted = sourceVersionId;
     this._scrollTo = sourceVersionId;
     this.stage = 'workspace';
     const history = this.histories.workspace;
+    if (!history.state.loaded) {
+      await history.reload();
+    }
+    if (this._highlighted !== sourceVersionId) {
+      return;
+    }
     const listed = history.state.versions.some(version => version.version_id === sourceVersionId);
     this._notice =
-      listed || !history.state.loaded
+      listed || history.state.error
         ? null
         : {
             level: 'info',
@@ -229,6 +235,8 @@ function VersionRow(props: {
   const { model, actions, stage, version } = props;
   const path = model.path as string;
   const disabled = model.busy !== null || version.version_id === null;
+  // Comparing needs nbdime on the server; the status says whether it is there.
+  const canCompare = model.status === null || model.status.features.includes('diff');
   const id = shortId(version.version_id);
   const when = formatTime(version.last_modified);
   const highlighted = version.version_id !== null && version.version_id === model.highlighted;
@@ -271,7 +279,7 @@ function VersionRow(props: {
           <button
             className="jp-bookstore-Version-source"
             title={`Published from save ${source}: show it in Saves`}
-            onClick={() => model.showSource(source)}
+            onClick={() => void model.showSource(source)}
           >
             save {shortId(source, 8)}
           </button>
@@ -289,14 +297,16 @@ function VersionRow(props: {
         >
           Open
         </button>
-        <button
-          className="jp-bookstore-Action"
-          disabled={disabled}
-          title="Compare this version with the notebook as saved now, or with another version"
-          onClick={() => void model.run(`Comparing ${id}…`, () => actions.compare(path, stage, version))}
-        >
-          Compare…
-        </button>
+        {canCompare && (
+          <button
+            className="jp-bookstore-Action"
+            disabled={disabled}
+            title="Compare this version with the notebook as saved now, or with another version"
+            onClick={() => void model.run(`Comparing ${id}…`, () => actions.compare(path, stage, version))}
+          >
+            Compare…
+          </button>
+        )}
         <button
           className="jp-bookstore-Action"
           disabled={disabled}
