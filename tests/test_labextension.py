@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bookstore.devserver import SeaweedFS
 from tests.conftest import seed_config
@@ -100,6 +100,17 @@ def open_notebook(page: Page, server: JupyterServer, path: str) -> None:
     expect(idle).to_have_count(1, timeout=60_000)
 
 
+def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, list[dict[str, Any]]]:
+    """Click Publish in the notebook toolbar; the dialog shows the one published version's id."""
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
+    published = versions(server, "published")
+    assert len(published) == 1
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    return dialog, published
+
+
 def test_labextension_is_installed_and_enabled() -> None:
     listed = subprocess.run(
         [sys.executable, "-m", "jupyterlab.labextensions", "list"],
@@ -143,12 +154,7 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     page.keyboard.press("Escape")
 
     # Publish from the notebook toolbar: the dialog shows the published version id.
-    page.locator("[data-jp-item-name='bookstore-publish']").click()
-    dialog = page.locator(".jp-Dialog")
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
-    published = versions(lab, "published")
-    assert len(published) == 1
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    dialog, published = publish_from_toolbar(page, lab)
     expect(dialog).to_contain_text("published/kylek/notebooks/analysis/mine.ipynb")
     dialog.locator(".jp-bookstore-Published-copy").click()
     expect(dialog.locator(".jp-bookstore-Published-copy")).to_have_text("Copied")
@@ -280,12 +286,7 @@ def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser,
     page.goto(f"{lab.url}/notebooks/{PATH}?token={lab.token}")
     expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
 
-    page.locator("[data-jp-item-name='bookstore-publish']").click()
-    dialog = page.locator(".jp-Dialog")
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
-    published = versions(lab, "published")
-    assert len(published) == 1
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    dialog, published = publish_from_toolbar(page, lab)
 
     # "Show history" opens Notebook 7's right side panel on the published version.
     dialog.get_by_role("button", name="Show history").click()
