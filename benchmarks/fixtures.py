@@ -26,6 +26,8 @@ PLAIN_CONFIG = "c = get_config()\n"
 
 #: Where the seed configuration archives ``<path>``: ``WORKSPACE_PREFIX + "/" + path``.
 WORKSPACE_PREFIX = "workspace/kylek/notebooks"
+#: Where it publishes ``<path>``.
+PUBLISHED_PREFIX = "published/kylek/notebooks"
 
 
 def notebook_of_size(size: int, cell_bytes: int = 10_000) -> dict[str, Any]:

@@ -7,6 +7,10 @@ size (what a script talking to S3 directly would do). The two alternate, round a
 
 The versions are created beforehand with boto3 puts from a thread pool (setup, not measured).
 
+Also measured: the first page of published versions as the Version history panel asks for it
+(50), which names the save each was published from (one HEAD request per version), against
+the first page of saves of the same size, which needs none.
+
 Run: ``.venv/bin/python -m benchmarks.listing [--rounds N] [--versions N]``.
 """
 
@@ -18,12 +22,24 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, servers
+from benchmarks.fixtures import PUBLISHED_PREFIX, WORKSPACE_PREFIX, notebook_of_size, servers
 from benchmarks.report import Row, Target, print_rows, summarize
+from bookstore.publish import META_SOURCE_VERSION_ID
 from tests.jupyter_process import JupyterServer
 
 #: The issue's target: listing through bookstore takes at most 1.2x raw boto3 paging.
 RATIO_TARGET = Target("ratio", 1.2)
+
+
+#: The Version history panel's page size (labextension/src/history.ts).
+PANEL_PAGE = 50
+
+
+def rest_first_page(server: JupyterServer, path: str, stage: str, limit: int) -> list[dict[str, Any]]:
+    answer = server.request("GET", f"/api/bookstore/versions/{path}", params={"stage": stage, "limit": limit})
+    if answer.status_code != 200:
+        raise RuntimeError(f"listing failed: {answer.status_code} {answer.text[:300]}")
+    return answer.json()["versions"]  # type: ignore[no-any-return]
 
 
 def rest_list_all(server: JupyterServer, path: str, limit: int) -> int:
@@ -98,7 +114,41 @@ def run(rounds: int = 7, versions: int = 10_000, page_sizes: tuple[int, ...] = (
                     target=RATIO_TARGET,
                 )
             )
+        rows.append(published_page(server, env.store.put, path, key, body, rounds))
     return rows
+
+
+def published_page(
+    server: JupyterServer, put: Any, path: str, workspace_key: str, body: bytes, rounds: int
+) -> Row:
+    """The panel's first page of publications (with their sources) vs its first page of saves."""
+    source = put(workspace_key, body)
+    metadata = {META_SOURCE_VERSION_ID: source}
+    for _ in range(PANEL_PAGE):
+        put(f"{PUBLISHED_PREFIX}/{path}", body, metadata)
+    published_times, saves_times = [], []
+    for i in range(3 * rounds + 1):
+        started = time.perf_counter()
+        published = rest_first_page(server, path, "published", PANEL_PAGE)
+        t_published = time.perf_counter() - started
+        started = time.perf_counter()
+        saves = rest_first_page(server, path, "workspace", PANEL_PAGE)
+        t_saves = time.perf_counter() - started
+        if len(published) != PANEL_PAGE or len(saves) != PANEL_PAGE:
+            listed = f"{len(published)} publications and {len(saves)} saves"
+            raise RuntimeError(f"listed {listed}, not {PANEL_PAGE} of each")
+        if any(version.get("source_version_id") != source for version in published):
+            raise RuntimeError("a published version was listed without its source")
+        if i:
+            published_times.append(t_published)
+            saves_times.append(t_saves)
+    return summarize(
+        f"first page of {PANEL_PAGE} published versions, with sources",
+        published_times,
+        saves_times,
+        f"REST API, one HEAD per version for its source (8 at a time) vs the first page of {PANEL_PAGE} "
+        "saves, which needs none",
+    )
 
 
 def main() -> None:
