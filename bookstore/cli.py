@@ -1,4 +1,4 @@
-"""The ``bookstore`` command: list, publish, show, restore and run notebook versions.
+"""The ``bookstore`` command: list, publish, show, compare, restore and run notebook versions.
 
 It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the file named
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
@@ -36,10 +36,12 @@ from traitlets.config import Config
 from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
 from ._version import __version__
+from .compare import as_notebook, diff_notebooks, format_diff
 from .config import Bookstore
 from .errors import (
     AlreadyExistsError,
     BookstoreError,
+    FeatureUnavailableError,
     InvalidPathError,
     InvalidRequestError,
     MisconfiguredError,
@@ -67,6 +69,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (AlreadyExistsError, 4),
     (StoreUnavailableError, 5),
     (MisconfiguredError, 6),
+    (FeatureUnavailableError, 7),
     (BookstoreError, 1),
     (OSError, 1),
 )
@@ -74,7 +77,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 EPILOG = """\
 exit status: 0 success, 1 other failure, 2 bad input, 3 notebook or version not found,
 4 target exists (restore without --overwrite), 5 S3 unavailable, 6 configuration or
-credentials refused.
+credentials refused, 7 not installed here (diff needs nbdime: notebook-bookstore[jupyter]).
 """
 
 
@@ -412,6 +415,62 @@ def _show(ctx: Context) -> int:
         sys.stdout.buffer.flush()
     else:
         print(_describe_notebook(stored, parse_notebook(stored)))
+    return 0
+
+
+def _diff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="notebook path as in Jupyter, e.g. analysis/mine.ipynb")
+    _stage_option(parser)
+    parser.add_argument("--version-id", help="the version to compare (default: the stage's latest)")
+    parser.add_argument(
+        "--remote-stage",
+        choices=STAGES,
+        help="compare with a stored version of this stage (its latest without --remote-version-id) "
+        "instead of the local file",
+    )
+    parser.add_argument(
+        "--remote-version-id", help="compare with this stored version (of --remote-stage, default workspace)"
+    )
+    _root_option(parser)
+
+
+@command("diff", "compare a version with the local notebook or another version (nbdime)", _diff_arguments)
+def _diff(ctx: Context) -> int:
+    args = ctx.args
+    path = validate_path(args.path)
+
+    def stored(stage: str, version_id: str | None) -> tuple[Any, dict[str, Any]]:
+        found = ctx.publisher.read(path, stage, version_id)
+        info = found.info
+        content = as_notebook(found.body, f"{stage} version {info.version_id!r} of {path!r}")
+        return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
+
+    base, base_version = stored(args.stage, args.version_id)
+    if args.remote_stage is None and args.remote_version_id is None:
+        _, file = local_notebook(ctx.root_dir, args.path)
+        try:
+            body = file.read_bytes()
+        except FileNotFoundError as e:
+            raise NotFoundError(
+                f"{str(file)!r} does not exist; check the path and --root-dir, or compare two stored "
+                "versions with --remote-stage and --remote-version-id"
+            ) from e
+        remote = as_notebook(body, str(file))
+        remote_version: dict[str, Any] = {"stage": None, "path": path, "file": str(file), "version_id": None}
+        remote_name = str(file)
+    else:
+        remote, remote_version = stored(args.remote_stage or WORKSPACE, args.remote_version_id)
+        remote_name = f"{remote_version['key']} version {remote_version['version_id']}"
+    diff = diff_notebooks(base, remote)
+    answer = {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
+
+    def human() -> str:
+        head = f"--- {base_version['key']} version {base_version['version_id']}\n+++ {remote_name}"
+        if not diff:
+            return f"{head}\nno differences"
+        return f"{head}\n{format_diff(base, diff, color=sys.stdout.isatty()).rstrip()}"
+
+    ctx.emit(answer, human)
     return 0
 
 

@@ -8,6 +8,7 @@ nbdime's ``NotebookDiffModel`` and ``NotebookDiffWidget``.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -44,3 +45,13 @@ def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -
             "pip install 'notebook-bookstore[jupyter]' there and restart it"
         ) from e
     return nbdime.diff_notebooks(base, remote)
+
+
+def format_diff(base: nbformat.NotebookNode, diff: list[Any], *, color: bool = False) -> str:
+    """The diff as nbdime's ``nbdiff`` prints it for a terminal (Python's difflib, no git)."""
+    from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
+
+    out = io.StringIO()
+    config = PrettyPrintConfig(out=out, use_git=False, use_diff=False, use_color=color)
+    pretty_print_diff(base, diff, "", config)
+    return out.getvalue()

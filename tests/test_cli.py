@@ -188,6 +188,55 @@ def test_publish_list_show_and_restore_end_to_end(cli: Cli, store: S3Store) -> N
     assert store.get(pinned["key"]).body == second
 
 
+def test_diff_a_version_against_the_local_file_and_another_version(cli: Cli) -> None:
+    cli.write("diffs/mine.ipynb", "x = 1")
+    first = cli.json("publish", "diffs/mine.ipynb")
+    cli.write("diffs/mine.ipynb", "x = 2")
+    second = cli.json("publish", "diffs/mine.ipynb")
+
+    # Latest save vs the local file: the same notebook.
+    same = cli("diff", "diffs/mine.ipynb")
+    assert same.returncode == 0, same.stderr.decode()
+    assert same.stdout.decode().rstrip().endswith("no differences")
+
+    # The first publication vs the local file, as nbdime prints it for a terminal.
+    text = cli("diff", "diffs/mine.ipynb", "--stage", "published", "--version-id", first["version_id"])
+    assert text.returncode == 0, text.stderr.decode()
+    printed = text.stdout.decode()
+    assert f"--- {PUBLISHED}/diffs/mine.ipynb version {first['version_id']}" in printed
+    assert "## modified /cells/0/source:\n-  x = 1\n+  x = 2" in printed
+    assert "\x1b[" not in printed  # no colour codes when not printing to a terminal
+
+    # Two stored versions, as JSON: nbdime's diff entries, and which versions they compare.
+    answer = cli.json(
+        "diff",
+        "diffs/mine.ipynb",
+        "--version-id",
+        first["source_version_id"],
+        "--remote-stage",
+        "published",
+        "--remote-version-id",
+        second["version_id"],
+    )
+    assert answer["base_version"]["version_id"] == first["source_version_id"]
+    assert answer["remote_version"] == {
+        "stage": "published",
+        "key": f"{PUBLISHED}/diffs/mine.ipynb",
+        "version_id": second["version_id"],
+    }
+    assert "".join(answer["base"]["cells"][0]["source"]) == "x = 1"
+    (cells,) = [entry for entry in answer["diff"] if entry["key"] == "cells"]
+    assert [entry["op"] for entry in cells["diff"]] == ["patch"]
+
+    gone = cli("diff", "never-saved.ipynb")
+    assert gone.returncode == 3
+    assert "never-saved.ipynb' does not exist in bucket" in one_line_error(gone)
+    (cli.root / "diffs" / "mine.ipynb").unlink()
+    missing = cli("diff", "diffs/mine.ipynb")
+    assert missing.returncode == 3
+    assert "--remote-stage" in one_line_error(missing)
+
+
 def test_versions_page_by_page(cli: Cli, store: S3Store) -> None:
     key = f"{WORKSPACE}/paged.ipynb"
     ids = [store.put(key, f'{{"v": {i}}}'.encode()) for i in range(5)]
@@ -246,7 +295,7 @@ def test_the_installed_bookstore_script(cli: Cli) -> None:
     script = Path(sys.executable).parent / "bookstore"
     done = subprocess.run([str(script), "--help"], capture_output=True, check=False, timeout=60)
     assert done.returncode == 0
-    for name in ("versions", "publish", "show", "restore"):
+    for name in ("versions", "publish", "show", "diff", "restore", "run"):
         assert name in done.stdout.decode()
 
 
