@@ -36,7 +36,7 @@ from traitlets.config import Config
 from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
 from ._version import __version__
-from .compare import as_notebook, diff_notebooks, format_diff
+from .compare import as_notebook, diff_notebooks, format_diff, stored_side
 from .config import Bookstore
 from .errors import (
     AlreadyExistsError,
@@ -439,13 +439,7 @@ def _diff(ctx: Context) -> int:
     args = ctx.args
     path = validate_path(args.path)
 
-    def stored(stage: str, version_id: str | None) -> tuple[Any, dict[str, Any]]:
-        found = ctx.publisher.read(path, stage, version_id)
-        info = found.info
-        content = as_notebook(found.body, f"{stage} version {info.version_id!r} of {path!r}")
-        return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
-
-    base, base_version = stored(args.stage, args.version_id)
+    base, base_version = stored_side(ctx.publisher, path, args.stage, args.version_id)
     if args.remote_stage is None and args.remote_version_id is None:
         _, file = local_notebook(ctx.root_dir, args.path)
         try:
@@ -459,7 +453,8 @@ def _diff(ctx: Context) -> int:
         remote_version: dict[str, Any] = {"stage": None, "path": path, "file": str(file), "version_id": None}
         remote_name = str(file)
     else:
-        remote, remote_version = stored(args.remote_stage or WORKSPACE, args.remote_version_id)
+        stage = args.remote_stage or WORKSPACE
+        remote, remote_version = stored_side(ctx.publisher, path, stage, args.remote_version_id)
         remote_name = f"{remote_version['key']} version {remote_version['version_id']}"
     diff = diff_notebooks(base, remote)
     answer = {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}

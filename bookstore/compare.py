@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from .errors import BookstoreError, FeatureUnavailableError
+
+if TYPE_CHECKING:
+    from .publish import Publisher
 
 
 def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.NotebookNode:
@@ -24,6 +27,16 @@ def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.Notebook
         return nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises plain ValueError, NotJSONError, KeyError, ...
         raise BookstoreError(f"{what} cannot be read as a Jupyter notebook: {e}") from e
+
+
+def stored_side(
+    publisher: Publisher, path: str, stage: str, version_id: str | None
+) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    """One stored version of ``path`` as a notebook, and which version it is (for the answer)."""
+    stored = publisher.read(path, stage, version_id)
+    info = stored.info
+    content = as_notebook(stored.body, f"{stage} version {info.version_id!r} of {path!r}")
+    return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
 
 
 def nbdime_available() -> bool:

@@ -26,7 +26,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ._version import __version__
-from .compare import as_notebook, diff_notebooks, nbdime_available
+from .compare import as_notebook, diff_notebooks, nbdime_available, stored_side
 from .errors import (
     AlreadyExistsError,
     BookstoreError,
@@ -325,28 +325,23 @@ class DiffHandler(BookstoreHandler):
         base_id = self.get_query_argument("base_version_id", None) or None
         remote_stage_arg = self.get_query_argument("remote_stage", None) or None
         remote_id = self.get_query_argument("remote_version_id", None) or None
+        # Both sides' arguments are checked before S3 is asked anything.
         with_saved = remote_stage_arg is None and remote_id is None
         remote_stage = None if with_saved else parse_stage(remote_stage_arg)
-        base, base_version = await self.stored_notebook(path, base_stage, base_id)
+        publisher = self.publisher
+        base, base_version = await self.blocking(stored_side, publisher, path, base_stage, base_id)
         if remote_stage is None:
             saved = await saved_notebook(self.contents_manager, path, "compare")
             remote = as_notebook(saved, f"the saved notebook {path!r}")
             remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
         else:
-            remote, remote_version = await self.stored_notebook(path, remote_stage, remote_id)
+            remote, remote_version = await self.blocking(
+                stored_side, publisher, path, remote_stage, remote_id
+            )
         diff = await self.blocking(diff_notebooks, base, remote)
         self.finish_json(
             {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
         )
-
-    async def stored_notebook(
-        self, path: str, stage: str, version_id: str | None
-    ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
-        """One stored version as a notebook, and which version it is."""
-        stored = await self.blocking(self.publisher.read, path, stage, version_id)
-        info = stored.info
-        content = as_notebook(stored.body, f"{stage} version {info.version_id!r} of {path!r}")
-        return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
 
 
 def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
