@@ -54,8 +54,8 @@ def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -
         import nbdime
     except ImportError as e:
         raise FeatureUnavailableError(
-            "comparing versions needs nbdime on the Jupyter server, which is not installed: "
-            "pip install 'notebook-bookstore[jupyter]' there and restart it"
+            "comparing versions needs nbdime, which is not installed here: "
+            "pip install 'notebook-bookstore[jupyter]' (then restart Jupyter, if that is where it failed)"
         ) from e
     return nbdime.diff_notebooks(base, remote)
 

@@ -332,7 +332,7 @@ class DiffHandler(BookstoreHandler):
         base, base_version = await self.blocking(stored_side, publisher, path, base_stage, base_id)
         if remote_stage is None:
             saved = await saved_notebook(self.contents_manager, path, "compare")
-            remote = as_notebook(saved, f"the saved notebook {path!r}")
+            remote = await self.blocking(as_notebook, saved, f"the saved notebook {path!r}")
             remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
         else:
             remote, remote_version = await self.blocking(

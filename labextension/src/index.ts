@@ -65,7 +65,7 @@ class CompareWithBody extends Widget implements Dialog.IBodyWidget<string | null
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Publish the open notebook, and browse, view and restore its archived versions.',
+  description: 'Publish the open notebook, and browse, view, compare and restore its archived versions.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices, NotebookPanel.IContentFactory],
   optional: [ICommandPalette, ILayoutRestorer],
