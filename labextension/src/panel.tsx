@@ -98,11 +98,11 @@ export class HistoryModel extends VDomModel {
   async showSource(sourceVersionId: string): Promise<void> {
     this._highlighted = sourceVersionId;
     this._scrollTo = sourceVersionId;
-    this.stage = 'workspace';
     const history = this.histories.workspace;
-    if (!history.state.loaded) {
-      await history.reload();
-    }
+    // Started before switching tabs, so that the switch does not list the saves a second time.
+    const loading = history.state.loaded ? Promise.resolve() : history.reload();
+    this.stage = 'workspace';
+    await loading;
     if (this._highlighted !== sourceVersionId) {
       return;
     }
