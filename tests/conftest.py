@@ -11,6 +11,7 @@ import pytest
 from bookstore.devserver import SeaweedFS
 from bookstore.store import S3Store
 from tests.jupyter_process import SEED_CONFIG, JupyterServer
+from tests.notebooks import Area
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +40,12 @@ def new_bucket_name() -> str:
 def bucket(s3_server: SeaweedFS) -> str:
     """A fresh, versioned bucket."""
     return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture
+def area() -> Area:
+    """Prefixes of a test's own inside a bucket that tests share."""
+    return Area()
 
 
 @pytest.fixture

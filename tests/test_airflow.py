@@ -72,11 +72,6 @@ def bucket(s3_server: SeaweedFS) -> str:
     return s3_server.create_bucket(new_bucket_name())
 
 
-@pytest.fixture
-def area() -> Area:
-    return Area()
-
-
 def connection_json(server: SeaweedFS, bucket: str, **extra: str) -> str:
     """A ``bookstore`` connection as the contract's JSON."""
     return json.dumps(

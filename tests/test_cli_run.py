@@ -34,11 +34,6 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 @pytest.fixture
-def area() -> Area:
-    return Area()
-
-
-@pytest.fixture
 def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Path:
     file = tmp_path / "jupyter_server_config.py"
     file.write_text(

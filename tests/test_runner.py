@@ -43,11 +43,6 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 @pytest.fixture
-def area() -> Area:
-    return Area()
-
-
-@pytest.fixture
 def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
     """The same key published twice; returns (first, second) version ids."""
     first = store.put(area.key, parameterized_notebook("first"))
