@@ -285,6 +285,15 @@ def local_notebook(root: Path, path: str) -> tuple[str, Path]:
     return validate_path(relative.as_posix()), full
 
 
+def read_local(root: Path, path: str, hint: str = "check the path and --root-dir") -> tuple[str, Path, bytes]:
+    """The Jupyter path, file and bytes of the local notebook ``path`` (see :func:`local_notebook`)."""
+    jupyter_path, file = local_notebook(root, path)
+    try:
+        return jupyter_path, file, file.read_bytes()
+    except FileNotFoundError as e:
+        raise NotFoundError(f"{str(file)!r} does not exist; {hint}") from e
+
+
 def write_new(file: Path, body: bytes) -> None:
     """Write ``body`` to ``file``, failing with :class:`FileExistsError` if it exists."""
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -373,11 +382,7 @@ def _publish(ctx: Context) -> int:
     if args.version_id:
         published = ctx.publisher.publish_version(validate_path(args.path), args.version_id)
     else:
-        path, file = local_notebook(ctx.root_dir, args.path)
-        try:
-            body = file.read_bytes()
-        except FileNotFoundError as e:
-            raise NotFoundError(f"{str(file)!r} does not exist; check the path and --root-dir") from e
+        path, _, body = read_local(ctx.root_dir, args.path)
         published = ctx.publisher.publish_saved(path, body)
 
     def human() -> str:
@@ -441,14 +446,12 @@ def _diff(ctx: Context) -> int:
 
     base, base_version = stored_side(ctx.publisher, path, args.stage, args.version_id)
     if args.remote_stage is None and args.remote_version_id is None:
-        _, file = local_notebook(ctx.root_dir, args.path)
-        try:
-            body = file.read_bytes()
-        except FileNotFoundError as e:
-            raise NotFoundError(
-                f"{str(file)!r} does not exist; check the path and --root-dir, or compare two stored "
-                "versions with --remote-stage and --remote-version-id"
-            ) from e
+        _, file, body = read_local(
+            ctx.root_dir,
+            args.path,
+            "check the path and --root-dir, or compare two stored versions with --remote-stage "
+            "and --remote-version-id",
+        )
         remote = as_notebook(body, str(file))
         remote_version: dict[str, Any] = {"stage": None, "path": path, "file": str(file), "version_id": None}
         remote_name = str(file)
