@@ -36,10 +36,11 @@ class BookstoreExtension(ExtensionApp):
         store: S3Store | None
         if isinstance(manager, ArchivingMixin):
             bookstore = manager.bookstore
-            store = manager.archive_queue.store
         else:
             bookstore = Bookstore(parent=self.serverapp)
-            store = bookstore.create_store() if bookstore.s3.bucket else None
+        # A store of its own, not the archive queue's: a person waits on every request here,
+        # so it gives up within seconds where uploads are patient.
+        store = bookstore.create_store() if bookstore.s3.bucket else None
         publisher = (
             Publisher(store, bookstore, wait_timeout=self.publish_wait_timeout) if store is not None else None
         )

@@ -22,7 +22,7 @@ import contextvars
 import inspect
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -38,6 +38,7 @@ from .config import Bookstore
 from .errors import BookstoreError, InvalidPathError
 from .keys import path_to_key
 from .spool import Spool, spool_folder_name
+from .store import BACKGROUND
 
 
 @dataclass
@@ -84,6 +85,12 @@ class ArchivingMixin(LoggingConfigurable):
         help="Longest wait, in seconds, between two attempts at an upload while S3 fails.",
     ).tag(config=True)
 
+    upload_timeout = Float(
+        60.0,
+        help="Seconds an upload waits for S3's answer before it is tried again. A save whose "
+        "answer was lost is checked in S3 before it is sent again, so it is never stored twice.",
+    ).tag(config=True)
+
     upload_delay = Float(
         0.02,
         help="Seconds each upload waits after its save, so the save's answer does not compete "
@@ -112,7 +119,7 @@ class ArchivingMixin(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        store = self.bookstore.create_store()
+        store = self.bookstore.create_store(replace(BACKGROUND, read_timeout=self.upload_timeout))
         root = str(getattr(self, "root_dir", "") or os.getcwd())
         folder = os.path.join(self.spool_dir, spool_folder_name(root, store.endpoint_url, store.bucket))
         with _queues_lock:

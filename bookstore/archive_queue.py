@@ -69,6 +69,9 @@ class ArchiveQueue:
         succeed (rejected credentials) does not fill the disk.
     retry_initial_delay, retry_max_delay
         Backoff between attempts at the same upload, in seconds.
+    settle_delay
+        Seconds to wait before checking again whether an upload whose answer was lost
+        landed, so that S3 has acted on any request it held while stalled.
     upload_delay
         Seconds an upload waits after its save, so that the save's answer (built by the same
         Python process) is not slowed by the upload competing for the interpreter.
@@ -84,6 +87,7 @@ class ArchiveQueue:
         retry_initial_delay: float = 0.5,
         upload_delay: float = 0.02,
         retry_max_delay: float = 30.0,
+        settle_delay: float = 2.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     ) -> None:
         self.store = store
@@ -92,6 +96,7 @@ class ArchiveQueue:
         self.retry_initial_delay = retry_initial_delay
         self.upload_delay = upload_delay
         self.retry_max_delay = retry_max_delay
+        self.settle_delay = settle_delay
         self.log = logger or log
         self._workers = max(1, workers)
         self._cond = threading.Condition()
@@ -257,15 +262,21 @@ class ArchiveQueue:
                 self._cond.notify_all()
 
     def _upload(self, entry: SpoolEntry) -> Archived:
+        """Store one save as a new version, exactly once.
+
+        botocore never re-sends an upload (the queue's store has no retries of its own): a
+        request whose answer was lost may still be acted on by S3, so before trying again
+        the queue checks whether the save already landed.
+        """
         if entry.replayed or entry.attempts:
-            # The previous attempt (or run) may have stored it before failing to tell us.
-            try:
-                latest = self.store.head(entry.key)
-            except NotFoundError:
-                latest = None
-            if latest is not None and latest.metadata.get(META_SAVE_ID) == entry.save_id:
-                sha256 = latest.metadata.get(META_SHA256, "")
-                return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time())
+            landed = self._landed(entry)
+            if landed is None and entry.uncertain:
+                # A stalled S3 acts on the requests it held the moment it resumes, maybe just
+                # after answering the check; look again once they have had time to land.
+                self._pause(self.settle_delay)
+                landed = self._landed(entry)
+            if landed is not None:
+                return landed
         entry.attempts += 1
         body = entry.read_body()
         sha256 = hashlib.sha256(body).hexdigest()
@@ -277,6 +288,29 @@ class ArchiveQueue:
         }
         version_id = self.store.put(entry.key, body, metadata)
         return Archived(entry.key, version_id, sha256, entry.saved_at, time.time())
+
+    def _landed(self, entry: SpoolEntry) -> Archived | None:
+        """The version an earlier attempt (or run) stored for ``entry``, if there is one."""
+        try:
+            latest = self.store.head(entry.key)
+        except NotFoundError:
+            return None
+        if latest.metadata.get(META_SAVE_ID) != entry.save_id:
+            return None
+        self.log.info(
+            "Bookstore: %r was already archived as version %s by an attempt whose answer was lost",
+            entry.path,
+            latest.version_id,
+        )
+        sha256 = latest.metadata.get(META_SHA256, "")
+        return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time())
+
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the queue stops."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
+                self._cond.wait(remaining)
 
     def _done(self, entry: SpoolEntry, archived: Archived) -> None:
         """Book-keeping after a confirmed upload (caller holds the lock)."""
@@ -321,10 +355,10 @@ class ArchiveQueue:
             )
         else:
             self.log.debug("Bookstore: retrying %r after: %s", entry.path, error)
+        if getattr(error, "may_have_succeeded", False):
+            entry.uncertain = True
         delay = min(self.retry_max_delay, self.retry_initial_delay * 2 ** max(0, entry.attempts - 1))
-        with self._cond:
-            if not self._stopping:
-                self._cond.wait(timeout=delay)
+        self._pause(delay)
         entry.attempts = max(entry.attempts, 1)
 
     def _record_error(self, message: str) -> None:

@@ -47,6 +47,7 @@ from .errors import (
     MisconfiguredError,
     NotFoundError,
     StoreUnavailableError,
+    VersionNotFoundError,
 )
 from .keys import validate_path
 from .publish import (
@@ -129,7 +130,8 @@ class Context:
 
     @property
     def root_dir(self) -> Path:
-        return Path(getattr(self.args, "root_dir", None) or os.getcwd()).absolute()
+        given = getattr(self.args, "root_dir", None) or os.environ.get("BOOKSTORE_ROOT_DIR")
+        return Path(given or os.getcwd()).absolute()
 
     def emit(self, data: Any, human: Callable[[], str]) -> None:
         """Print ``data`` as JSON with ``--json``, else the text ``human()`` makes for people."""
@@ -241,12 +243,33 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     )
 
 
+#: A save reaching S3 this much later than it was made was held back (S3 was unreachable):
+#: the listing then shows when it was uploaded, too.
+LATE_UPLOAD_SECONDS = 60
+
+
+def _uploaded_late(version: ObjectVersion) -> bool:
+    saved = version.saved_at
+    return saved is not None and (version.last_modified - saved).total_seconds() >= LATE_UPLOAD_SECONDS
+
+
 def _versions_table(versions: Sequence[ObjectVersion], stage: str) -> str:
-    header: tuple[str, ...] = ("VERSION ID", "LAST MODIFIED", "SIZE", "LATEST")
+    header: tuple[str, ...] = ("VERSION ID", "PUBLISHED" if stage == PUBLISHED else "SAVED", "SIZE", "LATEST")
     rows: list[tuple[str, ...]] = [
-        (v.version_id or "null", _when(v.last_modified), str(v.size), "*" if v.is_latest else "")
+        (
+            v.version_id or "null",
+            _when(v.saved_at or v.last_modified),
+            str(v.size),
+            "*" if v.is_latest else "",
+        )
         for v in versions
     ]
+    if any(map(_uploaded_late, versions)):
+        header += ("UPLOADED",)
+        rows = [
+            (*row, _when(v.last_modified) if _uploaded_late(v) else "")
+            for row, v in zip(rows, versions, strict=True)
+        ]
     if stage == PUBLISHED:
         # Which save each publication copied: the workspace version to restore or compare.
         header += ("PUBLISHED FROM",)
@@ -266,10 +289,29 @@ def _describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
         f"size      {summary}" + (f", kernel {kernel}" if kernel else ""),
     ]
     for number, cell in enumerate(content.get("cells", []), 1):
-        source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
-        lines += ["", f"[{number}] {cell.get('cell_type', '?')}", text]
+        lines += ["", f"[{number}] {cell.get('cell_type', '?')}", _text(cell.get("source", ""))]
+        outputs = [_describe_output(output) for output in cell.get("outputs", [])]
+        if outputs:
+            lines += ["--- output ---", *outputs]
     return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    """Notebook text, stored as one string or a list of lines."""
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _describe_output(output: dict[str, Any]) -> str:
+    """One cell output as a terminal can show it: text as it is, other media named."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _text(output.get("text", "")).rstrip("\n")
+    if kind == "error":
+        return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+    data = output.get("data", {})
+    if "text/plain" in data:
+        return _text(data["text/plain"]).rstrip("\n")
+    return ", ".join(f"[{mime}]" for mime in data) or f"[{kind}]"
 
 
 # -- local files ---------------------------------------------------------------------------
@@ -327,8 +369,21 @@ def _root_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root-dir",
         metavar="DIR",
-        help="the Jupyter root folder notebook paths are relative to (default: .)",
+        help="the Jupyter root folder notebook paths are relative to (default: $BOOKSTORE_ROOT_DIR, "
+        "otherwise the current folder)",
     )
+
+
+def _with_suggestion(
+    error: NotFoundError, ctx: Context, command_name: str, path: str, stage: str
+) -> NotFoundError:
+    """``error``, with the command the user probably meant when ``path`` names a notebook
+    with (part of) its key prefix in front, as an Airflow ``notebook_key`` does."""
+    meant = ctx.publisher.existing_variants(path, stage)
+    if not meant:
+        return error
+    stage_option = f" --stage {stage}" if stage != WORKSPACE and command_name != "run" else ""
+    return NotFoundError(f"{error}; did you mean `bookstore {command_name} {meant[0]}{stage_option}`?")
 
 
 def _versions_arguments(parser: argparse.ArgumentParser) -> None:
@@ -347,7 +402,10 @@ def _versions(ctx: Context) -> int:
     limit = parse_limit(args.limit)
     publisher = ctx.publisher
     key = publisher.key(args.path, args.stage)
-    page = publisher.versions(args.path, args.stage, limit=limit, cursor=args.cursor)
+    try:
+        page = publisher.versions(args.path, args.stage, limit=limit, cursor=args.cursor)
+    except NotFoundError as e:
+        raise _with_suggestion(e, ctx, "versions", args.path, args.stage) from e
     versions = list(page.versions)
     while args.all and page.next_cursor:
         page = publisher.versions(args.path, args.stage, limit=limit, cursor=page.next_cursor)
@@ -373,6 +431,11 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
         "--version-id",
         help="publish this workspace version instead of the local file (which then need not exist)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even when the content is already the latest published version",
+    )
     _root_option(parser)
 
 
@@ -380,15 +443,22 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
 def _publish(ctx: Context) -> int:
     args = ctx.args
     if args.version_id:
-        published = ctx.publisher.publish_version(validate_path(args.path), args.version_id)
+        published = ctx.publisher.publish_version(validate_path(args.path), args.version_id, force=args.force)
     else:
         path, _, body = read_local(ctx.root_dir, args.path)
-        published = ctx.publisher.publish_saved(path, body)
+        published = ctx.publisher.publish_saved(path, body, force=args.force)
 
     def human() -> str:
+        if published.unchanged:
+            head = (
+                f"{published.path} is already published as version {published.version_id}: nothing new "
+                "was published (--force publishes it again)"
+            )
+        else:
+            head = f"published {published.path}"
         return "\n".join(
             [
-                f"published {published.path}",
+                head,
                 f"  key                {published.key}",
                 f"  version_id         {published.version_id}",
                 f"  source_key         {published.source_key}",
@@ -410,7 +480,12 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
 @command("show", "print one version of a notebook (--json: the notebook itself)", _show_arguments)
 def _show(ctx: Context) -> int:
     args = ctx.args
-    stored = ctx.publisher.read(validate_path(args.path), args.stage, args.version_id)
+    try:
+        stored = ctx.publisher.read(validate_path(args.path), args.stage, args.version_id)
+    except NotFoundError as e:
+        if isinstance(e, VersionNotFoundError):
+            raise
+        raise _with_suggestion(e, ctx, "show", args.path, args.stage) from e
     if args.output:
         write_replacing(Path(args.output), stored.body)
         info = stored.info
@@ -522,17 +597,18 @@ def _restore(ctx: Context) -> int:
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    from .runner import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX
+    from .runner import DEFAULT_RUNS_PREFIX
 
     parser.add_argument(
-        "key",
-        metavar="KEY",
-        help="the notebook's key under --published-prefix, as the Airflow operator's notebook_key, "
-        "e.g. kylek/notebooks/analysis/mine.ipynb",
+        "path",
+        metavar="PATH",
+        help="the published notebook, as in Jupyter and the other commands, e.g. analysis/mine.ipynb",
     )
     parser.add_argument(
-        "--version", dest="version_id", metavar="ID", help="version id to run (default: latest)"
+        "--version-id", metavar="ID", help="the published version to run (default: the latest)"
     )
+    # The name this option had before every command said --version-id.
+    parser.add_argument("--version", dest="version_id", help=argparse.SUPPRESS)
     parser.add_argument(
         "-p",
         "--parameter",
@@ -549,12 +625,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="full S3 key for the executed notebook (default: <runs prefix>/manual/<time>-<id>/<name>)",
     )
     parser.add_argument("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
-    # The same defaults as the Airflow connection's extras, so KEY means what it means there.
     parser.add_argument(
         "--published-prefix",
-        default=DEFAULT_PUBLISHED_PREFIX,
         metavar="PREFIX",
-        help="key prefix KEY is under (default: %(default)s)",
+        help="run PATH under this key prefix instead of c.Bookstore.published_prefix; with "
+        "'published', PATH is an Airflow notebook_key such as kylek/notebooks/analysis/mine.ipynb",
     )
     parser.add_argument(
         "--runs-prefix",
@@ -574,20 +649,27 @@ def _parameter_value(text: str) -> Any:
 @command("run", "run a published notebook with papermill, as the Airflow operator does", _run_arguments)
 def _run(ctx: Context) -> int:
     from .runner import run_published
+    from .store import BATCH
 
     args = ctx.args
     # Cell output is what a person running a notebook watches for; it goes to stderr.
     logging.getLogger("papermill").setLevel(logging.INFO)
-    result = run_published(
-        ctx.bookstore.create_store(),
-        args.key,
-        version_id=args.version_id,
-        parameters={name: _parameter_value(value) for name, value in args.parameters},
-        output_key=args.output,
-        published_prefix=args.published_prefix,
-        runs_prefix=args.runs_prefix,
-        kernel_name=args.kernel,
-    )
+    prefix = args.published_prefix or ctx.bookstore.published_prefix
+    try:
+        result = run_published(
+            ctx.bookstore.create_store(BATCH),
+            args.path,
+            version_id=args.version_id,
+            parameters={name: _parameter_value(value) for name, value in args.parameters},
+            output_key=args.output,
+            published_prefix=prefix,
+            runs_prefix=args.runs_prefix,
+            kernel_name=args.kernel,
+        )
+    except NotFoundError as e:
+        if isinstance(e, VersionNotFoundError) or args.published_prefix:
+            raise
+        raise _with_suggestion(e, ctx, "run", args.path, PUBLISHED) from e
 
     def human() -> str:
         return "\n".join(

@@ -21,7 +21,7 @@ from .errors import InvalidPathError, MisconfiguredError
 from .keys import normalize_prefix
 
 if TYPE_CHECKING:
-    from .store import S3Store
+    from .store import Patience, S3Store
 
 BACKENDS = ("s3",)
 
@@ -135,9 +135,12 @@ class Bookstore(Configurable):
             )
         return value
 
-    def create_store(self) -> S3Store:
-        """Build the store these settings describe (one client, reused)."""
-        from .store import S3Store
+    def create_store(self, patience: Patience | None = None) -> S3Store:
+        """Build the store these settings describe (one client, reused).
+
+        ``patience`` defaults to :data:`~bookstore.store.INTERACTIVE`: a person is waiting.
+        """
+        from .store import INTERACTIVE, S3Store
 
         if not self.s3.bucket:
             raise MisconfiguredError(
@@ -150,6 +153,7 @@ class Bookstore(Configurable):
             region_name=self.s3.region_name,
             access_key_id=self.s3.access_key_id,
             secret_access_key=self.s3.secret_access_key,
+            patience=patience or INTERACTIVE,
         )
 
     def describe(self) -> dict[str, Any]:

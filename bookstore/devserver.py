@@ -234,6 +234,17 @@ class SeaweedFS:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
 
+    def pause(self) -> None:
+        """Freeze the server with its sockets open, as a stuck load balancer or a network
+        partition looks to clients: connections are accepted and requests held, unanswered."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on; it then acts on every request it held."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def create_bucket(self, name: str, *, versioned: bool = True) -> str:
         """Create ``name`` (versioned unless told otherwise) and return it."""
         client = self.client()

@@ -33,7 +33,19 @@ class AlreadyExistsError(BookstoreError):
 
 
 class StoreUnavailableError(BookstoreError):
-    """S3 could not be reached or answered with a server-side failure; retrying may help."""
+    """S3 could not be reached or answered with a server-side failure; retrying may help.
+
+    Attributes
+    ----------
+    may_have_succeeded
+        True when the request was sent but its answer never came (a read timeout, a dropped
+        connection): S3 may still have acted on it, so a write must be checked before it is
+        sent again.
+    """
+
+    def __init__(self, message: str, *, may_have_succeeded: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_succeeded = may_have_succeeded
 
 
 class MisconfiguredError(BookstoreError):

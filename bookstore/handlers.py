@@ -116,10 +116,26 @@ async def saved_notebook(contents_manager: Any, path: str, action: str = "publis
     return nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
 
 
+#: What a request without credentials is told (Jupyter itself says only "Forbidden", or
+#: "'_xsrf' argument missing from POST" for a write).
+SIGN_IN = (
+    "this request has no Jupyter credentials: send the server's token in the header "
+    "'Authorization: token <token>' (`jupyter server list` shows it), or sign in with a browser"
+)
+
+
 class BookstoreHandler(APIHandler):
     """Base: authorization resource, JSON errors, parsing, access to the extension's objects."""
 
     auth_resource = AUTH_RESOURCE
+
+    def check_xsrf_cookie(self) -> None:
+        try:
+            super().check_xsrf_cookie()
+        except web.HTTPError as e:
+            if e.status_code == 403 and "_xsrf" in (e.log_message or ""):
+                raise web.HTTPError(403, "%s", SIGN_IN) from e
+            raise
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
@@ -128,9 +144,14 @@ class BookstoreHandler(APIHandler):
             super().write_error(status_code, **kwargs)
             return
         cause = error.__cause__
+        message = error.get_message()
+        if status_code == 403 and not message and getattr(self, "_jupyter_current_user", None) is None:
+            message = SIGN_IN
         reply = {
-            "message": error.get_message() or responses.get(status_code, "Unknown HTTP Error"),
-            "reason": type(cause).__name__ if isinstance(cause, BookstoreError) else error.reason,
+            "message": message or responses.get(status_code, "Unknown HTTP Error"),
+            "reason": type(cause).__name__
+            if isinstance(cause, BookstoreError)
+            else error.reason or responses.get(status_code, "Unknown"),
         }
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(reply))
@@ -189,6 +210,12 @@ class BookstoreHandler(APIHandler):
             raise InvalidRequestError(f"{name!r} must be a non-empty string, not {value!r}")
         return value
 
+    def bool_field(self, body: dict[str, Any], name: str) -> bool:
+        value = body.get(name, False)
+        if not isinstance(value, bool):
+            raise InvalidRequestError(f"{name!r} must be true or false, not {value!r}")
+        return value
+
     def finish_json(self, answer: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -223,15 +250,21 @@ class PublishHandler(BookstoreHandler):
     @answers_errors
     async def put(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
-        body = self.body(("version_id",))
+        body = self.body(("version_id", "force"))
         version_id = self.string_field(body, "version_id")
+        force = self.bool_field(body, "force")
+        publisher = self.publisher
         if version_id is not None:
-            published = await self.blocking(self.publisher.publish_version, path, version_id)
+            published = await self.blocking(
+                functools.partial(publisher.publish_version, path, version_id, force=force)
+            )
         else:
-            publisher = self.publisher
             saved = await saved_notebook(self.contents_manager, path)
-            published = await self.blocking(publisher.publish_saved, path, saved, self.queue)
-        self.finish_json(published.as_json(), status=201)
+            published = await self.blocking(
+                functools.partial(publisher.publish_saved, path, saved, self.queue, force=force)
+            )
+        # 200: nothing new was published (the content is the latest published version).
+        self.finish_json(published.as_json(), status=200 if published.unchanged else 201)
 
 
 class VersionsHandler(BookstoreHandler):
@@ -281,9 +314,7 @@ class RestoreHandler(BookstoreHandler):
         target = self.string_field(body, "target_path")
         if target is not None:
             target = validate_path(target)
-        overwrite = body.get("overwrite", False)
-        if not isinstance(overwrite, bool):
-            raise InvalidRequestError(f"'overwrite' must be true or false, not {overwrite!r}")
+        overwrite = self.bool_field(body, "overwrite")
         _, content = await self.blocking(self.publisher.read_notebook, path, stage, version_id)
         manager = self.contents_manager
         existed = False

@@ -15,9 +15,11 @@ import hashlib
 import json
 import logging
 import posixpath
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -48,8 +50,10 @@ META_PUBLISHED_AT = "bookstore-published-at"
 #: Set on workspace versions that publishing stored itself, rather than the archive queue.
 META_ARCHIVED_BY = "bookstore-archived-by"
 
-#: HEAD requests in flight at once while finding where a page of published versions came from.
-SOURCE_LOOKUPS = 8
+#: HEAD requests in flight at once while reading the metadata of a page of versions.
+DETAIL_LOOKUPS = 8
+#: Versions whose metadata is remembered (a version never changes, so it never goes stale).
+DETAIL_CACHE_SIZE = 20_000
 
 
 def parse_stage(value: str | None) -> str:
@@ -78,6 +82,21 @@ def parse_limit(value: str | int | None) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
     return limit
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """A time bookstore wrote into metadata (seconds since the epoch), or None."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC) if value else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _details(metadata: Mapping[str, str]) -> tuple[datetime | None, str | None]:
+    """When a version was saved (a save) or published (a publication), and the save a
+    publication was published from."""
+    saved_at = _timestamp(metadata.get(META_SAVED_AT) or metadata.get(META_PUBLISHED_AT))
+    return saved_at, metadata.get(META_SOURCE_VERSION_ID)
 
 
 def sha256_hex(body: bytes) -> str:
@@ -125,6 +144,9 @@ class Published:
     source_key: str
     source_version_id: str | None
     sha256: str | None
+    #: True when the content was already the latest published version, which is answered
+    #: instead of publishing it again.
+    unchanged: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The answer of the REST API and of ``bookstore publish --json``."""
@@ -135,6 +157,7 @@ class Published:
             "source_key": self.source_key,
             "source_version_id": self.source_version_id,
             "sha256": self.sha256,
+            "unchanged": self.unchanged,
         }
 
 
@@ -165,38 +188,71 @@ class Publisher:
         self.store = store
         self.bookstore = bookstore
         self.wait_timeout = wait_timeout
+        self._details: OrderedDict[tuple[str, str | None], tuple[datetime | None, str | None]] = OrderedDict()
+        self._details_lock = threading.Lock()
 
     # -- keys -----------------------------------------------------------------------------
 
-    def key(self, path: str, stage: str = WORKSPACE) -> str:
-        """The S3 key of a Jupyter path in ``stage``; refuses paths that leave the prefix."""
-        prefix = {
+    def prefix(self, stage: str = WORKSPACE) -> str:
+        """The key prefix of ``stage`` (normalised: no leading or trailing slash)."""
+        return {
             WORKSPACE: self.bookstore.workspace_prefix,
             PUBLISHED: self.bookstore.published_prefix,
         }[parse_stage(stage)]
-        return path_to_key(prefix, path)
+
+    def key(self, path: str, stage: str = WORKSPACE) -> str:
+        """The S3 key of a Jupyter path in ``stage``; refuses paths that leave the prefix."""
+        return path_to_key(self.prefix(stage), path)
+
+    def existing_variants(self, path: str, stage: str = WORKSPACE) -> list[str]:
+        """Paths with versions in ``stage`` that ``path``, which has none, probably meant.
+
+        People paste keys: the whole key (``published/kylek/notebooks/a.ipynb``) or an Airflow
+        ``notebook_key`` (``kylek/notebooks/a.ipynb``, under the published root). Each way of
+        reading ``path`` as a key that lands under the stage's prefix is tried.
+        """
+        prefix = self.prefix(stage)
+        parts = prefix.split("/") if prefix else []
+        found: list[str] = []
+        for depth in range(len(parts)):
+            head = "/".join(parts[:depth])
+            key = f"{head}/{path}" if head else path
+            if not key.startswith(prefix + "/"):
+                continue
+            candidate = key[len(prefix) + 1 :]
+            try:
+                validate_path(candidate)
+                self.store.head(key)
+            except BookstoreError:
+                continue
+            found.append(candidate)
+        return found
 
     # -- publishing -----------------------------------------------------------------------
 
-    def publish_saved(self, path: str, body: bytes, queue: ArchiveQueue | None = None) -> Published:
+    def publish_saved(
+        self, path: str, body: bytes, queue: ArchiveQueue | None = None, *, force: bool = False
+    ) -> Published:
         """Publish the notebook whose saved bytes are ``body``.
 
         The workspace version holding exactly these bytes is published: the one the archive
         queue stores (waited for, up to :attr:`wait_timeout`), or, when the latest workspace
-        version holds other bytes or there is none, a new one stored here.
+        version holds other bytes or there is none, a new one stored here. When these bytes
+        are already the latest published version, that version is answered (``unchanged``)
+        unless ``force`` is given.
         """
         published_key = self.key(path, PUBLISHED)
         source = self.ensure_archived(path, body, queue)
-        return self._copy(path, source, published_key)
+        return self._copy(path, source, published_key, force=force)
 
-    def publish_version(self, path: str, version_id: str) -> Published:
-        """Publish the workspace version ``version_id`` of ``path``."""
+    def publish_version(self, path: str, version_id: str, *, force: bool = False) -> Published:
+        """Publish the workspace version ``version_id`` of ``path`` (see :meth:`publish_saved`)."""
         if not isinstance(version_id, str) or not version_id:
             raise InvalidRequestError("version_id must be a non-empty string")
         source_key = self.key(path, WORKSPACE)
         published_key = self.key(path, PUBLISHED)
         source = self.store.head(source_key, version_id)
-        return self._copy(path, source, published_key)
+        return self._copy(path, source, published_key, force=force)
 
     def ensure_archived(self, path: str, body: bytes, queue: ArchiveQueue | None = None) -> ObjectInfo:
         """The workspace version of ``path`` that holds ``body``, storing it if need be."""
@@ -230,8 +286,21 @@ class Publisher:
         log.info("Bookstore: archived %r as version %s of %r for publishing", path, version_id, key)
         return ObjectInfo(key, version_id, len(body), datetime.fromtimestamp(saved_at, UTC), metadata)
 
-    def _copy(self, path: str, source: ObjectInfo, published_key: str) -> Published:
+    def _copy(self, path: str, source: ObjectInfo, published_key: str, *, force: bool) -> Published:
         sha = source.metadata.get(META_SHA256)
+        if sha and not force:
+            unchanged = self._published_with(published_key, sha)
+            if unchanged is not None:
+                log.info("Bookstore: %r is already published as version %s", path, unchanged.version_id)
+                return Published(
+                    path=path,
+                    key=published_key,
+                    version_id=unchanged.version_id,
+                    source_key=unchanged.metadata.get(META_SOURCE_KEY, source.key),
+                    source_version_id=unchanged.metadata.get(META_SOURCE_VERSION_ID) or None,
+                    sha256=sha,
+                    unchanged=True,
+                )
         metadata = {
             META_SOURCE_KEY: source.key,
             META_SOURCE_VERSION_ID: source.version_id or "null",
@@ -257,6 +326,14 @@ class Publisher:
             sha256=sha,
         )
 
+    def _published_with(self, published_key: str, sha: str) -> ObjectInfo | None:
+        """The latest published version, if it holds the content whose hash is ``sha``."""
+        try:
+            latest = self.store.head(published_key)
+        except NotFoundError:
+            return None
+        return latest if latest.metadata.get(META_SHA256) == sha else None
+
     # -- reading --------------------------------------------------------------------------
 
     def versions(
@@ -277,31 +354,40 @@ class Publisher:
             raise NotFoundError(
                 f"{path!r} has no {stage} versions (key {key!r} in bucket {self.store.bucket!r}): {hint}"
             )
-        if stage == PUBLISHED:
-            page = VersionPage(self._with_sources(page.versions), page.next_cursor)
-        return page
+        return VersionPage(self._with_details(page.versions), page.next_cursor)
 
-    def _with_sources(self, versions: tuple[ObjectVersion, ...]) -> tuple[ObjectVersion, ...]:
-        """Published versions with the workspace version each was published from.
+    def _with_details(self, versions: tuple[ObjectVersion, ...]) -> tuple[ObjectVersion, ...]:
+        """Versions with what only their metadata tells: when each was saved or published,
+        and for a publication the workspace version it was published from.
 
-        S3 lists no metadata, so this asks each version's HEAD, a few at a time. The source is
-        extra information: a version whose HEAD fails (deleted since the listing, S3 failing
-        for a moment) or that carries none (put there by another tool) keeps ``None``, and
-        the listing itself still answers.
+        S3 lists no metadata, so this asks each version's HEAD, a few at a time, once: a
+        version never changes, so what it said is remembered. The details are extra
+        information: a version whose HEAD fails (deleted since the listing, S3 failing for a
+        moment) or that carries none (put there by another tool) keeps ``None``, and the
+        listing itself still answers.
         """
 
-        def source(version: ObjectVersion) -> ObjectVersion:
-            try:
-                info = self.store.head(version.key, version.version_id)
-            except BookstoreError as e:
-                log.debug("Bookstore: no source for %r version %s: %s", version.key, version.version_id, e)
-                return version
-            return replace(version, source_version_id=info.metadata.get(META_SOURCE_VERSION_ID))
+        def detailed(version: ObjectVersion) -> ObjectVersion:
+            cache_key = (version.key, version.version_id)
+            with self._details_lock:
+                details = self._details.get(cache_key)
+            if details is None:
+                try:
+                    info = self.store.head(version.key, version.version_id)
+                except BookstoreError as e:
+                    log.debug("Bookstore: no metadata for %r %s: %s", version.key, version.version_id, e)
+                    return version
+                details = _details(info.metadata)
+                with self._details_lock:
+                    self._details[cache_key] = details
+                    while len(self._details) > DETAIL_CACHE_SIZE:
+                        self._details.popitem(last=False)
+            return replace(version, saved_at=details[0], source_version_id=details[1])
 
         if len(versions) <= 1:
-            return tuple(map(source, versions))
-        with ThreadPoolExecutor(min(SOURCE_LOOKUPS, len(versions))) as pool:
-            return tuple(pool.map(source, versions))
+            return tuple(map(detailed, versions))
+        with ThreadPoolExecutor(min(DETAIL_LOOKUPS, len(versions))) as pool:
+            return tuple(pool.map(detailed, versions))
 
     def read(self, path: str, stage: str = WORKSPACE, version_id: str | None = None) -> StoredObject:
         """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is None)."""

@@ -318,7 +318,12 @@ def _execute(
     start_timeout: int,
 ) -> None:
     import papermill
+    from traitlets.config import Config
 
+    # The kernel talks to papermill over Unix sockets in the run's own folder: nothing else
+    # on a shared worker can connect to it, and ipykernel has no reason to warn (on stderr,
+    # which Airflow logs as an error) that its TCP traffic is unencrypted.
+    sockets = Config({"KernelManager": {"transport": "ipc", "ip": str(cwd / "kernel")}})
     papermill.execute_notebook(
         notebook,
         str(output_path),
@@ -328,6 +333,7 @@ def _execute(
         progress_bar=False,
         start_timeout=start_timeout,
         cwd=str(cwd),
+        config=sockets,
     )
 
 
@@ -352,8 +358,10 @@ def _finish_output(output_path: Path, source_url: str, output_url: str) -> bytes
 def _describe(error: Exception) -> str:
     ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
     if ename:
-        cell = getattr(error, "exec_count", None)
-        return f"{ename}: {evalue}" + (f" (cell {cell})" if cell is not None else "")
+        # Numbered as papermill's log numbers them ("Executing Cell 4"), the injected
+        # parameters cell included; the execution count would differ.
+        index = getattr(error, "cell_index", None)
+        return f"{ename}: {evalue}" + (f" (cell {index + 1})" if isinstance(index, int) else "")
     return f"{type(error).__name__}: {error}"
 
 

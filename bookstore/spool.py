@@ -59,6 +59,8 @@ class SpoolEntry:
     #: True for entries found on disk at start-up: the upload may already have happened.
     replayed: bool = False
     attempts: int = field(default=0, compare=False)
+    #: True once an attempt failed after S3 may have received it (its answer was lost).
+    uncertain: bool = field(default=False, compare=False)
 
     def read_body(self) -> bytes:
         with open(self.file, "rb") as f:

@@ -22,8 +22,10 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
@@ -72,6 +74,32 @@ _METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
 
 
 @dataclass(frozen=True)
+class Patience:
+    """How long a caller waits for S3, and how often botocore sends a request.
+
+    Attributes
+    ----------
+    connect_timeout, read_timeout
+        Seconds to open a connection, and to wait for each read of an answer.
+    attempts
+        Requests botocore sends in all for one call (1: no retries of its own).
+    """
+
+    connect_timeout: float
+    read_timeout: float
+    attempts: int
+
+
+#: A person is waiting (REST API, version panel, CLI): give up within seconds with a message.
+INTERACTIVE = Patience(connect_timeout=3.0, read_timeout=5.0, attempts=2)
+#: Background uploads: patient, and never re-sent by botocore, whose blind retry of a PUT
+#: whose answer was lost would store a save twice; the archive queue retries, after checking.
+BACKGROUND = Patience(connect_timeout=5.0, read_timeout=60.0, attempts=1)
+#: Batch work (an Airflow task): patient, with botocore's retries.
+BATCH = Patience(connect_timeout=5.0, read_timeout=60.0, attempts=3)
+
+
+@dataclass(frozen=True)
 class ObjectVersion:
     """One stored version of one key."""
 
@@ -82,12 +110,16 @@ class ObjectVersion:
     is_latest: bool
     #: For a published version: the workspace version it was published from.
     source_version_id: str | None = None
+    #: When the user saved (a save) or published (a publication); ``last_modified`` is when
+    #: the version reached S3, later for a save archived after an outage.
+    saved_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The version as the REST API and ``--json`` output show it."""
         answer: dict[str, Any] = {
             "version_id": self.version_id,
             "last_modified": self.last_modified.isoformat(),
+            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
             "size": self.size,
             "is_latest": self.is_latest,
         }
@@ -160,6 +192,9 @@ class S3Store:
         For S3-compatible servers (MinIO, SeaweedFS, ...) and non-default regions.
     access_key_id, secret_access_key
         Explicit credentials; when both are None boto3's default credential chain applies.
+    patience
+        Timeouts and botocore's attempts per request: :data:`INTERACTIVE` (the default),
+        :data:`BACKGROUND` or :data:`BATCH`.
     client
         An existing boto3 S3 client, for callers that manage their own.
     """
@@ -173,6 +208,7 @@ class S3Store:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         max_pool_connections: int = 16,
+        patience: Patience = INTERACTIVE,
         client: Any = None,
     ) -> None:
         if not bucket:
@@ -182,11 +218,12 @@ class S3Store:
             )
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
+        self.patience = patience
         if client is None:
             config = Config(
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=patience.connect_timeout,
+                read_timeout=patience.read_timeout,
+                retries={"total_max_attempts": patience.attempts, "mode": "standard"},
                 max_pool_connections=max_pool_connections,
                 # S3-compatible servers on a host:port want path-style addressing.
                 s3={"addressing_style": "path"} if endpoint_url else None,
@@ -240,9 +277,20 @@ class S3Store:
                 f"no S3 credentials found for {self._where()}: set an access key id and secret, "
                 "or configure the AWS default credential chain"
             ) from e
+        if isinstance(e, ReadTimeoutError):
+            raise StoreUnavailableError(
+                f"S3 {self._where()} did not answer within {self.patience.read_timeout:g} s; "
+                "it may be overloaded or stuck: try again shortly",
+                may_have_succeeded=True,
+            ) from e
+        if isinstance(e, ConnectionClosedError):
+            raise StoreUnavailableError(
+                f"S3 {self._where()} closed the connection before answering; try again shortly",
+                may_have_succeeded=True,
+            ) from e
         if isinstance(e, BotoConnectionError):
             raise StoreUnavailableError(
-                f"cannot reach S3 {self._where()} ({type(e).__name__}); is the server running?"
+                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?"
             ) from e
         if isinstance(e, BotoCoreError):
             raise StoreUnavailableError(f"S3 {self._where()} failed: {type(e).__name__}") from e

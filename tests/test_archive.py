@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,55 @@ def test_eight_notebooks_saved_concurrently_keep_their_own_order(
         assert sources(store, f"{PREFIX}/nb{n}.ipynb") == [f"notebook {n} save {i}" for i in range(6)]
 
 
+def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
+    jupyter_factory: Any, private_s3: SeaweedFS, tmp_path: Path
+) -> None:
+    """S3 frozen with its sockets open holds every request sent to it and acts on all of them
+    when it resumes: an upload re-sent blindly after a timeout would be stored twice."""
+    from tests.test_cli import CONFIG, clean_env, settings
+
+    bucket = private_s3.create_bucket(new_bucket_name())
+    hang = "\nc.BookstoreContentsArchiver.upload_timeout = 1.5\n"
+    jupyter = jupyter_factory(seed_config(private_s3, bucket) + FAST_RETRY + hang)
+    jupyter.save("hang.ipynb", notebook("before"))
+    jupyter.wait_archived()
+    config = tmp_path / "cli_config.py"
+    config.write_text(CONFIG.format(**settings(private_s3, bucket)))
+
+    private_s3.pause()
+    try:
+        jupyter.save("hang.ipynb", notebook("during"))
+        deadline = time.monotonic() + 30
+        while (status := jupyter.status()["archive"])["state"] != "retrying" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status["state"] == "retrying"
+        assert "did not answer within 1.5 s" in status["last_error"]
+        # What a person waits on gives up within seconds (the bounds here are only there
+        # to end the test if it hangs), with the message they already had.
+        listed = jupyter.request("GET", "/api/bookstore/versions/hang.ipynb", timeout=45)
+        assert listed.status_code == 503
+        assert "did not answer" in listed.json()["message"]
+        cli = subprocess.run(
+            [sys.executable, "-m", "bookstore.cli", "versions", "hang.ipynb", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=clean_env(tmp_path),
+            timeout=45,
+            check=False,
+        )
+        assert cli.returncode == 5, cli.stderr
+        assert "did not answer" in cli.stderr
+    finally:
+        private_s3.resume()
+
+    jupyter.wait_archived(timeout=90)
+    store = store_on(private_s3, bucket)
+    key = f"{PREFIX}/hang.ipynb"
+    assert sources(store, key) == ["before", "during"]
+    save_ids = [store.head(key, v.version_id).metadata["bookstore-save-id"] for v in store.iter_versions(key)]
+    assert len(set(save_ids)) == len(save_ids) == 2
+
+
 def test_saves_during_an_s3_outage_are_archived_in_order_when_it_returns(
     jupyter_factory: Any, private_s3: SeaweedFS
 ) -> None:
@@ -98,6 +150,7 @@ def test_saves_during_an_s3_outage_are_archived_in_order_when_it_returns(
     jupyter.save("mine.ipynb", notebook("before"))
     jupyter.wait_archived()
 
+    outage_started = datetime.now(UTC)
     private_s3.kill()
     for i in range(4):
         jupyter.save("mine.ipynb", notebook(f"during {i}"))  # asserts 2xx: saving keeps working
@@ -108,10 +161,19 @@ def test_saves_during_an_s3_outage_are_archived_in_order_when_it_returns(
     assert status["pending"] == 4
     assert "cannot reach S3" in status["last_error"]
 
+    time.sleep(1.5)  # LastModified has one-second resolution
+    outage_ended = datetime.now(UTC)
     private_s3.start()
     jupyter.wait_archived(timeout=90)
     expected = ["before"] + [f"during {i}" for i in range(4)]
     assert sources(store_on(private_s3, bucket), f"{PREFIX}/mine.ipynb") == expected
+    # The history shows when each save was made, not when S3 came back to take it.
+    listed = jupyter.request("GET", "/api/bookstore/versions/mine.ipynb").json()["versions"]
+    for version in listed[:4]:
+        saved_at = datetime.fromisoformat(version["saved_at"])
+        uploaded = datetime.fromisoformat(version["last_modified"])
+        assert saved_at < outage_ended <= uploaded + timedelta(seconds=1)
+    assert datetime.fromisoformat(listed[4]["saved_at"]) < outage_started
     log = jupyter.log()
     # Logged once per episode, not once per retry.
     assert log.count("Saves keep working and are kept on local disk") == 1

@@ -142,7 +142,7 @@ def test_publish_list_show_and_restore_end_to_end(cli: Cli, store: S3Store) -> N
     assert published_table.splitlines()[2].endswith(published["source_version_id"])
 
     table = cli("versions", "analysis/mine.ipynb").stdout.decode()
-    assert table.splitlines()[1].split() == ["VERSION", "ID", "LAST", "MODIFIED", "SIZE", "LATEST"]
+    assert table.splitlines()[1].split() == ["VERSION", "ID", "SAVED", "SIZE", "LATEST"]
     assert workspace[0]["version_id"] in table and workspace[1]["version_id"] in table
     assert table.splitlines()[2].endswith("*")
 
@@ -289,6 +289,79 @@ def test_configuration_from_the_environment_and_the_aws_chain(
     listed = cli("versions", "env.ipynb", "--json", config=False, env=env_config)
     assert listed.returncode == 3  # the file's prefixes apply: nothing under workspace/kylek/...
     assert f"{WORKSPACE}/env.ipynb" in one_line_error(listed)
+
+
+def test_publishing_unchanged_content_says_so_and_force_publishes_again(cli: Cli, store: S3Store) -> None:
+    cli.write("same/mine.ipynb", "x = 1")
+    first = cli.json("publish", "same/mine.ipynb")
+    again = cli("publish", "same/mine.ipynb")
+    forced = cli.json("publish", "same/mine.ipynb", "--force")
+
+    assert again.returncode == 0, again.stderr.decode()
+    assert f"already published as version {first['version_id']}" in again.stdout.decode()
+    assert "--force" in again.stdout.decode()
+    assert not forced["unchanged"] and forced["version_id"] != first["version_id"]
+    key = f"{PUBLISHED}/same/mine.ipynb"
+    assert [v.version_id for v in store.iter_versions(key)] == [forced["version_id"], first["version_id"]]
+
+
+def test_show_prints_outputs_as_well_as_sources(cli: Cli, store: S3Store) -> None:
+    content = notebook("print('hi')")
+    content["cells"][0]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": ["hello from the cell\n"]},
+        {"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {"text/plain": "42"}},
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo="}},
+        {"output_type": "error", "ename": "ValueError", "evalue": "no data", "traceback": []},
+    ]
+    store.put(f"{WORKSPACE}/shown.ipynb", json.dumps(content).encode())
+    shown = cli("show", "shown.ipynb")
+    assert shown.returncode == 0, shown.stderr.decode()
+    text = shown.stdout.decode()
+    assert "print('hi')" in text
+    for expected in ("hello from the cell", "42", "[image/png]", "ValueError: no data"):
+        assert expected in text
+
+
+def test_the_root_dir_comes_from_the_environment(cli: Cli, tmp_path: Path) -> None:
+    cli.write("analysis/env-root.ipynb", "x = 1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = clean_env(tmp_path, BOOKSTORE_ROOT_DIR=str(cli.root))
+    done = cli("publish", "analysis/env-root.ipynb", env=env, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "published analysis/env-root.ipynb" in done.stdout.decode()
+
+
+def test_a_path_pasted_with_its_key_prefix_gets_a_suggestion(cli: Cli, store: S3Store) -> None:
+    store.put(f"{PUBLISHED}/suggest/mine.ipynb", json.dumps(notebook("x = 1")).encode())
+    # The Airflow notebook_key (under the published root) and the whole key.
+    for pasted in ("kylek/notebooks/suggest/mine.ipynb", f"{PUBLISHED}/suggest/mine.ipynb"):
+        done = cli("versions", pasted, "--stage", "published")
+        assert done.returncode == 3
+        error = one_line_error(done)
+        assert "did you mean `bookstore versions suggest/mine.ipynb --stage published`?" in error
+    nothing = cli("versions", "kylek/notebooks/never/mine.ipynb", "--stage", "published")
+    assert "did you mean" not in one_line_error(nothing)
+
+
+def test_versions_saved_late_show_their_upload_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bookstore.cli import _versions_table
+    from bookstore.store import ObjectVersion
+
+    saved = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
+    on_time = ObjectVersion("k", "v2", 10, saved + timedelta(seconds=1), True, saved_at=saved)
+    late = ObjectVersion(
+        "k", "v1", 10, saved + timedelta(minutes=5), False, saved_at=saved - timedelta(hours=1)
+    )
+    table = _versions_table([on_time], "workspace").splitlines()
+    assert table[0].split() == ["VERSION", "ID", "SAVED", "SIZE", "LATEST"]
+    assert "2026-11-27 10:00:00 UTC" in table[1]
+    table = _versions_table([on_time, late], "workspace").splitlines()
+    assert table[0].split()[-1] == "UPLOADED"
+    assert table[2].startswith("v1") and "09:00:00" in table[2] and table[2].endswith("10:05:00 UTC")
+    assert not table[1].endswith("UTC  ") and table[1].rstrip().endswith("*")
 
 
 def test_the_installed_bookstore_script(cli: Cli) -> None:

@@ -77,7 +77,7 @@ def test_run_latest_and_pinned_with_parameters(config: Path, store: S3Store, are
         "run",
         KEY,
         *under,
-        "--version",
+        "--version-id",
         str(first),
         "-p",
         "x",
@@ -105,7 +105,7 @@ def test_run_failures_are_one_line_with_an_exit_status(config: Path, store: S3St
     store.put(area.key, parameterized_notebook("failing", raises="no data"))
 
     under = ["--published-prefix", area.published]
-    unknown = bookstore(config, "run", KEY, *under, "--version", "v-unknown-42")
+    unknown = bookstore(config, "run", KEY, *under, "--version-id", "v-unknown-42")
     escape = bookstore(config, "run", "../../secret.ipynb", *under)
     failing = bookstore(config, "run", KEY, *under, "--output", f"{area.runs}/failed.ipynb")
 
@@ -117,3 +117,30 @@ def test_run_failures_are_one_line_with_an_exit_status(config: Path, store: S3St
     assert "ValueError: no data" in failing.stderr
     assert f"the executed notebook is at {area.runs}/failed.ipynb" in failing.stderr
     assert store.head(f"{area.runs}/failed.ipynb").metadata["bookstore-status"] == "failed"
+
+
+def test_run_takes_the_path_as_every_command_does(config: Path, store: S3Store, area: Area) -> None:
+    """PATH is under c.Bookstore.published_prefix, as for `bookstore versions PATH`; the Airflow
+    notebook_key form gets a suggestion instead of a bare 'does not exist'."""
+    published = "elsewhere/kylek/notebooks/analysis/run-path.ipynb"  # the config's published prefix
+    version = store.put(published, parameterized_notebook("by path"))
+    by_path = bookstore(config, "run", "analysis/run-path.ipynb", "--runs-prefix", area.runs, "--json")
+    result = ok_json(by_path)
+    assert result["source_key"] == published
+    assert result["source_version_id"] == version
+
+    as_notebook_key = bookstore(config, "run", "kylek/notebooks/analysis/run-path.ipynb")
+    assert as_notebook_key.returncode == 3
+    assert "did you mean `bookstore run analysis/run-path.ipynb`?" in as_notebook_key.stderr
+
+    old_option = bookstore(
+        config,
+        "run",
+        "analysis/run-path.ipynb",
+        "--version",
+        str(version),
+        "--runs-prefix",
+        area.runs,
+        "--json",
+    )
+    assert ok_json(old_option)["source_version_id"] == version

@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,11 @@ def test_publish_the_saved_notebook_and_find_it_in_both_stages(
     assert listed["versions"][0]["is_latest"] is True
     assert listed["versions"][0]["size"] == len(on_disk)
     assert listed["versions"][0]["source_version_id"] == published["source_version_id"]
-    assert set(workspace[0]) == {"version_id", "last_modified", "size", "is_latest"}
+    assert set(workspace[0]) == {"version_id", "last_modified", "saved_at", "size", "is_latest"}
+    # Saved a moment before S3 stored it; the publication's time is when it was published.
+    saved_at = datetime.fromisoformat(workspace[0]["saved_at"])
+    assert saved_at <= datetime.fromisoformat(workspace[0]["last_modified"]) + timedelta(seconds=1)
+    assert listed["versions"][0]["saved_at"] >= workspace[0]["saved_at"]
     read = server.request(
         "GET",
         f"/api/bookstore/notebook/{name}",
@@ -190,7 +195,26 @@ def test_a_published_version_put_there_by_another_tool_is_listed_without_a_sourc
 
     assert [v["version_id"] for v in listed] == [foreign, published["version_id"]]
     assert "source_version_id" not in listed[0]
+    assert listed[0]["saved_at"] is None
     assert listed[1]["source_version_id"] == published["source_version_id"]
+
+
+def test_publishing_unchanged_content_answers_200_with_the_published_version(
+    server: JupyterServer, name: str
+) -> None:
+    save_versions(server, name, 1)
+    first = server.request("PUT", f"/api/bookstore/publish/{name}", json={})
+    again = server.request("PUT", f"/api/bookstore/publish/{name}", json={})
+    forced = server.request("PUT", f"/api/bookstore/publish/{name}", json={"force": True})
+    bad = server.request("PUT", f"/api/bookstore/publish/{name}", json={"force": "yes"})
+
+    assert (first.status_code, first.json()["unchanged"]) == (201, False)
+    assert (again.status_code, again.json()["unchanged"]) == (200, True)
+    assert again.json()["version_id"] == first.json()["version_id"]
+    assert (forced.status_code, forced.json()["unchanged"]) == (201, False)
+    assert bad.status_code == 400 and "'force' must be true or false" in bad.json()["message"]
+    listed = versions(server, name, "published")["versions"]
+    assert [v["version_id"] for v in listed] == [forced.json()["version_id"], first.json()["version_id"]]
 
 
 def test_publish_a_given_workspace_version(server: JupyterServer, name: str) -> None:
@@ -493,8 +517,11 @@ def test_calls_without_a_valid_token_are_refused_and_publish_nothing(
     save_versions(server, name, 1)
     target = f"/api/bookstore/{endpoint}/{name}" if endpoint else "/api/bookstore"
     method = METHOD.get(endpoint, "GET")
-    status, _ = raw_request(server, method, target, body_for(endpoint), token=token)
+    status, reply = raw_request(server, method, target, body_for(endpoint), token=token)
     assert status == 403
+    # Jupyter's own words ("'_xsrf' argument missing from POST") tell nobody what to do.
+    assert "Authorization: token <token>" in reply["message"], reply
+    assert reply["reason"]
     assert not s3.list_versions(f"{PUBLISHED}/{name}").versions
     assert not (server.root_dir / name.replace("mine", "mine-restored")).exists()
 

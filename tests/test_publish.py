@@ -74,15 +74,34 @@ def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Publi
     assert published.as_json()["version_id"] == published.version_id
 
 
-def test_unchanged_bytes_reuse_the_workspace_version(publisher: Publisher, store: S3Store) -> None:
+def test_publishing_unchanged_content_answers_the_published_version(
+    publisher: Publisher, store: S3Store
+) -> None:
     body = nb_bytes("same")
     first = publisher.publish_saved("same.ipynb", body)
-    second = publisher.publish_saved("same.ipynb", body)
+    again = publisher.publish_saved("same.ipynb", body)
+    by_version = publisher.publish_version("same.ipynb", str(first.source_version_id))
 
-    assert second.source_version_id == first.source_version_id
-    assert second.version_id != first.version_id
+    assert not first.unchanged
+    assert again.unchanged and by_version.unchanged
+    assert again.version_id == by_version.version_id == first.version_id
+    assert again.source_version_id == first.source_version_id
+    assert again.as_json()["unchanged"] is True
     assert workspace_count(publisher, "same.ipynb") == 1
-    assert [v.version_id for v in store.iter_versions(second.key)] == [second.version_id, first.version_id]
+    assert [v.version_id for v in store.iter_versions(first.key)] == [first.version_id]
+
+    forced = publisher.publish_saved("same.ipynb", body, force=True)
+    assert not forced.unchanged
+    assert forced.source_version_id == first.source_version_id
+    assert [v.version_id for v in store.iter_versions(first.key)] == [forced.version_id, first.version_id]
+
+
+def test_republishing_an_older_save_after_a_newer_one_publishes_it(publisher: Publisher) -> None:
+    old = publisher.publish_saved("back.ipynb", nb_bytes("old"))
+    publisher.publish_saved("back.ipynb", nb_bytes("new"))
+    back = publisher.publish_version("back.ipynb", str(old.source_version_id))
+    assert not back.unchanged
+    assert back.version_id not in (None, old.version_id)
 
 
 def test_changed_bytes_are_archived_as_a_new_version(publisher: Publisher, store: S3Store) -> None:

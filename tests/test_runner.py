@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import nbformat
 import pytest
 
 from bookstore.devserver import SeaweedFS
@@ -183,6 +185,25 @@ def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3St
     # What ran before the error, and the error itself, are both in the uploaded notebook.
     assert "ran failing with x = 7" in text
     assert "ValueError: boom at 7" in text
+
+
+def test_the_task_log_is_clean_and_numbers_cells_as_papermill_does(
+    store: S3Store, area: Area, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    nb = nbformat.reads(parameterized_notebook("failing", raises="no data").decode(), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("# A title: no execution count"))
+    store.put(area.key, nbformat.writes(nb).encode())
+    caplog.set_level(logging.INFO, logger="papermill")
+
+    with pytest.raises(NotebookFailedError) as caught:
+        run(store, area, parameters={"x": 2}, output_key=f"{area.runs}/numbered.ipynb")
+
+    # title, parameters, injected parameters, print, raise: the fifth cell failed (its
+    # execution count is 4).
+    assert "ValueError: no data (cell 5)" in str(caught.value)
+    assert "Executing Cell 5" in caplog.text and "Executing Cell 6" not in caplog.text
+    # The kernel writes to the task's stderr, which Airflow logs as errors.
+    assert "without encryption" not in capfd.readouterr().err
 
 
 def test_parameters_too_long_for_s3_metadata_stay_in_the_notebook(

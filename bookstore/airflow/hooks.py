@@ -64,7 +64,7 @@ class BookstoreHook(BaseHook):
     def store(self) -> S3Store:
         """The bucket, with one S3 client for everything this hook does."""
         # Imported here so that parsing a DAG file does not import boto3.
-        from ..store import S3Store
+        from ..store import BATCH, S3Store
 
         conn = self.connection
         store = S3Store(
@@ -73,6 +73,7 @@ class BookstoreHook(BaseHook):
             region_name=self.extra_value("region_name"),
             access_key_id=conn.login or None,
             secret_access_key=conn.password or None,
+            patience=BATCH,
         )
         self.log.info(
             "Using %r from connection %s (%s credentials)",
