@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bookstore tests scripts benchmarks dags plugins labextension/hatch_build.py
-	$(BIN)/ruff format --check bookstore tests scripts benchmarks dags plugins labextension/hatch_build.py
+	$(BIN)/ruff check bookstore devtools tests scripts benchmarks dags plugins labextension/hatch_build.py
+	$(BIN)/ruff format --check bookstore devtools tests scripts benchmarks dags plugins labextension/hatch_build.py
 	$(BIN)/mypy
 
 # The JupyterLab extension's unit tests (vitest), on the npm packages the build installed.

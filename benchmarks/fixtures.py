@@ -17,8 +17,8 @@ from typing import Any
 
 import nbformat
 
-from bookstore.devserver import SeaweedFS
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.jupyter_process import SEED_CONFIG, JupyterServer
 
 #: jupyter_server with its default contents manager: the baseline of every save benchmark.

@@ -71,14 +71,15 @@ def bare_papermill(input_path: Path, output_path: Path) -> float:
 
 def run_runner(rounds: int) -> list[Row]:
     """Time ``run_published`` against bare papermill, alternating, after one warm-up each."""
-    from bookstore.runner import published_key, run_published
-    from bookstore.store import S3Store
+    from bookstore.library import PUBLISHED, Library
+    from bookstore.runner import run_published
+    from bookstore.s3 import S3Store
 
     body = parameterized_notebook()
     runner_times: list[float] = []
     papermill_times: list[float] = []
     with servers("bench-operator", archiving=False) as env, tempfile.TemporaryDirectory() as tmp:
-        env.store.put(published_key(NOTEBOOK_KEY), body)
+        env.store.put(Library(env.store).key(NOTEBOOK_KEY, PUBLISHED), body)
         local = Path(tmp) / "operator.ipynb"
         local.write_bytes(body)
         for i in range(rounds + 1):
@@ -91,7 +92,7 @@ def run_runner(rounds: int) -> list[Row]:
                 access_key_id=env.s3.access_key,
                 secret_access_key=env.s3.secret_key,
             )
-            result = run_published(store, NOTEBOOK_KEY, parameters=PARAMETERS, log_output=True)
+            result = run_published(Library(store), NOTEBOOK_KEY, parameters=PARAMETERS, log_output=True)
             t_runner = time.perf_counter() - started
             if not result.output_version_id:
                 raise RuntimeError(f"the runner did not upload its output: {result}")
@@ -150,12 +151,12 @@ def airflow_child(dag_file: str, dag_id: str, notebook: str, rounds: int) -> Non
 
 def run_airflow(rounds: int) -> list[Row]:
     """Time a real ``PublishedNotebookOperator`` task through ``dag.test()`` in a child process."""
-    from bookstore.runner import published_key
+    from bookstore.library import PUBLISHED, Library
 
     dag_id = "bookstore_bench_operator"
     body = parameterized_notebook()
     with servers("bench-airflow", archiving=False) as env, tempfile.TemporaryDirectory() as tmp:
-        env.store.put(published_key(NOTEBOOK_KEY), body)
+        env.store.put(Library(env.store).key(NOTEBOOK_KEY, PUBLISHED), body)
         home = Path(tmp)
         (home / "dags").mkdir()
         (home / "plugins").mkdir()

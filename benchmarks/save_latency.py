@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, servers, size_label
 from benchmarks.report import Row, Target, summarize
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
 from tests.jupyter_process import JupyterServer
 
 #: The issue's targets: archiving adds at most 5% to a save; a 1 MB save is in S3 within 100 ms.

@@ -8,7 +8,7 @@ from ._version import __version__
 from .config import S3, Bookstore
 
 if TYPE_CHECKING:
-    from .archive import BookstoreContentsArchiver, add_archiving
+    from .jupyter.archive import BookstoreContentsArchiver, add_archiving
 
 __all__ = ["S3", "Bookstore", "BookstoreContentsArchiver", "__version__", "add_archiving"]
 
@@ -17,13 +17,13 @@ def __getattr__(name: str) -> Any:
     # The archiver needs jupyter_server; importing it lazily keeps `import bookstore` light
     # for the CLI and Airflow workers, which do not.
     if name in ("BookstoreContentsArchiver", "add_archiving"):
-        from . import archive
+        from .jupyter import archive
 
         return getattr(archive, name)
     raise AttributeError(f"module 'bookstore' has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import BookstoreExtension
+    from .jupyter.app import BookstoreExtension
 
-    return [{"module": "bookstore.app", "app": BookstoreExtension}]
+    return [{"module": "bookstore.jupyter.app", "app": BookstoreExtension}]

@@ -36,7 +36,7 @@ from traitlets.config import Config
 from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
 from ._version import __version__
-from .compare import as_notebook, diff_notebooks, format_diff, stored_side
+from .compare import diff_notebooks, format_diff, stored_side
 from .config import Bookstore
 from .errors import (
     AlreadyExistsError,
@@ -50,17 +50,19 @@ from .errors import (
     VersionNotFoundError,
 )
 from .keys import validate_path
-from .publish import (
+from .library import (
     DEFAULT_PAGE_SIZE,
     PUBLISHED,
     STAGES,
     WORKSPACE,
-    Publisher,
+    Library,
+    describe,
     page_as_json,
     parse_limit,
-    parse_notebook,
     restore_candidates,
 )
+from .notebooks import read as read_notebook
+from .notebooks import read_json
 from .store import ObjectVersion, StoredObject
 
 #: Error class -> exit status, most specific first.
@@ -125,8 +127,8 @@ class Context:
         return load_settings(self.args.config)
 
     @cached_property
-    def publisher(self) -> Publisher:
-        return Publisher(self.bookstore.create_store(), self.bookstore)
+    def library(self) -> Library:
+        return Library.from_settings(self.bookstore)
 
     @property
     def root_dir(self) -> Path:
@@ -379,7 +381,7 @@ def _with_suggestion(
 ) -> NotFoundError:
     """``error``, with the command the user probably meant when ``path`` names a notebook
     with (part of) its key prefix in front, as an Airflow ``notebook_key`` does."""
-    meant = ctx.publisher.existing_variants(path, stage)
+    meant = ctx.library.existing_variants(path, stage)
     if not meant:
         return error
     stage_option = f" --stage {stage}" if stage != WORKSPACE and command_name != "run" else ""
@@ -400,15 +402,15 @@ def _versions_arguments(parser: argparse.ArgumentParser) -> None:
 def _versions(ctx: Context) -> int:
     args = ctx.args
     limit = parse_limit(args.limit)
-    publisher = ctx.publisher
-    key = publisher.key(args.path, args.stage)
+    library = ctx.library
+    key = library.key(args.path, args.stage)
     try:
-        page = publisher.versions(args.path, args.stage, limit=limit, cursor=args.cursor)
+        page = library.versions(args.path, args.stage, limit=limit, cursor=args.cursor)
     except NotFoundError as e:
         raise _with_suggestion(e, ctx, "versions", args.path, args.stage) from e
     versions = list(page.versions)
     while args.all and page.next_cursor:
-        page = publisher.versions(args.path, args.stage, limit=limit, cursor=page.next_cursor)
+        page = library.versions(args.path, args.stage, limit=limit, cursor=page.next_cursor)
         versions += page.versions
     answer = page_as_json(key, args.stage, page)
     answer["versions"] = [v.as_json() for v in versions]
@@ -443,10 +445,10 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
 def _publish(ctx: Context) -> int:
     args = ctx.args
     if args.version_id:
-        published = ctx.publisher.publish_version(validate_path(args.path), args.version_id, force=args.force)
+        published = ctx.library.publish_version(validate_path(args.path), args.version_id, force=args.force)
     else:
         path, _, body = read_local(ctx.root_dir, args.path)
-        published = ctx.publisher.publish_saved(path, body, force=args.force)
+        published = ctx.library.publish_saved(path, body, force=args.force)
 
     def human() -> str:
         if published.unchanged:
@@ -481,7 +483,7 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
 def _show(ctx: Context) -> int:
     args = ctx.args
     try:
-        stored = ctx.publisher.read(validate_path(args.path), args.stage, args.version_id)
+        stored = ctx.library.read(validate_path(args.path), args.stage, args.version_id)
     except NotFoundError as e:
         if isinstance(e, VersionNotFoundError):
             raise
@@ -494,7 +496,7 @@ def _show(ctx: Context) -> int:
         sys.stdout.buffer.write(stored.body)
         sys.stdout.buffer.flush()
     else:
-        print(_describe_notebook(stored, parse_notebook(stored)))
+        print(_describe_notebook(stored, read_json(stored.body, describe(stored))))
     return 0
 
 
@@ -519,7 +521,7 @@ def _diff(ctx: Context) -> int:
     args = ctx.args
     path = validate_path(args.path)
 
-    base, base_version = stored_side(ctx.publisher, path, args.stage, args.version_id)
+    base, base_version = stored_side(ctx.library, path, args.stage, args.version_id)
     if args.remote_stage is None and args.remote_version_id is None:
         _, file, body = read_local(
             ctx.root_dir,
@@ -527,12 +529,12 @@ def _diff(ctx: Context) -> int:
             "check the path and --root-dir, or compare two stored versions with --remote-stage "
             "and --remote-version-id",
         )
-        remote = as_notebook(body, str(file))
+        remote = read_notebook(body, str(file))
         remote_version: dict[str, Any] = {"stage": None, "path": path, "file": str(file), "version_id": None}
         remote_name = str(file)
     else:
         stage = args.remote_stage or WORKSPACE
-        remote, remote_version = stored_side(ctx.publisher, path, stage, args.remote_version_id)
+        remote, remote_version = stored_side(ctx.library, path, stage, args.remote_version_id)
         remote_name = f"{remote_version['key']} version {remote_version['version_id']}"
     diff = diff_notebooks(base, remote)
     answer = {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
@@ -565,7 +567,7 @@ def _restore_arguments(parser: argparse.ArgumentParser) -> None:
 def _restore(ctx: Context) -> int:
     args = ctx.args
     path = validate_path(args.path)
-    stored, _ = ctx.publisher.read_notebook(path, args.stage, args.version_id)
+    stored, _ = ctx.library.read_notebook(path, args.stage, args.version_id)
     root = ctx.root_dir
     target: str | None = None
     if args.target:
@@ -597,7 +599,7 @@ def _restore(ctx: Context) -> int:
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    from .runner import DEFAULT_RUNS_PREFIX
+    from .config import DEFAULT_RUNS_PREFIX
 
     parser.add_argument(
         "path",
@@ -654,16 +656,19 @@ def _run(ctx: Context) -> int:
     args = ctx.args
     # Cell output is what a person running a notebook watches for; it goes to stderr.
     logging.getLogger("papermill").setLevel(logging.INFO)
-    prefix = args.published_prefix or ctx.bookstore.published_prefix
+    bookstore = ctx.bookstore
+    library = Library(
+        bookstore.create_store(BATCH),
+        published_prefix=args.published_prefix or bookstore.published_prefix,
+        runs_prefix=args.runs_prefix,
+    )
     try:
         result = run_published(
-            ctx.bookstore.create_store(BATCH),
+            library,
             args.path,
             version_id=args.version_id,
             parameters={name: _parameter_value(value) for name, value in args.parameters},
             output_key=args.output,
-            published_prefix=prefix,
-            runs_prefix=args.runs_prefix,
             kernel_name=args.kernel,
         )
     except NotFoundError as e:

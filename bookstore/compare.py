@@ -9,33 +9,24 @@ nbdime's ``NotebookDiffModel`` and ``NotebookDiffWidget``.
 from __future__ import annotations
 
 import io
-import json
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-
-from .errors import BookstoreError, FeatureUnavailableError
+from . import notebooks
+from .errors import FeatureUnavailableError
 
 if TYPE_CHECKING:
-    from .publish import Publisher
+    from nbformat import NotebookNode
 
-
-def as_notebook(content: bytes | dict[str, Any], what: str) -> nbformat.NotebookNode:
-    """``content`` as an nbformat 4 notebook, the form nbdime compares."""
-    try:
-        text = content.decode("utf-8") if isinstance(content, bytes) else json.dumps(content)
-        return nbformat.reads(text, as_version=4)
-    except Exception as e:  # nbformat raises plain ValueError, NotJSONError, KeyError, ...
-        raise BookstoreError(f"{what} cannot be read as a Jupyter notebook: {e}") from e
+    from .library import Library
 
 
 def stored_side(
-    publisher: Publisher, path: str, stage: str, version_id: str | None
-) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    library: Library, path: str, stage: str, version_id: str | None
+) -> tuple[NotebookNode, dict[str, Any]]:
     """One stored version of ``path`` as a notebook, and which version it is (for the answer)."""
-    stored = publisher.read(path, stage, version_id)
+    stored = library.read(path, stage, version_id)
     info = stored.info
-    content = as_notebook(stored.body, f"{stage} version {info.version_id!r} of {path!r}")
+    content = notebooks.read(stored.body, f"{stage} version {info.version_id!r} of {path!r}")
     return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
 
 
@@ -48,7 +39,7 @@ def nbdime_available() -> bool:
     return True
 
 
-def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -> list[Any]:
+def diff_notebooks(base: NotebookNode, remote: NotebookNode) -> list[Any]:
     """nbdime's diff of ``base`` to ``remote``, as JSON-ready diff entries."""
     try:
         import nbdime
@@ -60,7 +51,7 @@ def diff_notebooks(base: nbformat.NotebookNode, remote: nbformat.NotebookNode) -
     return nbdime.diff_notebooks(base, remote)
 
 
-def format_diff(base: nbformat.NotebookNode, diff: list[Any], *, color: bool = False) -> str:
+def format_diff(base: NotebookNode, diff: list[Any], *, color: bool = False) -> str:
     """The diff as nbdime's ``nbdiff`` prints it for a terminal (Python's difflib, no git)."""
     from nbdime.prettyprint import PrettyPrintConfig, pretty_print_diff
 

@@ -21,9 +21,13 @@ from .errors import InvalidPathError, MisconfiguredError
 from .keys import normalize_prefix
 
 if TYPE_CHECKING:
-    from .store import Patience, S3Store
+    from .store import Patience, Store
 
-BACKENDS = ("s3",)
+#: Where saves, publications and executed notebooks go unless configured otherwise: the
+#: Jupyter settings below, the Airflow connection's extras and the CLI all use these.
+DEFAULT_WORKSPACE_PREFIX = "workspace"
+DEFAULT_PUBLISHED_PREFIX = "published"
+DEFAULT_RUNS_PREFIX = "runs"
 
 
 def _env(*names: str) -> str | None:
@@ -97,13 +101,13 @@ class Bookstore(Configurable):
     """Where notebooks go in the bucket, and which storage backend keeps them."""
 
     workspace_prefix = Unicode(
-        "workspace",
+        DEFAULT_WORKSPACE_PREFIX,
         help="Key prefix every save is archived under, e.g. '/workspace/kylek/notebooks'. "
         "Leading and trailing slashes are ignored.",
     ).tag(config=True)
 
     published_prefix = Unicode(
-        "published",
+        DEFAULT_PUBLISHED_PREFIX,
         help="Key prefix published notebooks are copied to, e.g. '/published/kylek/notebooks'.",
     ).tag(config=True)
 
@@ -127,34 +131,25 @@ class Bookstore(Configurable):
 
     @validate("backend")
     def _validate_backend(self, proposal: dict[str, Any]) -> str:
+        from .store import check_backend_name
+
         value = str(proposal["value"]).lower()
-        if value not in BACKENDS:
-            raise MisconfiguredError(
-                f"c.Bookstore.backend = {proposal['value']!r} is not a known backend; "
-                f"choose one of: {', '.join(BACKENDS)}"
-            )
+        check_backend_name(value)
         return value
 
-    def create_store(self, patience: Patience | None = None) -> S3Store:
+    def create_store(self, patience: Patience | None = None) -> Store:
         """Build the store these settings describe (one client, reused).
 
         ``patience`` defaults to :data:`~bookstore.store.INTERACTIVE`: a person is waiting.
-        """
-        from .store import INTERACTIVE, S3Store
 
-        if not self.s3.bucket:
-            raise MisconfiguredError(
-                "no S3 bucket is configured: set c.Bookstore.S3.bucket in your Jupyter "
-                "configuration (or BOOKSTORE_S3_BUCKET)"
-            )
-        return S3Store(
-            self.s3.bucket,
-            endpoint_url=self.s3.endpoint_url,
-            region_name=self.s3.region_name,
-            access_key_id=self.s3.access_key_id,
-            secret_access_key=self.s3.secret_access_key,
-            patience=patience or INTERACTIVE,
-        )
+        Raises
+        ------
+        MisconfiguredError
+            No bucket is configured, or the settings cannot work.
+        """
+        from .store import INTERACTIVE, backend
+
+        return backend(self.backend)(self, patience or INTERACTIVE)
 
     def describe(self) -> dict[str, Any]:
         """The settings a status page may show: never a credential."""

@@ -3,8 +3,8 @@
 The Airflow operator and the ``bookstore run`` command both call :func:`run_published`,
 so a notebook runs the same way from a schedule and from a terminal:
 
-1. :func:`resolve` reads the exact version to run from ``<published prefix>/<key>``, the
-   latest one or a pinned version id, and records which version it got;
+1. the library reads the exact version to run from ``<published prefix>/<path>``, the
+   latest one or a pinned version id, and the run records which version it got;
 2. papermill executes it with the parameters injected, writing the executed notebook to a
    local temporary file as it goes;
 3. the executed notebook, with its error if a cell raised, becomes a new object under the
@@ -26,28 +26,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import nbformat
-
-from .errors import BookstoreError, InvalidPathError, NotFoundError
-from .keys import normalize_prefix, path_to_key, validate_path
+from . import metadata, notebooks
+from .errors import BookstoreError, InvalidPathError
+from .keys import path_to_key, validate_path
+from .library import PUBLISHED, describe
 
 if TYPE_CHECKING:
-    from .store import S3Store, StoredObject
+    from nbformat import NotebookNode
+
+    from .library import Library
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PUBLISHED_PREFIX = "published"
-DEFAULT_RUNS_PREFIX = "runs"
-
-#: S3 metadata names of an executed notebook (S3 lower-cases them anyway).
-SOURCE_KEY = "bookstore-source-key"
-SOURCE_VERSION_ID = "bookstore-source-version-id"
-PARAMETERS = "bookstore-parameters"
-STATUS = "bookstore-status"
-
-# S3 allows 2 KB of user metadata per object in all; parameters longer than this are left
-# out of it (the executed notebook itself still records them under metadata.papermill).
-_MAX_PARAMETERS_METADATA = 1024
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ class RunResult:
             "source_version_id": self.source_version_id,
             "output_key": self.output_key,
             "output_version_id": self.output_version_id,
-            "parameters": json.loads(_parameters_json(self.parameters)),
+            "parameters": json.loads(metadata.parameters_json(self.parameters)),
         }
 
 
@@ -98,71 +87,7 @@ class NotebookFailedError(BookstoreError):
         self.result = result
 
 
-def published_key(notebook_key: str, published_prefix: str = DEFAULT_PUBLISHED_PREFIX) -> str:
-    """The S3 key of ``notebook_key`` under the published prefix.
-
-    Raises
-    ------
-    InvalidPathError
-        When ``notebook_key`` would leave the prefix (``..``, absolute, encoded tricks).
-    """
-    try:
-        return path_to_key(published_prefix, notebook_key)
-    except InvalidPathError as e:
-        raise InvalidPathError(
-            f"notebook key {notebook_key!r} is refused, it must stay under the published prefix "
-            f"{normalize_prefix(published_prefix)!r}: {e}"
-        ) from e
-
-
-def resolve(
-    store: S3Store,
-    notebook_key: str,
-    version_id: str | None = None,
-    *,
-    published_prefix: str = DEFAULT_PUBLISHED_PREFIX,
-) -> StoredObject:
-    """Read the published notebook to run: the pinned ``version_id``, or the latest.
-
-    The latest version is read with one GET, whose answer names the version it returned,
-    so a publish racing with the run cannot make the record disagree with what ran.
-
-    Raises
-    ------
-    InvalidPathError
-        The key leaves the published prefix.
-    NotFoundError, VersionNotFoundError
-        Nothing is published at the key, or not at that version.
-    """
-    key = published_key(notebook_key, published_prefix)
-    stored = store.get(key, version_id or None)
-    log.info(
-        "Resolved %s %s to version %s",
-        key,
-        f"pinned at {version_id}" if version_id else "(latest)",
-        stored.info.version_id,
-    )
-    return stored
-
-
-def latest_version_id(
-    store: S3Store, notebook_key: str, *, published_prefix: str = DEFAULT_PUBLISHED_PREFIX
-) -> str:
-    """The version id of the latest published version of ``notebook_key``.
-
-    Raises
-    ------
-    NotFoundError
-        Nothing is published at the key, or the bucket is not versioned.
-    """
-    key = published_key(notebook_key, published_prefix)
-    version_id = store.head(key).version_id
-    if not version_id:
-        raise NotFoundError(f"{key!r} has no version id: is versioning enabled on {store.bucket!r}?")
-    return version_id
-
-
-def default_output_key(notebook_key: str, run_path: list[str], runs_prefix: str = DEFAULT_RUNS_PREFIX) -> str:
+def default_output_key(notebook_key: str, run_path: list[str], runs_prefix: str) -> str:
     """``<runs prefix>/<run path...>/<notebook file name>``, one folder per segment.
 
     Each segment of ``run_path`` is percent-encoded except for characters common in run
@@ -174,43 +99,42 @@ def default_output_key(notebook_key: str, run_path: list[str], runs_prefix: str 
 
 
 def run_published(
-    store: S3Store,
-    notebook_key: str,
+    library: Library,
+    path: str,
     *,
     version_id: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     output_key: str | None = None,
-    published_prefix: str = DEFAULT_PUBLISHED_PREFIX,
-    runs_prefix: str = DEFAULT_RUNS_PREFIX,
     kernel_name: str | None = None,
     log_output: bool = True,
-    run_metadata: Mapping[str, str] | None = None,
+    airflow: Mapping[str, Any] | None = None,
     start_timeout: int = 60,
 ) -> RunResult:
     """Run a published notebook with papermill and upload the executed notebook.
 
     Parameters
     ----------
-    store
-        The bucket to read from and write to.
-    notebook_key
-        Path of the notebook under the published prefix, e.g. ``kylek/notebooks/a.ipynb``.
+    library
+        The bucket and prefixes to read from and write to.
+    path
+        Path of the notebook under the published prefix, e.g. ``kylek/notebooks/a.ipynb``
+        (an Airflow ``notebook_key``).
     version_id
-        The S3 version id to run; None runs the latest published version.
+        The version id to run; None or empty runs the latest published version, read with
+        one GET whose answer names it, so the record cannot disagree with what ran.
     parameters
         Values papermill injects after the cell tagged ``parameters``.
     output_key
         Full S3 key for the executed notebook; default
         ``<runs prefix>/manual/<UTC time>-<random>/<file name>``. It may not be under the
         published prefix, where it would replace the notebook it ran.
-    published_prefix, runs_prefix
-        Key prefixes of published notebooks and of executed ones.
     kernel_name
         Jupyter kernel to run with; default: the one the notebook names.
     log_output
         Log each cell's output (the Airflow task log, or the terminal).
-    run_metadata
-        Extra S3 metadata for the output, e.g. the Airflow DAG, run, task and try.
+    airflow
+        The Airflow task instance (``dag_id``, ``run_id``, ``task_id``, ``try_number``,
+        ``map_index``), recorded with the output.
     start_timeout
         Seconds to wait for the kernel to start.
 
@@ -222,8 +146,8 @@ def run_published(
     Raises
     ------
     InvalidPathError
-        ``notebook_key`` leaves the published prefix, or ``output_key`` is malformed or
-        under the published prefix.
+        ``path`` leaves the published prefix, or ``output_key`` is malformed or under the
+        published prefix.
     NotFoundError, VersionNotFoundError
         Nothing is published at the key, or not at ``version_id``.
     NotebookFailedError
@@ -233,31 +157,36 @@ def run_published(
         S3 could not be used.
     """
     params = dict(parameters or {})
-    source = resolve(store, notebook_key, version_id, published_prefix=published_prefix)
+    source = library.read(path, PUBLISHED, version_id)
     source_key, source_version = source.info.key, source.info.version_id
+    log.info(
+        "Resolved %s %s to version %s",
+        source_key,
+        f"pinned at {version_id}" if version_id else "(latest)",
+        source_version,
+    )
     target = _checked_output_key(
         output_key
         or default_output_key(
-            notebook_key,
+            path,
             ["manual", f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"],
-            runs_prefix,
+            library.runs_prefix,
         ),
-        published_prefix,
+        library.prefix(PUBLISHED),
     )
-    notebook = _read_notebook(source)
-    provenance = {
+    notebook = notebooks.read(source.body, describe(source))
+    record = metadata.run_metadata(
+        source_key=source_key, source_version_id=source_version, parameters=params, airflow=airflow
+    )
+    notebook.metadata["bookstore"] = {
         "source_key": source_key,
         "source_version_id": source_version,
-        "parameters": json.loads(_parameters_json(params)),
-        **dict(run_metadata or {}),
+        "parameters": json.loads(metadata.parameters_json(params)),
+        **{
+            metadata.AIRFLOW[name]: str(value) for name, value in (airflow or {}).items() if value is not None
+        },
     }
-    notebook.metadata["bookstore"] = provenance
-    metadata = {
-        SOURCE_KEY: source_key,
-        SOURCE_VERSION_ID: source_version or "",
-        **_parameters_metadata(params),
-        **dict(run_metadata or {}),
-    }
+    store = library.store
     source_url = f"s3://{store.bucket}/{source_key}" + (
         f"?versionId={source_version}" if source_version else ""
     )
@@ -274,7 +203,7 @@ def run_published(
                     f"{source_key} (version {source_version}) did not start: {_describe(e)}"
                 ) from e
             body = _finish_output(output_path, source_url, output_url)
-            uploaded = store.put(target, body, {**metadata, STATUS: "failed"})
+            uploaded = store.put(target, body, {**record, **metadata.run_status(False)})
             result = RunResult(source_key, source_version, target, uploaded, params)
             log.info("Uploaded the failed run of %s to %s (version %s)", source_key, target, uploaded)
             raise NotebookFailedError(
@@ -283,14 +212,14 @@ def run_published(
                 result,
             ) from e
         body = _finish_output(output_path, source_url, output_url)
-    uploaded = store.put(target, body, {**metadata, STATUS: "succeeded"})
+    uploaded = store.put(target, body, {**record, **metadata.run_status(True)})
     log.info("Ran %s (version %s); output at %s (version %s)", source_key, source_version, target, uploaded)
     return RunResult(source_key, source_version, target, uploaded, params)
 
 
 def _checked_output_key(key: str, published_prefix: str) -> str:
     key = validate_path(key)
-    prefix = normalize_prefix(published_prefix)
+    prefix = published_prefix
     if prefix and (key == prefix or key.startswith(prefix + "/")):
         raise InvalidPathError(
             f"output key {key!r} is under the published prefix {prefix!r}, where it would replace "
@@ -299,17 +228,8 @@ def _checked_output_key(key: str, published_prefix: str) -> str:
     return key
 
 
-def _read_notebook(source: StoredObject) -> nbformat.NotebookNode:
-    try:
-        return nbformat.reads(source.body.decode("utf-8"), as_version=4)
-    except (UnicodeDecodeError, ValueError) as e:  # nbformat's NotJSONError is a ValueError
-        raise BookstoreError(
-            f"{source.info.key} (version {source.info.version_id}) is not a Jupyter notebook: {e}"
-        ) from e
-
-
 def _execute(
-    notebook: nbformat.NotebookNode,
+    notebook: NotebookNode,
     output_path: Path,
     parameters: dict[str, Any],
     cwd: Path,
@@ -345,14 +265,14 @@ def _finish_output(output_path: Path, source_url: str, output_url: str) -> bytes
     """
     raw = output_path.read_bytes()
     try:
-        executed = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    except (UnicodeDecodeError, ValueError):
+        executed = notebooks.read(raw, f"the executed notebook of {output_url}")
+    except BookstoreError:
         log.warning("The executed notebook at %s is not valid JSON; uploading it as written", output_url)
         return raw
     papermill_metadata = executed.metadata.setdefault("papermill", {})
     papermill_metadata["input_path"] = source_url
     papermill_metadata["output_path"] = output_url
-    return nbformat.writes(executed).encode("utf-8")
+    return notebooks.write(executed).encode("utf-8")
 
 
 def _describe(error: Exception) -> str:
@@ -363,16 +283,3 @@ def _describe(error: Exception) -> str:
         index = getattr(error, "cell_index", None)
         return f"{ename}: {evalue}" + (f" (cell {index + 1})" if isinstance(index, int) else "")
     return f"{type(error).__name__}: {error}"
-
-
-def _parameters_json(parameters: Mapping[str, Any]) -> str:
-    # default=str: templated values (dates, ...) are recorded as papermill renders them.
-    return json.dumps(dict(parameters), sort_keys=True, default=str)
-
-
-def _parameters_metadata(parameters: Mapping[str, Any]) -> dict[str, str]:
-    text = _parameters_json(parameters)
-    if len(text.encode("utf-8")) <= _MAX_PARAMETERS_METADATA:
-        return {PARAMETERS: text}
-    log.info("Parameters are too long for S3 metadata; the executed notebook records them")
-    return {PARAMETERS: "(too long for S3 metadata: see metadata.papermill.parameters in the notebook)"}

@@ -1,76 +1,30 @@
-"""The one module that talks to S3.
+"""The storage seam: what bookstore needs from an object store, and the backends that offer it.
 
-:class:`S3Store` wraps a single boto3 client (built once) and answers with small frozen
-dataclasses. S3 failures are translated into :mod:`bookstore.errors` in one table,
-:data:`ERROR_CODES`, so the rest of bookstore never sees a botocore exception.
+Everything above this module sees a :class:`Store`: versioned objects under keys, answered
+with small frozen dataclasses and failing with :mod:`bookstore.errors`, never a client
+library's exceptions. A backend is one module that subclasses :class:`Store`, registered by
+name in :data:`BACKENDS` (or by another package under the ``bookstore.backends`` entry point
+group), and inherits the contract tests in ``tests/store_contract.py``. The S3 backend
+(:mod:`bookstore.s3`) is the only module that imports boto3.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
-import logging
-from collections.abc import Iterator, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
-from urllib.parse import quote, unquote
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    NoCredentialsError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
+from .errors import InvalidPathError, MisconfiguredError
 
-from .errors import (
-    BookstoreError,
-    InvalidPathError,
-    MisconfiguredError,
-    NotFoundError,
-    StoreUnavailableError,
-    VersionNotFoundError,
-)
-
-log = logging.getLogger(__name__)
-
-#: S3 error codes (and bare HTTP statuses, which HEAD requests answer with) -> error class.
-ERROR_CODES: dict[str, type[BookstoreError]] = {
-    "NoSuchKey": NotFoundError,
-    "NotFound": NotFoundError,
-    "404": NotFoundError,
-    "NoSuchVersion": VersionNotFoundError,
-    "InvalidVersionId": VersionNotFoundError,
-    "NoSuchBucket": MisconfiguredError,
-    "InvalidBucketName": MisconfiguredError,
-    "InvalidAccessKeyId": MisconfiguredError,
-    "SignatureDoesNotMatch": MisconfiguredError,
-    "AccessDenied": MisconfiguredError,
-    "AllAccessDisabled": MisconfiguredError,
-    "ExpiredToken": MisconfiguredError,
-    "InvalidToken": MisconfiguredError,
-    "403": MisconfiguredError,
-    "SlowDown": StoreUnavailableError,
-    "ServiceUnavailable": StoreUnavailableError,
-    "InternalError": StoreUnavailableError,
-    "RequestTimeout": StoreUnavailableError,
-    "500": StoreUnavailableError,
-    "502": StoreUnavailableError,
-    "503": StoreUnavailableError,
-    "504": StoreUnavailableError,
-}
-
-# Characters kept as they are in S3 user metadata; everything else is percent-encoded,
-# because S3 metadata values must be ASCII and notebook paths and parameters need not be.
-_METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
+if TYPE_CHECKING:
+    from .config import Bookstore
 
 
 @dataclass(frozen=True)
@@ -173,195 +127,37 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return key, version_id
 
 
-def _encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
+class Store(ABC):
+    """Versioned notebook storage in one bucket: the interface every backend implements.
 
-
-def _decode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    return {k: unquote(v) for k, v in (metadata or {}).items()}
-
-
-class S3Store:
-    """Versioned notebook storage in one S3 bucket.
-
-    Parameters
+    Attributes
     ----------
     bucket
-        The bucket every key lives in. It comes from configuration, never from a request.
-    endpoint_url, region_name
-        For S3-compatible servers (MinIO, SeaweedFS, ...) and non-default regions.
-    access_key_id, secret_access_key
-        Explicit credentials; when both are None boto3's default credential chain applies.
-    patience
-        Timeouts and botocore's attempts per request: :data:`INTERACTIVE` (the default),
-        :data:`BACKGROUND` or :data:`BATCH`.
-    client
-        An existing boto3 S3 client, for callers that manage their own.
+        The bucket (or container) every key lives in; from configuration, never a request.
+    endpoint_url
+        Where the service is, when not the provider's default; shown in messages.
     """
 
-    def __init__(
-        self,
-        bucket: str,
-        *,
-        endpoint_url: str | None = None,
-        region_name: str | None = None,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-        max_pool_connections: int = 16,
-        patience: Patience = INTERACTIVE,
-        client: Any = None,
-    ) -> None:
-        if not bucket:
-            raise MisconfiguredError(
-                "no S3 bucket is configured: set c.Bookstore.S3.bucket (Jupyter), the 'bucket' "
-                "extra of the Airflow connection, or BOOKSTORE_S3_BUCKET"
-            )
-        self.bucket = bucket
-        self.endpoint_url = endpoint_url or None
-        self.patience = patience
-        if client is None:
-            config = Config(
-                connect_timeout=patience.connect_timeout,
-                read_timeout=patience.read_timeout,
-                retries={"total_max_attempts": patience.attempts, "mode": "standard"},
-                max_pool_connections=max_pool_connections,
-                # S3-compatible servers on a host:port want path-style addressing.
-                s3={"addressing_style": "path"} if endpoint_url else None,
-            )
-            session = boto3.session.Session()
-            client = session.client(
-                "s3",
-                endpoint_url=self.endpoint_url,
-                region_name=region_name or None,
-                aws_access_key_id=access_key_id or None,
-                aws_secret_access_key=secret_access_key or None,
-                config=config,
-            )
-        self._client = client
+    bucket: str
+    endpoint_url: str | None = None
 
-    def __repr__(self) -> str:
-        return f"S3Store(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
-
-    # -- error translation -------------------------------------------------------------
-
-    def _where(self) -> str:
-        return f"bucket {self.bucket!r}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
-
-    def _raise(self, e: Exception, key: str | None = None, version_id: str | None = None) -> NoReturn:
-        """Translate a boto3/botocore exception into a :class:`BookstoreError` and raise it."""
-        if isinstance(e, ClientError):
-            error = e.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            cls = ERROR_CODES.get(code) or ERROR_CODES.get(status) or BookstoreError
-            if cls is NotFoundError and version_id is not None:
-                cls = VersionNotFoundError
-            if cls is VersionNotFoundError:
-                message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
-            elif cls is NotFoundError:
-                message = f"{key!r} does not exist in {self._where()}"
-            elif code in ("NoSuchBucket", "InvalidBucketName"):
-                message = f"{self._where()} does not exist: create it, or fix the bucket name"
-            elif cls is MisconfiguredError:
-                message = (
-                    f"S3 refused the credentials for {self._where()} ({code or status}): check the "
-                    "access key id and secret, and that they may read and write this bucket"
-                )
-            elif cls is StoreUnavailableError:
-                message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
-            else:
-                message = f"S3 error on {key or self.bucket!r}: {code or status}"
-            raise cls(message) from e
-        if isinstance(e, NoCredentialsError | PartialCredentialsError):
-            raise MisconfiguredError(
-                f"no S3 credentials found for {self._where()}: set an access key id and secret, "
-                "or configure the AWS default credential chain"
-            ) from e
-        if isinstance(e, ReadTimeoutError):
-            raise StoreUnavailableError(
-                f"S3 {self._where()} did not answer within {self.patience.read_timeout:g} s; "
-                "it may be overloaded or stuck: try again shortly",
-                may_have_succeeded=True,
-            ) from e
-        if isinstance(e, ConnectionClosedError):
-            raise StoreUnavailableError(
-                f"S3 {self._where()} closed the connection before answering; try again shortly",
-                may_have_succeeded=True,
-            ) from e
-        if isinstance(e, BotoConnectionError):
-            raise StoreUnavailableError(
-                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?"
-            ) from e
-        if isinstance(e, BotoCoreError):
-            raise StoreUnavailableError(f"S3 {self._where()} failed: {type(e).__name__}") from e
-        raise e
-
-    # -- bucket ---------------------------------------------------------------------------
-
+    @abstractmethod
     def versioning_status(self) -> str | None:
         """``"Enabled"``, ``"Suspended"``, or None for a bucket that was never versioned."""
-        try:
-            answer = self._client.get_bucket_versioning(Bucket=self.bucket)
-        except (ClientError, BotoCoreError) as e:
-            self._raise(e)
-        status = answer.get("Status")
-        return str(status) if status else None
 
-    # -- objects --------------------------------------------------------------------------
-
+    @abstractmethod
     def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
-        """Store ``body`` as a new version of ``key``; return its version id.
+        """Store ``body`` as a new version of ``key``; return its version id (None unversioned)."""
 
-        The version id is None when the bucket is not versioned.
-        """
-        try:
-            answer = self._client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType="application/x-ipynb+json",
-                Metadata=_encode_metadata(metadata),
-            )
-        except (ClientError, BotoCoreError) as e:
-            self._raise(e, key)
-        return answer.get("VersionId")
-
+    @abstractmethod
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
-        """What S3 knows about ``key`` (the latest version unless ``version_id`` is given)."""
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if version_id:
-            kwargs["VersionId"] = version_id
-        try:
-            answer = self._client.head_object(**kwargs)
-        except (ClientError, BotoCoreError) as e:
-            self._raise(e, key, version_id)
-        return ObjectInfo(
-            key=key,
-            version_id=answer.get("VersionId"),
-            size=int(answer.get("ContentLength", 0)),
-            last_modified=answer["LastModified"],
-            metadata=_decode_metadata(answer.get("Metadata")),
-        )
+        """What is known about ``key`` (the latest version unless ``version_id`` is given)."""
 
+    @abstractmethod
     def get(self, key: str, version_id: str | None = None) -> StoredObject:
         """Read ``key`` (the latest version unless ``version_id`` is given)."""
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if version_id:
-            kwargs["VersionId"] = version_id
-        try:
-            answer = self._client.get_object(**kwargs)
-            body = answer["Body"].read()
-        except (ClientError, BotoCoreError) as e:
-            self._raise(e, key, version_id)
-        info = ObjectInfo(
-            key=key,
-            version_id=answer.get("VersionId"),
-            size=len(body),
-            last_modified=answer["LastModified"],
-            metadata=_decode_metadata(answer.get("Metadata")),
-        )
-        return StoredObject(info=info, body=body)
 
+    @abstractmethod
     def copy(
         self,
         source_key: str,
@@ -369,81 +165,13 @@ class S3Store:
         target_key: str,
         metadata: Mapping[str, str] | None = None,
     ) -> str | None:
-        """Server-side copy of one version to ``target_key``; return the new version id.
+        """Copy one version to ``target_key`` inside the store, with ``metadata`` in place of
+        the source's own; return the new version id."""
 
-        The copy carries ``metadata`` in place of the source's own.
-        """
-        source: dict[str, str] = {"Bucket": self.bucket, "Key": source_key}
-        if source_version_id:
-            source["VersionId"] = source_version_id
-        try:
-            answer = self._client.copy_object(
-                Bucket=self.bucket,
-                Key=target_key,
-                CopySource=source,
-                Metadata=_encode_metadata(metadata),
-                MetadataDirective="REPLACE",
-                ContentType="application/x-ipynb+json",
-            )
-        except (ClientError, BotoCoreError) as e:
-            self._raise(e, source_key, source_version_id)
-        return answer.get("VersionId")
-
-    # -- versions -------------------------------------------------------------------------
-
+    @abstractmethod
     def list_versions(self, key: str, *, limit: int = 100, cursor: str | None = None) -> VersionPage:
-        """One page of the versions of exactly ``key``, newest first.
-
-        S3 lists by prefix, so versions of longer keys (``a.ipynb.bak`` for ``a.ipynb``) are
-        skipped; they sort after every version of ``key``, which ends the listing early.
-        Delete markers are not versions of a notebook and are left out.
-
-        ``next_cursor`` is None on the last page. Each S3 request asks for one entry more
-        than the page, to know whether another page follows; a page of 1000 (S3's most per
-        request) has no room for that, so when S3 says more entries follow it gets a cursor
-        without a second request, and the page after it may be empty.
-        """
-        if limit < 1:
-            raise InvalidPathError(f"limit must be at least 1, not {limit}")
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": key}
-        if cursor:
-            marker_key, marker_version = decode_cursor(cursor)
-            if marker_key != key:
-                raise InvalidPathError(f"cursor {cursor!r} belongs to another notebook")
-            kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker_key, marker_version
-        found: list[ObjectVersion] = []
-        while True:
-            kwargs["MaxKeys"] = min(1000, limit - len(found) + 1)
-            try:
-                answer = self._client.list_object_versions(**kwargs)
-            except (ClientError, BotoCoreError) as e:
-                self._raise(e, key)
-            past_key = False
-            for item in answer.get("Versions", []):
-                if item["Key"] != key:
-                    past_key = past_key or item["Key"] > key
-                    continue
-                if len(found) == limit:
-                    last = found[-1]
-                    return VersionPage(tuple(found), encode_cursor(key, last.version_id or "null"))
-                found.append(
-                    ObjectVersion(
-                        key=key,
-                        version_id=item.get("VersionId"),
-                        size=int(item.get("Size", 0)),
-                        last_modified=item["LastModified"],
-                        is_latest=bool(item.get("IsLatest")),
-                    )
-                )
-            if past_key or not answer.get("IsTruncated"):
-                return VersionPage(tuple(found), None)
-            if len(found) == limit:
-                # No room was left for the look-ahead (S3 answers at most 1000 entries), and
-                # asking for it alone costs a whole request: hand out the cursor; at worst
-                # the next page is empty.
-                return VersionPage(tuple(found), encode_cursor(key, found[-1].version_id or "null"))
-            kwargs["KeyMarker"] = answer.get("NextKeyMarker")
-            kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
+        """One page of the versions of exactly ``key``, newest first, without delete markers.
+        ``next_cursor`` is None on the last page."""
 
     def iter_versions(self, key: str, page_size: int = 1000) -> Iterator[ObjectVersion]:
         """Every version of ``key``, newest first, fetched page by page."""
@@ -454,3 +182,47 @@ class S3Store:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+#: Builds a store from the ``c.Bookstore`` settings with a given patience.
+BackendFactory = Callable[["Bookstore", Patience], Store]
+
+#: Backends by the name ``c.Bookstore.backend`` gives, as ``"module:callable"`` so that a
+#: backend's client library is imported only when it is used.
+BACKENDS: dict[str, str] = {"s3": "bookstore.s3:from_settings"}
+
+ENTRY_POINT_GROUP = "bookstore.backends"
+
+
+def backend_names() -> list[str]:
+    """Every backend that can be named: the built-in ones and those of installed packages."""
+    return sorted({*BACKENDS, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
+
+
+def check_backend_name(name: str) -> None:
+    """Refuse a backend name nothing offers, naming those that exist (imports no backend).
+
+    Raises
+    ------
+    MisconfiguredError
+        When no backend has that name.
+    """
+    if name not in backend_names():
+        raise MisconfiguredError(
+            f"c.Bookstore.backend = {name!r} is not a known backend; choose one of: "
+            + ", ".join(backend_names())
+        )
+
+
+def backend(name: str) -> BackendFactory:
+    """The factory of the backend called ``name`` (see :func:`check_backend_name`)."""
+    check_backend_name(name)
+    target = BACKENDS.get(name)
+    if target is None:
+        factory: BackendFactory = next(
+            ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name
+        ).load()
+        return factory
+    module, _, attribute = target.partition(":")
+    loaded: BackendFactory = getattr(importlib.import_module(module), attribute)
+    return loaded

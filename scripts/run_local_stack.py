@@ -36,7 +36,7 @@ BUCKET = "notebooks"
 USER = "kylek"
 
 sys.path.insert(0, str(REPO))
-from bookstore.devserver import SeaweedFS, terminate  # noqa: E402
+from devtools.seaweedfs import SeaweedFS, terminate  # noqa: E402
 
 
 def step(message: str) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bookstore.devserver import SeaweedFS
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.jupyter_process import SEED_CONFIG, JupyterServer
 from tests.notebooks import Area
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bookstore.devserver import SeaweedFS
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 
@@ -59,6 +59,9 @@ def test_each_save_becomes_a_version_holding_the_bytes_on_disk(
     assert latest.metadata["bookstore-path"] == "analysis/mine.ipynb"
     assert status["archive"]["archived"] == 3
     assert status["versioning"] == "Enabled"
+    # Each save was archived from the bytes jupyter_server wrote, through the private
+    # _save_notebook the archiver overrides; a release renaming it would make this count grow.
+    assert status["archive"]["reserialised"] == 0
 
 
 def test_files_that_are_not_notebooks_are_not_archived(jupyter: JupyterServer, store: S3Store) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bookstore.archive_queue import META_SAVE_ID, ArchiveQueue
-from bookstore.spool import Spool, spool_folder_name
-from bookstore.store import S3Store
+from bookstore.jupyter.archive_queue import ArchiveQueue
+from bookstore.jupyter.spool import Spool, spool_folder_name
+from bookstore.metadata import SAVE_ID as META_SAVE_ID
+from bookstore.s3 import S3Store
 
 KEY = "workspace/kylek/notebooks/mine.ipynb"
 

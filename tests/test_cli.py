@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from bookstore.devserver import SeaweedFS, free_port
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.processes import free_port
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import notebook
 

@@ -8,9 +8,10 @@ import sys
 import nbformat
 import pytest
 
-from bookstore.compare import as_notebook, diff_notebooks, nbdime_available
+from bookstore.compare import diff_notebooks, nbdime_available
 from bookstore.errors import BookstoreError, FeatureUnavailableError
-from bookstore.handlers import features
+from bookstore.jupyter.handlers import features
+from bookstore.notebooks import read as as_notebook
 
 
 def test_stored_json_and_saved_models_compare_alike() -> None:

@@ -799,11 +799,11 @@ def test_the_real_hook_reads_the_connection_and_finds_what_jupyter_publishes(
     probe = (
         "import json\n"
         "from bookstore.airflow.hooks import BookstoreHook\n"
-        "from bookstore.runner import published_key\n"
+        "from bookstore.library import PUBLISHED\n"
         "hook = BookstoreHook()\n"
         "print(json.dumps({'bucket': hook.store.bucket, 'endpoint_url': hook.store.endpoint_url,\n"
         "    'region_name': hook.extra_value('region_name'), 'login': hook.connection.login,\n"
-        f"    'key': published_key({notebook_key!r}, hook.published_prefix)}}))\n"
+        f"    'key': hook.library.key({notebook_key!r}, PUBLISHED)}}))\n"
     )
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW_", "AWS_"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from bookstore.devserver import SeaweedFS
+from devtools.seaweedfs import SeaweedFS
 
 
 def test_a_port_taken_before_start_is_picked_again(tmp_path: Path) -> None:

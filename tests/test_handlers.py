@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bookstore.devserver import SeaweedFS
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 

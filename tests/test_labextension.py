@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from bookstore.devserver import SeaweedFS
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config
 from tests.jupyter_process import JupyterServer, notebook
 
@@ -111,6 +111,14 @@ def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, li
     return dialog, published
 
 
+def version_menu(page: Page, row: Locator) -> Locator:
+    """Open a version's ⋯ menu: the actions other than Open."""
+    row.get_by_role("button", name="More actions").click()
+    menu = page.locator(".jp-bookstore-VersionMenu")
+    expect(menu).to_be_visible()
+    return menu
+
+
 def test_labextension_is_installed_and_enabled() -> None:
     listed = subprocess.run(
         [sys.executable, "-m", "jupyterlab.labextensions", "list"],
@@ -135,7 +143,9 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     (lab.root_dir / "analysis").mkdir()
     lab.save(PATH, notebook("x = 1\nprint(x)", kernelspec=KERNELSPEC))
     lab.wait_archived()
-    page = browser.new_page(viewport={"width": 1440, "height": 860})
+    page = browser.new_page(
+        viewport={"width": 1440, "height": 860}, permissions=["clipboard-read", "clipboard-write"]
+    )
     open_notebook(page, lab, PATH)
 
     # Edit the cell and save with the keyboard, as a person does.
@@ -178,9 +188,25 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     history.locator(".jp-bookstore-Version-source").click()
     rows = history.locator(".jp-bookstore-VersionList[data-stage='workspace'] .jp-bookstore-Version")
     expect(rows).to_have_count(len(saved), timeout=30_000)
-    expect(history.locator(".jp-bookstore-Version.jp-mod-highlighted")).to_have_attribute(
-        "data-version-id", source
+    source_row = history.locator(".jp-bookstore-Version.jp-mod-highlighted")
+    expect(source_row).to_have_attribute("data-version-id", source)
+
+    # Publishing that save again publishes nothing new, and says so; Publish anyway does.
+    version_menu(page, source_row).get_by_role("menuitem", name="Publish this save").click()
+    again = page.locator(".jp-Dialog")
+    expect(again).to_contain_text("Already published: version", timeout=30_000)
+    expect(again).to_contain_text("(nothing new was published)")
+    expect(again.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    assert len(versions(lab, "published")) == 1
+    again.get_by_role("button", name="Publish anyway").click()
+    expect(page.locator(".jp-Dialog")).to_contain_text("Published mine.ipynb", timeout=30_000)
+    republished = versions(lab, "published")
+    assert len(republished) == 2
+    expect(page.locator(".jp-Dialog .jp-bookstore-Published-versionId")).to_have_value(
+        republished[0]["version_id"]
     )
+    page.locator(".jp-Dialog").get_by_role("button", name="Close").click()
+    expect(history.get_by_test_id("outcome")).to_contain_text("Published version")
 
     # Every save is in the workspace history, newest first, the newest marked latest.
     history.locator(".jp-bookstore-Tab[data-stage='workspace']").click()
@@ -189,10 +215,21 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     expect(rows.first.locator(".jp-bookstore-Badge")).to_have_text("latest")
     expect(rows.last.locator(".jp-bookstore-Badge")).to_have_count(0)
     expect(history.get_by_test_id("health")).to_contain_text("All saves are archived")
+    # Each version is two lines high, its less common actions in its ⋯ menu.
+    first_row = rows.first.bounding_box()
+    assert first_row is not None and first_row["height"] < 60, first_row
+    older = history.locator(f".jp-bookstore-Version[data-version-id='{saved[-1]['version_id']}']")
+    menu = version_menu(page, older)
+    for action in ("Compare…", "Restore as copy", "Replace…", "Publish this save", "Copy version id"):
+        expect(menu.get_by_role("menuitem", name=action)).to_be_visible()
     page.screenshot(path=screenshots / "history-panel.png")
 
+    # Copy a version id: the full id goes to the clipboard.
+    menu.get_by_role("menuitem", name="Copy version id").click()
+    expect(history.get_by_test_id("outcome")).to_contain_text("Copied version id")
+    assert page.evaluate("navigator.clipboard.readText()") == saved[-1]["version_id"]
+
     # Open the older save read-only: its cell is the first version's.
-    older = history.locator(f".jp-bookstore-Version[data-version-id='{saved[-1]['version_id']}']")
     older.get_by_role("button", name="Open").click()
     view = page.locator(".jp-bookstore-VersionView").last
     expect(view).to_be_visible(timeout=30_000)
@@ -202,7 +239,7 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     expect(view).to_have_count(0)
 
     # Compare the older save with the notebook as saved now: nbdime's notebook diff.
-    older.get_by_role("button", name="Compare…").click()
+    version_menu(page, older).get_by_role("menuitem", name="Compare…").click()
     choose = page.locator(".jp-Dialog")
     expect(choose.locator("select.jp-bookstore-CompareWith option").first).to_have_text(
         "the notebook as saved now"
@@ -218,8 +255,9 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
     expect(diff).to_have_count(0)
 
-    # Restore the older save over the notebook, after confirming.
-    older.get_by_role("button", name="Replace…").click()
+    # Restore the older save over the notebook, after confirming (from its right-click menu).
+    older.click(button="right")
+    page.locator(".lm-Menu").get_by_role("menuitem", name="Replace…").click()
     confirm = page.locator(".jp-Dialog")
     expect(confirm).to_contain_text("Replace mine.ipynb?")
     confirm.get_by_role("button", name="Replace").click()
@@ -232,7 +270,7 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     assert len(versions(lab, "workspace")) == len(saved) + 1
 
     # Restore the oldest save as a copy beside it: it opens, the notebook stays as it is.
-    older.get_by_role("button", name="Restore as copy").click()
+    version_menu(page, older).get_by_role("menuitem", name="Restore as copy").click()
     expect(history.get_by_test_id("outcome")).to_contain_text("analysis/mine-restored.ipynb", timeout=30_000)
     expect(page.locator(".lm-TabBar-tab", has_text="mine-restored.ipynb")).to_have_count(1)
     assert cell_source(lab, "analysis/mine-restored.ipynb") == "x = 1\nprint(x)"
@@ -299,7 +337,7 @@ def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser,
 
     # Notebook 7 keeps its page for the notebook: a comparison opens in a dialog over it.
     lab.save(PATH, notebook("x = 2", kernelspec=KERNELSPEC))
-    rows.first.get_by_role("button", name="Compare…").click()
+    version_menu(page, rows.first).get_by_role("menuitem", name="Compare…").click()
     page.locator(".jp-Dialog").get_by_role("button", name="Compare").click()
     shown = page.locator(".jp-bookstore-ViewDialog .jp-bookstore-DiffView")
     expect(shown.locator(".jp-bookstore-DiffView-summary")).to_contain_text("1 cell changed", timeout=30_000)

@@ -9,17 +9,11 @@ from typing import Any
 import nbformat
 import pytest
 
-from bookstore.devserver import SeaweedFS
 from bookstore.errors import InvalidPathError, NotFoundError, VersionNotFoundError
-from bookstore.runner import (
-    NotebookFailedError,
-    RunResult,
-    default_output_key,
-    latest_version_id,
-    published_key,
-    run_published,
-)
-from bookstore.store import S3Store
+from bookstore.library import PUBLISHED, Library
+from bookstore.runner import NotebookFailedError, RunResult, default_output_key, run_published
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.notebooks import (
     KEY,
@@ -53,10 +47,12 @@ def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
     return first, second
 
 
+def library(store: S3Store, area: Area) -> Library:
+    return Library(store, published_prefix=area.published, runs_prefix=area.runs)
+
+
 def run(store: S3Store, area: Area, notebook_key: str = KEY, **kwargs: Any) -> RunResult:
-    return run_published(
-        store, notebook_key, published_prefix=area.published, runs_prefix=area.runs, **kwargs
-    )
+    return run_published(library(store, area), notebook_key, **kwargs)
 
 
 def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
@@ -97,7 +93,7 @@ def test_output_records_which_version_ran_with_which_parameters(
         version_id=first,
         parameters={"x": 3, "label": "été"},
         output_key=output_key,
-        run_metadata={"bookstore-run-by": "test"},
+        airflow={"dag_id": "daily", "run_id": "manual__1", "task_id": "report", "try_number": 2},
     )
 
     info = store.head(output_key)
@@ -106,7 +102,9 @@ def test_output_records_which_version_ran_with_which_parameters(
     assert info.metadata["bookstore-source-version-id"] == first
     assert metadata_parameters(dict(info.metadata)) == {"x": 3, "label": "été"}
     assert info.metadata["bookstore-status"] == "succeeded"
-    assert info.metadata["bookstore-run-by"] == "test"
+    assert info.metadata["bookstore-airflow-dag-id"] == "daily"
+    assert info.metadata["bookstore-airflow-try-number"] == "2"
+    assert "bookstore-airflow-map-index" not in info.metadata
     nb = executed(store.get(output_key).body)
     # The executed notebook names its S3 source, not a temporary file or a copy of itself.
     assert nb.metadata["papermill"]["input_path"] == f"s3://{bucket}/{area.key}?versionId={first}"
@@ -222,18 +220,18 @@ def test_latest_version_id_follows_publishing(
     store: S3Store, area: Area, published_twice: tuple[str, str]
 ) -> None:
     _, second = published_twice
-    assert latest_version_id(store, KEY, published_prefix=area.published) == second
+    assert library(store, area).latest_version_id(KEY) == second
     third = store.put(area.key, parameterized_notebook("third"))
-    assert latest_version_id(store, KEY, published_prefix=area.published) == third
+    assert library(store, area).latest_version_id(KEY) == third
 
 
 def test_default_output_key_keeps_run_ids_in_one_folder() -> None:
-    key = default_output_key(KEY, ["daily", "manual__2026-03-04T00:00:00+00:00", "a/b", "try-2"])
+    key = default_output_key(KEY, ["daily", "manual__2026-03-04T00:00:00+00:00", "a/b", "try-2"], "runs")
     assert key == "runs/daily/manual__2026-03-04T00:00:00+00:00/a%2Fb/try-2/mine.ipynb"
     assert default_output_key("x.ipynb", ["d"], "/team/runs/") == "team/runs/d/x.ipynb"
 
 
-def test_published_key_uses_the_configured_prefix() -> None:
-    assert published_key(KEY, "/published/") == f"published/{KEY}"
-    with pytest.raises(InvalidPathError):
-        published_key("..", "published")
+def test_published_key_uses_the_configured_prefix(store: S3Store) -> None:
+    assert Library(store, published_prefix="/published/").key(KEY, PUBLISHED) == f"published/{KEY}"
+    with pytest.raises(InvalidPathError, match="must stay under the published prefix"):
+        Library(store).key("..", PUBLISHED)

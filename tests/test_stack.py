@@ -21,7 +21,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from bookstore.devserver import free_port
+from devtools.seaweedfs import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

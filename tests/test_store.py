@@ -1,21 +1,18 @@
-"""S3Store against a real SeaweedFS: versions, copies, and S3 errors translated."""
+"""S3Store against a real SeaweedFS: the store contract, and S3 errors translated."""
 
 from __future__ import annotations
 
 import pytest
 
-from bookstore.devserver import SeaweedFS, free_port
 from bookstore.errors import (
-    InvalidPathError,
     MisconfiguredError,
-    NotFoundError,
     StoreUnavailableError,
-    VersionNotFoundError,
 )
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.processes import free_port
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
-
-KEY = "workspace/kylek/notebooks/analysis/mine.ipynb"
+from tests.store_contract import KEY, StoreContract
 
 
 def store_for(server: SeaweedFS, bucket: str, **overrides: str) -> S3Store:
@@ -29,89 +26,8 @@ def store_for(server: SeaweedFS, bucket: str, **overrides: str) -> S3Store:
     return S3Store(bucket, **settings)
 
 
-def test_put_returns_a_new_version_each_time_and_get_reads_any(store: S3Store) -> None:
-    first = store.put(KEY, b'{"v": 1}', {"bookstore-path": "analysis/mine.ipynb"})
-    second = store.put(KEY, b'{"v": 2}')
-    assert first and second and first != second
-    assert store.get(KEY).body == b'{"v": 2}'
-    old = store.get(KEY, first)
-    assert old.body == b'{"v": 1}'
-    assert old.info.version_id == first
-    assert old.info.metadata["bookstore-path"] == "analysis/mine.ipynb"
-    assert store.head(KEY).version_id == second
-
-
-def test_versions_are_listed_newest_first_for_exactly_that_key(store: S3Store) -> None:
-    ids = [store.put(KEY, f"{i}".encode() * (i + 1)) for i in range(5)]
-    store.put(KEY + ".bak", b"other key")
-    store.put("workspace/kylek/notebooks/analysis/mine.ipynb-copy", b"other key")
-    versions = list(store.iter_versions(KEY))
-    assert [v.version_id for v in versions] == ids[::-1]
-    assert [v.size for v in versions] == [5, 4, 3, 2, 1]
-    assert [v.is_latest for v in versions] == [True, False, False, False, False]
-    assert all(v.key == KEY for v in versions)
-
-
-def test_pages_cover_every_version_once(store: S3Store) -> None:
-    ids = [store.put(KEY, b"x") for _ in range(7)]
-    store.put(KEY + "x", b"neighbour")
-    seen: list[str | None] = []
-    cursor = None
-    pages = 0
-    while True:
-        page = store.list_versions(KEY, limit=3, cursor=cursor)
-        pages += 1
-        seen.extend(v.version_id for v in page.versions)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert seen == ids[::-1]
-    assert pages == 3
-    # A page that ends exactly at the last version says there is no next page.
-    assert store.list_versions(KEY, limit=7).next_cursor is None
-
-
-def test_a_cursor_from_elsewhere_is_refused(store: S3Store) -> None:
-    store.put(KEY, b"x")
-    store.put(KEY, b"y")
-    other = store.list_versions(KEY, limit=1).next_cursor
-    assert other is not None
-    with pytest.raises(InvalidPathError, match="another notebook"):
-        store.list_versions("workspace/other.ipynb", cursor=other)
-    with pytest.raises(InvalidPathError, match="not one this server handed out"):
-        store.list_versions(KEY, cursor="not-a-cursor")
-
-
-def test_copy_makes_a_new_version_of_the_exact_source_version(store: S3Store) -> None:
-    old = store.put(KEY, b"old")
-    store.put(KEY, b"new")
-    target = "published/kylek/notebooks/analysis/mine.ipynb"
-    copied = store.copy(KEY, old, target, {"bookstore-source-version-id": str(old)})
-    assert copied
-    published = store.get(target)
-    assert published.body == b"old"
-    assert published.info.version_id == copied
-    assert published.info.metadata == {"bookstore-source-version-id": old}
-
-
-def test_metadata_that_is_not_ascii_round_trips(store: S3Store) -> None:
-    store.put(KEY, b"x", {"bookstore-path": "données/été 100%.ipynb", "params": '{"x": "ü"}'})
-    assert store.head(KEY).metadata == {"bookstore-path": "données/été 100%.ipynb", "params": '{"x": "ü"}'}
-
-
-def test_unknown_key_and_version_are_told_apart(store: S3Store) -> None:
-    with pytest.raises(NotFoundError) as missing:
-        store.get("workspace/nope.ipynb")
-    assert not isinstance(missing.value, VersionNotFoundError)
-    assert "'workspace/nope.ipynb' does not exist" in str(missing.value)
-    store.put(KEY, b"x")
-    with pytest.raises(VersionNotFoundError, match="version 'no-such-version'"):
-        store.get(KEY, "no-such-version")
-    # HEAD answers a bare 404 for an unknown version; still a version error.
-    with pytest.raises(VersionNotFoundError):
-        store.head(KEY, "no-such-version")
-    with pytest.raises(VersionNotFoundError):
-        store.copy(KEY, "no-such-version", "published/x.ipynb")
+class TestS3Store(StoreContract):
+    """Every backend's contract, on SeaweedFS (the ``store`` fixture of conftest.py)."""
 
 
 def test_versioning_status(s3_server: SeaweedFS, store: S3Store) -> None:
@@ -149,3 +65,13 @@ def test_unreachable_server_is_unavailable() -> None:
 def test_a_store_needs_a_bucket() -> None:
     with pytest.raises(MisconfiguredError, match="bucket"):
         S3Store("")
+
+
+def test_backends_are_found_by_name_and_unknown_ones_refused() -> None:
+    from bookstore.config import Bookstore
+    from bookstore.store import backend, backend_names
+
+    assert "s3" in backend_names()
+    assert backend("s3").__module__ == "bookstore.s3"
+    with pytest.raises(MisconfiguredError, match="not a known backend; choose one of: s3"):
+        Bookstore(backend="ftp")

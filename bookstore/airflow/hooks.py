@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from ..config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX
 from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import normalize_prefix
-from ..runner import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, latest_version_id
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-    from ..store import S3Store
+    from ..library import Library
+    from ..s3 import S3Store
 
 
 class BookstoreHook(BaseHook):
@@ -64,7 +65,8 @@ class BookstoreHook(BaseHook):
     def store(self) -> S3Store:
         """The bucket, with one S3 client for everything this hook does."""
         # Imported here so that parsing a DAG file does not import boto3.
-        from ..store import BATCH, S3Store
+        from ..s3 import S3Store
+        from ..store import BATCH
 
         conn = self.connection
         store = S3Store(
@@ -84,8 +86,15 @@ class BookstoreHook(BaseHook):
         return store
 
     def get_conn(self) -> S3Store:
-        """The :class:`~bookstore.store.S3Store` (Airflow's name for a hook's client)."""
+        """The :class:`~bookstore.s3.S3Store` (Airflow's name for a hook's client)."""
         return self.store
+
+    @cached_property
+    def library(self) -> Library:
+        """The published notebooks and runs of the connection's bucket and prefixes."""
+        from ..library import Library
+
+        return Library(self.store, published_prefix=self.published_prefix, runs_prefix=self.runs_prefix)
 
     @cached_property
     def published_prefix(self) -> str:
@@ -116,7 +125,7 @@ class BookstoreHook(BaseHook):
 
     def latest_version_id(self, notebook_key: str) -> str:
         """The version id of the latest published version of ``notebook_key``."""
-        return latest_version_id(self.store, notebook_key, published_prefix=self.published_prefix)
+        return self.library.latest_version_id(notebook_key)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the bucket answers (the connection form's Test button)."""

@@ -11,21 +11,13 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from ..errors import InvalidPathError, MisconfiguredError, NotFoundError
-from ..runner import NotebookFailedError, RunResult, default_output_key, published_key, run_published
+from ..library import PUBLISHED
+from ..runner import NotebookFailedError, RunResult, default_output_key, run_published
 from .hooks import BookstoreHook
 from .links import OUTPUT_XCOM_KEY, ExecutedNotebookLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-#: S3 metadata names recording the Airflow task instance that wrote an executed notebook.
-AIRFLOW_METADATA = {
-    "dag_id": "bookstore-airflow-dag-id",
-    "run_id": "bookstore-airflow-run-id",
-    "task_id": "bookstore-airflow-task-id",
-    "try_number": "bookstore-airflow-try-number",
-    "map_index": "bookstore-airflow-map-index",
-}
 
 
 class PublishedNotebookOperator(BaseOperator):
@@ -103,30 +95,29 @@ class PublishedNotebookOperator(BaseOperator):
             *([f"map-{ti.map_index}"] if mapped else []),
             f"try-{ti.try_number}",
         ]
-        run_metadata = {
-            AIRFLOW_METADATA["dag_id"]: ti.dag_id,
-            AIRFLOW_METADATA["run_id"]: ti.run_id,
-            AIRFLOW_METADATA["task_id"]: ti.task_id,
-            AIRFLOW_METADATA["try_number"]: str(ti.try_number),
+        task_instance = {
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "try_number": ti.try_number,
+            "map_index": ti.map_index if mapped else None,
         }
-        if mapped:
-            run_metadata[AIRFLOW_METADATA["map_index"]] = str(ti.map_index)
         try:
-            hook = self.hook
+            library = self.hook.library
             # Refuse a hostile key with its own message, before it shapes the output key.
-            published_key(self.notebook_key, hook.published_prefix)
-            output_key = self.output_key or default_output_key(self.notebook_key, run_path, hook.runs_prefix)
+            library.key(self.notebook_key, PUBLISHED)
+            output_key = self.output_key or default_output_key(
+                self.notebook_key, run_path, library.runs_prefix
+            )
             result = run_published(
-                hook.store,
+                library,
                 self.notebook_key,
-                version_id=self.version_id or None,
+                version_id=self.version_id,
                 parameters=parameters,
                 output_key=output_key,
-                published_prefix=hook.published_prefix,
-                runs_prefix=hook.runs_prefix,
                 kernel_name=self.kernel_name,
                 log_output=True,
-                run_metadata=run_metadata,
+                airflow=task_instance,
             )
         except NotebookFailedError as e:
             if e.result is not None:

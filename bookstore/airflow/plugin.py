@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from airflow.sdk.plugins_manager import AirflowPlugin
 
-from ..runner import published_key as _published_key
+from ..library import PUBLISHED
 from .hooks import BookstoreHook
 
 
@@ -42,7 +42,7 @@ def latest_version_id(notebook_key: str, conn_id: str = BookstoreHook.default_co
 
 def published_key(notebook_key: str, conn_id: str = BookstoreHook.default_conn_name) -> str:
     """The full S3 key of ``notebook_key`` under the connection's published prefix."""
-    return _published_key(notebook_key, BookstoreHook(conn_id).published_prefix)
+    return BookstoreHook(conn_id).library.key(notebook_key, PUBLISHED)
 
 
 class BookstorePlugin(AirflowPlugin):

@@ -13,7 +13,13 @@ export const STAGES: readonly Stage[] = ['workspace', 'published'];
 /** One stored version, as `GET /api/bookstore/versions/<path>` lists it. */
 export interface IVersion {
   version_id: string | null;
+  /** When the version reached S3. */
   last_modified: string;
+  /**
+   * When the person saved (or published). A save queued while S3 was down reaches S3, and gets
+   * its `last_modified`, much later. Absent from older servers.
+   */
+  saved_at?: string | null;
   size: number;
   is_latest: boolean;
   /** Published versions only: the workspace version (save) it was published from. */
@@ -36,6 +42,18 @@ export interface IPublished {
   source_key: string;
   source_version_id: string | null;
   sha256: string | null;
+  /**
+   * True when the content equals the latest published version: nothing new was published, and
+   * `version_id` is that existing publication (publish with `force` to publish anyway).
+   */
+  unchanged?: boolean;
+}
+
+/** What to publish: the notebook as saved (no `versionId`) or one of its saves. */
+export interface IPublishOptions {
+  versionId?: string | null;
+  /** Publish even when the content equals the latest published version. */
+  force?: boolean;
 }
 
 /** The archive queue's health, part of `GET /api/bookstore`. */
@@ -180,8 +198,14 @@ export class BookstoreClient {
   }
 
   /** Publish the notebook as it is saved at `path`, or one of its workspace versions. */
-  publish(path: string, versionId?: string): Promise<IPublished> {
-    const body = versionId ? { version_id: versionId } : {};
+  publish(path: string, options: IPublishOptions = {}): Promise<IPublished> {
+    const body: { version_id?: string; force?: boolean } = {};
+    if (options.versionId) {
+      body.version_id = options.versionId;
+    }
+    if (options.force) {
+      body.force = true;
+    }
     return this.json<IPublished>(`api/bookstore/publish/${encodePath(path)}`, {
       method: 'PUT',
       body: JSON.stringify(body)

@@ -5,7 +5,7 @@
  * it became). The notebook as saved in Jupyter is always the newest side.
  */
 import { IStoredRef, IVersion, Stage } from './api';
-import { formatTime, shortId } from './format';
+import { formatTime, shortId, uploadHint, versionTime } from './format';
 
 /** One notebook a person can compare: a stored version, or the saved notebook (`version` null). */
 export interface ICompareSide {
@@ -17,14 +17,23 @@ export const SAVED: ICompareSide = { stage: null, version: null };
 
 const STAGE_NAMES: Record<Stage, string> = { workspace: 'save', published: 'published version' };
 
-/** `save of 2026-11-26 14:03:12 (3f2a…)`, `published version of ...`, or `the saved notebook`. */
-export function describeSide(side: ICompareSide): string {
+/** How a version id is shown: the panel passes the ids it shows (see uniqueShortIds). */
+export type ShortIds = (versionId: string | null) => string;
+
+const fixedShortIds: ShortIds = versionId => shortId(versionId, 8);
+
+/**
+ * `save of 2026-11-26 14:03:12 (3f2a…)`, `published version of ...`, or `the notebook as saved
+ * now`; the time is when it was saved, with when it reached S3 if that was much later.
+ */
+export function describeSide(side: ICompareSide, ids: ShortIds = fixedShortIds): string {
   if (side.stage === null || side.version === null) {
     return 'the notebook as saved now';
   }
+  const hint = uploadHint(side.version);
   return (
-    `${STAGE_NAMES[side.stage]} of ${formatTime(side.version.last_modified)} ` +
-    `(${shortId(side.version.version_id, 8)})`
+    `${STAGE_NAMES[side.stage]} of ${formatTime(versionTime(side.version))} ` +
+    `(${ids(side.version.version_id)}${hint ? `, ${hint}` : ''})`
   );
 }
 
@@ -39,7 +48,9 @@ function time(side: ICompareSide): number {
   if (side.version === null) {
     return Number.POSITIVE_INFINITY;
   }
-  const value = new Date(side.version.last_modified).getTime();
+  // Older means saved earlier, not uploaded earlier: a save queued while S3 was down reached S3
+  // long after it was made, maybe after a publication made in the meantime.
+  const value = new Date(versionTime(side.version)).getTime();
   return Number.isNaN(value) ? 0 : value;
 }
 

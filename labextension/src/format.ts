@@ -1,4 +1,5 @@
 /** How versions are shown: sizes, times and ids. */
+import { IVersion } from './api';
 
 /** `812 B`, `1.2 KB`, `3.4 MB`. */
 export function formatSize(bytes: number): string {
@@ -22,16 +23,33 @@ function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
 
+/** `2026-11-26`: the date in the browser's time zone. */
+function localDate(date: Date): string {
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 /** `2026-11-26 14:03:12` in the browser's time zone; the ISO text when it is not a date. */
 export function formatTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) {
     return iso;
   }
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
+  return `${localDate(date)} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/**
+ * `Today`, `Yesterday` or `2026-11-26`: the local day of `iso`, short enough that a narrow
+ * panel shows it beside the time; the ISO text when it is not a date.
+ */
+export function formatDay(iso: string, now: number = Date.now()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  const today = new Date(now);
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  const day = localDate(date);
+  return day === localDate(today) ? 'Today' : day === localDate(yesterday) ? 'Yesterday' : day;
 }
 
 /** `just now`, `5 min ago`, `3 h ago`, `2 days ago`; empty when the time is not a date. */
@@ -56,12 +74,91 @@ export function formatAge(iso: string, now: number = Date.now()): string {
   return days === 1 ? '1 day ago' : `${days} days ago`;
 }
 
-/** The first characters of a version id, enough to tell versions apart on screen. */
+/** `14:03`, or `2026-11-26 14:03` when not on the same local day as `reference`. */
+function formatClock(iso: string, reference: string): string {
+  const date = new Date(iso);
+  const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const day = localDate(date);
+  return day === localDate(new Date(reference)) ? clock : `${day} ${clock}`;
+}
+
+/** When the person saved (or published) the version; S3's upload time from older servers. */
+export function versionTime(version: IVersion): string {
+  return version.saved_at || version.last_modified;
+}
+
+/** Saves reach S3 a moment after Jupyter saved them: a hint below this is noise. */
+const UPLOAD_LAG_MS = 60_000;
+
+/**
+ * `uploaded 14:03` when the version reached S3 a minute or more away from when it was saved
+ * (queued while S3 was down); null otherwise.
+ */
+export function uploadHint(version: IVersion): string | null {
+  if (!version.saved_at) {
+    return null;
+  }
+  const saved = new Date(version.saved_at).getTime();
+  const uploaded = new Date(version.last_modified).getTime();
+  if (Number.isNaN(saved) || Number.isNaN(uploaded) || Math.abs(uploaded - saved) < UPLOAD_LAG_MS) {
+    return null;
+  }
+  return `uploaded ${formatClock(version.last_modified, version.saved_at)}`;
+}
+
+/** `2026-11-26 14:03:12`, with `(uploaded 15:20)` when it reached S3 much later. */
+export function describeTime(version: IVersion): string {
+  const hint = uploadHint(version);
+  return formatTime(versionTime(version)) + (hint ? ` (${hint})` : '');
+}
+
+/** The first characters of a version id, for an id shown on its own (see uniqueShortIds). */
 export function shortId(versionId: string | null, length = 12): string {
   if (!versionId) {
     return 'null';
   }
   return versionId.length > length ? `${versionId.slice(0, length)}…` : versionId;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) {
+    length += 1;
+  }
+  return length;
+}
+
+/**
+ * Each id's shortest prefix (at least `minLength` characters) that no other of `ids` starts
+ * with, followed by `…` when it is shorter than the id.
+ *
+ * S3 servers such as SeaweedFS make version ids from the time, so the ids of versions made
+ * close together share long prefixes: cut at a fixed length, two versions would read the same.
+ */
+export function uniqueShortIds(
+  ids: Iterable<string | null | undefined>,
+  minLength = 8
+): Map<string, string> {
+  const sorted = [...new Set([...ids].filter((id): id is string => !!id))].sort();
+  const shown = new Map<string, string>();
+  sorted.forEach((id, index) => {
+    // In sorted order, the ids sharing the longest prefix with `id` are its neighbours.
+    const shared = Math.max(
+      index > 0 ? commonPrefixLength(id, sorted[index - 1]) : 0,
+      index < sorted.length - 1 ? commonPrefixLength(id, sorted[index + 1]) : 0
+    );
+    const length = Math.max(minLength, shared + 1);
+    shown.set(id, length < id.length ? `${id.slice(0, length)}…` : id);
+  });
+  return shown;
+}
+
+/**
+ * `Comparing 6713fada…`: an ongoing action's text ends with one ellipsis, also when the short
+ * id in it already ends with one.
+ */
+export function withEllipsis(text: string): string {
+  return text.endsWith('…') ? text : `${text}…`;
 }
 
 /** The file name of a Jupyter path. */

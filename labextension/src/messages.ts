@@ -1,13 +1,27 @@
 /**
  * What the extension tells a person: the archive's health and errors, each with what to do.
  */
-import { BookstoreApiError, IStatus } from './api';
+import { BookstoreApiError, IPublished, IStatus, Stage } from './api';
+import { baseName } from './format';
 
 export type Level = 'ok' | 'info' | 'warning' | 'error';
 
 export interface INotice {
   level: Level;
   text: string;
+}
+
+/**
+ * Sentences joined with spaces, each ending with terminal punctuation. Server and S3 messages
+ * may end with their own (`is the server running?`), so a period is added only when missing;
+ * empty parts are left out.
+ */
+export function sentences(...parts: (string | null | undefined | false)[]): string {
+  return parts
+    .map(part => (part || '').trim())
+    .filter(part => part !== '')
+    .map(part => (/[.?!…]["')\]]*$/.test(part) ? part : `${part}.`))
+    .join(' ');
 }
 
 function plural(count: number, one: string, many: string = `${one}s`): string {
@@ -50,23 +64,25 @@ export function describeHealth(status: IStatus): INotice[] {
   }
   const archive = status.archive;
   if (archive) {
-    const error = archive.last_error ? ` Last error: ${archive.last_error}` : '';
+    const error = archive.last_error && `Last error: ${archive.last_error}`;
     if (archive.state === 'spool-full') {
       notices.push({
         level: 'error',
-        text:
+        text: sentences(
           `S3 has been failing for long enough that the archive spool is full: new saves are saved on ` +
-          `this server but NOT archived until S3 answers again` +
-          (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far).` : '.') +
+            `this server but NOT archived until S3 answers again` +
+            (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far)` : ''),
           error
+        )
       });
     } else if (archive.state === 'retrying') {
       notices.push({
         level: 'error',
-        text:
+        text: sentences(
           `Archiving to ${bucket} is failing; ${plural(archive.pending, 'save')} ` +
-          `${archive.pending === 1 ? 'is' : 'are'} kept on this server and retried.` +
+            `${archive.pending === 1 ? 'is' : 'are'} kept on this server and retried`,
           error
+        )
       });
     } else if (archive.pending > 0) {
       notices.push({
@@ -91,7 +107,7 @@ export function describeError(error: unknown): string {
   }
   switch (error.status) {
     case 0:
-      return `${capitalise(error.message)}. Check that Jupyter is still running, then try again.`;
+      return sentences(capitalise(error.message), 'Check that Jupyter is still running, then try again.');
     case 401:
     case 403:
       return 'Jupyter refused the request: your session may have expired. Reload the page and sign in again.';
@@ -105,15 +121,43 @@ export function describeError(error: unknown): string {
       return capitalise(error.message);
     case 503:
       if (error.reason === 'MisconfiguredError') {
-        return (
-          `${capitalise(error.message)}. Your notebooks are saved on this server; whoever runs it ` +
-          "needs to fix bookstore's S3 settings."
+        return sentences(
+          capitalise(error.message),
+          "Your notebooks are saved on this server; whoever runs it needs to fix bookstore's S3 settings."
         );
       }
-      return `S3 is unavailable: ${error.message}. Your notebooks are saved on this server; try again once S3 answers.`;
+      return sentences(
+        `S3 is unavailable: ${error.message}`,
+        'Your notebooks are saved on this server; try again once S3 answers.'
+      );
     default:
       return capitalise(error.message);
   }
+}
+
+/**
+ * What a stage's list says when the notebook has none there. Said once: the server's own
+ * words (`... has no published versions ...: publish it first`) say the same again, so the
+ * panel keeps them for a tooltip.
+ */
+export function describeEmpty(stage: Stage): string {
+  return stage === 'published'
+    ? 'Not published yet: use Publish in the notebook toolbar (or File ▸ Publish Notebook).'
+    : 'No archived saves yet: save the notebook and its versions appear here.';
+}
+
+/**
+ * The outcome of publishing, naming the published version by `id` (its short form). When the
+ * content equals the latest publication the server publishes nothing and answers that one.
+ */
+export function describePublished(published: IPublished, id: string): INotice {
+  if (published.unchanged) {
+    return {
+      level: 'info',
+      text: `Already published: version ${id} is the same as this save (nothing new was published).`
+    };
+  }
+  return { level: 'ok', text: `Published version ${id} of ${baseName(published.path)}.` };
 }
 
 function capitalise(text: string): string {

@@ -1,9 +1,13 @@
-/** The Publish command's dialog: the published version id, copyable, and what it came from. */
+/**
+ * The dialog after publishing: the published version id, copyable, and what it came from; or,
+ * when the content was published already, that version and a way to publish anyway.
+ */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IPublished } from './api';
 import { baseName } from './format';
+import { describePublished } from './messages';
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -18,8 +22,11 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** The dialog's body: the version id in a read-only field with a Copy button beside it. */
-export function publishedBody(published: IPublished): Widget {
+/**
+ * The dialog's body: the version id in a read-only field with a Copy button beside it. `id` is
+ * the version's short id, as the Version history shows it.
+ */
+export function publishedBody(published: IPublished, id: string): Widget {
   const versionId = published.version_id ?? 'null';
   const input = element('input', {
     class: 'jp-bookstore-Published-versionId',
@@ -37,12 +44,19 @@ export function publishedBody(published: IPublished): Widget {
   const node = element(
     'div',
     { class: 'jp-bookstore-Published' },
-    element(
-      'p',
-      {},
-      'Published a copy of the saved notebook. A DAG that pins this version id runs exactly this copy, ' +
-        'whatever is published later.'
-    ),
+    published.unchanged
+      ? element(
+          'p',
+          { class: 'jp-bookstore-Published-unchanged' },
+          describePublished(published, id).text,
+          ' A DAG that pins its version id runs it; Publish anyway makes a new version of the same content.'
+        )
+      : element(
+          'p',
+          {},
+          'Published a copy of the saved notebook. A DAG that pins this version id runs exactly this copy, ' +
+            'whatever is published later.'
+        ),
     element('label', {}, 'Version id'),
     element('div', { class: 'jp-bookstore-Published-row' }, input, copy),
     element(
@@ -57,13 +71,31 @@ export function publishedBody(published: IPublished): Widget {
   return new Widget({ node });
 }
 
-/** Show the dialog; answers true when the person asked to see the version history. */
-export async function showPublished(published: IPublished): Promise<boolean> {
+/** What the person chose in the dialog. */
+export type PublishedChoice = 'close' | 'history' | 'publish-anyway';
+
+const PUBLISH_ANYWAY = 'Publish anyway';
+const SHOW_HISTORY = 'Show history';
+
+/** Show the dialog, and answer what the person chose. */
+export async function showPublished(published: IPublished, id: string): Promise<PublishedChoice> {
+  const name = baseName(published.path);
   const result = await showDialog({
-    title: `Published ${baseName(published.path)}`,
-    body: publishedBody(published),
-    buttons: [Dialog.cancelButton({ label: 'Show history' }), Dialog.okButton({ label: 'Close' })],
+    title: published.unchanged ? `${name} is already published` : `Published ${name}`,
+    body: publishedBody(published, id),
+    buttons: [
+      Dialog.cancelButton({ label: SHOW_HISTORY }),
+      ...(published.unchanged ? [Dialog.createButton({ label: PUBLISH_ANYWAY })] : []),
+      Dialog.okButton({ label: 'Close' })
+    ],
     focusNodeSelector: '.jp-bookstore-Published-copy'
   });
-  return result.button.label === 'Show history';
+  switch (result.button.label) {
+    case SHOW_HISTORY:
+      return 'history';
+    case PUBLISH_ANYWAY:
+      return 'publish-anyway';
+    default:
+      return 'close';
+  }
 }

@@ -57,10 +57,24 @@ describe('BookstoreClient', () => {
     const answer = { path: 'a.ipynb', key: 'published/a.ipynb', version_id: 'v2' };
     const { client, sent } = fakeClient(json(answer, 201), json(answer, 201));
     expect(await client.publish('analysis/a b.ipynb')).toEqual(answer);
-    await client.publish('analysis/a b.ipynb', 'v1');
+    await client.publish('analysis/a b.ipynb', { versionId: 'v1' });
     expect(sent.map(s => [s.path, s.init.method, s.init.body])).toEqual([
       ['api/bookstore/publish/analysis/a%20b.ipynb', 'PUT', '{}'],
       ['api/bookstore/publish/analysis/a%20b.ipynb', 'PUT', '{"version_id":"v1"}']
+    ]);
+  });
+
+  it('answers an unchanged publication (200), and publishes anyway with force', async () => {
+    const existing = { path: 'a.ipynb', key: 'published/a.ipynb', version_id: 'p1', unchanged: true };
+    const fresh = { ...existing, version_id: 'p2', unchanged: false };
+    const { client, sent } = fakeClient(json(existing, 200), json(fresh, 201), json(fresh, 201));
+    expect(await client.publish('a.ipynb')).toMatchObject({ unchanged: true, version_id: 'p1' });
+    expect(await client.publish('a.ipynb', { force: true })).toMatchObject({ unchanged: false, version_id: 'p2' });
+    await client.publish('a.ipynb', { versionId: 'v1', force: true });
+    expect(sent.map(s => JSON.parse(s.init.body as string))).toEqual([
+      {},
+      { force: true },
+      { version_id: 'v1', force: true }
     ]);
   });
 

@@ -11,6 +11,7 @@ import {
   storedRef,
   summarizeDiff
 } from '../src/compare';
+import { formatTime, uploadHint } from '../src/format';
 
 const version = (id: string, time: string): IVersion => ({
   version_id: id,
@@ -54,6 +55,24 @@ describe('describeSide', () => {
     expect(describeSide(older)).toMatch(/^save of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(w1\)$/);
     expect(describeSide(newer)).toMatch(/^published version of /);
     expect(describeSide(SAVED)).toBe('the notebook as saved now');
+  });
+});
+
+describe('save times and short ids', () => {
+  // Saved first, uploaded last: queued while S3 was down.
+  const queued = {
+    stage: 'workspace' as const,
+    version: { ...version('w0', '2026-11-26T05:00:00+00:00'), saved_at: '2026-11-26T00:30:00+00:00' }
+  };
+
+  it('orders by when the versions were saved, not uploaded', () => {
+    expect(orderSides(older, queued)).toEqual([queued, older]);
+  });
+
+  it('names the save time, the late upload and the short id given', () => {
+    const saved = formatTime('2026-11-26T00:30:00+00:00');
+    expect(uploadHint(queued.version)).toMatch(/^uploaded /);
+    expect(describeSide(queued, id => `${id}-short`)).toBe(`save of ${saved} (w0-short, ${uploadHint(queued.version)})`);
   });
 });
 

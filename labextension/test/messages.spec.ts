@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { BookstoreApiError, IStatus } from '../src/api';
-import { describeError, describeHealth } from '../src/messages';
+import { describeEmpty, describeError, describeHealth, describePublished, sentences } from '../src/messages';
 
 function status(overrides: Partial<IStatus> = {}, archive: Partial<IStatus['archive']> = {}): IStatus {
   return {
@@ -59,13 +59,46 @@ describe('describeHealth', () => {
     expect(notices[0].text).toContain('BookstoreContentsArchiver');
   });
 
+  it('quotes the last error once, with its own punctuation', () => {
+    const [notice] = describeHealth(status({}, { state: 'retrying', pending: 2, last_error: 'Is the server running?' }));
+    expect(notice.text).toBe(
+      'Archiving to s3://notebooks is failing; 2 saves are kept on this server and retried. ' +
+        'Last error: Is the server running?'
+    );
+    const [full] = describeHealth(status({}, { state: 'spool-full', pending: 1, not_archived: 1, last_error: 'x' }));
+    expect(full.text).toMatch(/\(1 save not archived so far\)\. Last error: x\.$/);
+  });
+
   it('says how to configure a bucket', () => {
     const notices = describeHealth({ version: '0.1.0', features: [], archiving: false, bucket: null });
     expect(notices[0].text).toContain('c.Bookstore.S3.bucket');
   });
 });
 
+describe('sentences', () => {
+  it('adds a period only where a sentence has none', () => {
+    expect(sentences('S3 is down: is the server running?', 'Try again.')).toBe('S3 is down: is the server running? Try again.');
+    expect(sentences('Done.', 'Then this', null, '', 'And "quoted."')).toBe('Done. Then this. And "quoted."');
+    expect(sentences('It failed (see the log).', 'Retry')).toBe('It failed (see the log). Retry.');
+  });
+});
+
 describe('describeError', () => {
+  it('does not double the punctuation of the message it quotes', () => {
+    const text = describeError(
+      new BookstoreApiError(503, 'could not connect to http://s3:8333: is the server running?', 'StoreUnavailableError')
+    );
+    expect(text).toContain('is the server running? Your notebooks are saved');
+    expect(text).not.toMatch(/[?.]\./);
+    const refused = describeError(new BookstoreApiError(503, 'S3 refused the credentials.', 'MisconfiguredError'));
+    expect(refused).toBe(
+      "S3 refused the credentials. Your notebooks are saved on this server; whoever runs it needs to fix bookstore's S3 settings."
+    );
+    expect(describeError(new BookstoreApiError(0, 'the server went away.'))).toBe(
+      'The server went away. Check that Jupyter is still running, then try again.'
+    );
+  });
+
   it('says what to do when S3 is down', () => {
     const text = describeError(new BookstoreApiError(503, 'S3 at http://s3 is unavailable', 'StoreUnavailableError'));
     expect(text).toContain('S3 is unavailable');
@@ -95,5 +128,39 @@ describe('describeError', () => {
   it('shows other errors as they are', () => {
     expect(describeError(new Error('boom'))).toBe('boom');
     expect(describeError('plain')).toBe('plain');
+  });
+});
+
+describe('describeEmpty', () => {
+  it('says once that a notebook is not published yet, and what to do', () => {
+    const text = describeEmpty('published');
+    expect(text.match(/not published yet/gi)).toHaveLength(1);
+    expect(text).toContain('File ▸ Publish Notebook');
+    expect(describeEmpty('workspace')).toContain('No archived saves yet');
+  });
+});
+
+describe('describePublished', () => {
+  const published = {
+    path: 'analysis/mine.ipynb',
+    key: 'published/analysis/mine.ipynb',
+    version_id: '6714a8e1b2c3',
+    source_key: 'workspace/analysis/mine.ipynb',
+    source_version_id: 'w1',
+    sha256: null
+  };
+
+  it('names the new version', () => {
+    expect(describePublished(published, '6714a8e1…')).toEqual({
+      level: 'ok',
+      text: 'Published version 6714a8e1… of mine.ipynb.'
+    });
+  });
+
+  it('says when nothing new was published', () => {
+    expect(describePublished({ ...published, unchanged: true }, '6714a8e1…')).toEqual({
+      level: 'info',
+      text: 'Already published: version 6714a8e1… is the same as this save (nothing new was published).'
+    });
   });
 });

@@ -1,6 +1,6 @@
 """Thin REST handlers of the ``bookstore`` server extension.
 
-They parse the request, call :class:`~bookstore.publish.Publisher` (in a worker thread, as it
+They parse the request, call :class:`~bookstore.library.Library` (in a worker thread, as it
 blocks on S3), and format the answer. Every :class:`~bookstore.errors.BookstoreError` becomes
 an HTTP status in :data:`STATUS_FOR`, answered as JSON ``{"message": ..., "reason": ...}``.
 
@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from http.client import responses
 from typing import Any, TypeVar
 
-import nbformat
 from anyio.to_thread import run_sync
 from jupyter_client.jsonutil import json_default
 from jupyter_core.utils import ensure_async
@@ -25,9 +24,9 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ._version import __version__
-from .compare import as_notebook, diff_notebooks, nbdime_available, stored_side
-from .errors import (
+from .._version import __version__
+from ..compare import diff_notebooks, nbdime_available, stored_side
+from ..errors import (
     AlreadyExistsError,
     BookstoreError,
     FeatureUnavailableError,
@@ -36,8 +35,10 @@ from .errors import (
     NotFoundError,
     StoreUnavailableError,
 )
-from .keys import validate_path
-from .publish import Publisher, page_as_json, parse_limit, parse_stage, restore_candidates
+from ..keys import validate_path
+from ..library import Library, page_as_json, parse_limit, parse_stage, restore_candidates
+from ..notebooks import read as read_notebook
+from ..notebooks import write as write_notebook
 
 AUTH_RESOURCE = "bookstore"
 
@@ -86,6 +87,12 @@ def answers_errors(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
+def endpoint(method: Method) -> Method:
+    """A REST method of bookstore: signed in, authorized on the ``bookstore`` resource, and
+    answering a :class:`BookstoreError` with its HTTP status."""
+    return web.authenticated(authorized(answers_errors(method)))  # type: ignore[return-value]
+
+
 #: What to do instead when there is no saved notebook to publish or compare with.
 IF_NOT_SAVED = {
     "publish": 'save it first, or publish one of its workspace versions with {"version_id": ...}',
@@ -112,8 +119,7 @@ async def saved_notebook(contents_manager: Any, path: str, action: str = "publis
         raw = await ensure_async(contents_manager.get(path, content=True, type="file", format="base64"))
         return base64.b64decode(raw["content"])
     model = await ensure_async(contents_manager.get(path, content=True, type="notebook"))
-    nb = nbformat.from_dict(model["content"])
-    return nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
+    return write_notebook(model["content"]).encode("utf-8")
 
 
 #: What a request without credentials is told (Jupyter itself says only "Forbidden", or
@@ -159,14 +165,13 @@ class BookstoreHandler(APIHandler):
     # -- what handlers use ----------------------------------------------------------------
 
     @property
-    def publisher(self) -> Publisher:
-        publisher: Publisher | None = self.settings.get("bookstore_publisher")
-        if publisher is None:
+    def library(self) -> Library:
+        library: Library | None = self.settings.get("bookstore_library")
+        if library is None:
             raise MisconfiguredError(
-                "no S3 bucket is configured for this Jupyter server: set c.Bookstore.S3.bucket "
-                "in its configuration and restart it"
+                f"{self.settings.get('bookstore_unconfigured')}; then restart this Jupyter server"
             )
-        return publisher
+        return library
 
     @property
     def queue(self) -> Any:
@@ -245,23 +250,21 @@ class StatusHandler(BookstoreHandler):
 class PublishHandler(BookstoreHandler):
     """``PUT /api/bookstore/publish/<path>``: publish the saved notebook, or a workspace version."""
 
-    @web.authenticated
-    @authorized
-    @answers_errors
+    @endpoint
     async def put(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         body = self.body(("version_id", "force"))
         version_id = self.string_field(body, "version_id")
         force = self.bool_field(body, "force")
-        publisher = self.publisher
+        library = self.library
         if version_id is not None:
             published = await self.blocking(
-                functools.partial(publisher.publish_version, path, version_id, force=force)
+                functools.partial(library.publish_version, path, version_id, force=force)
             )
         else:
             saved = await saved_notebook(self.contents_manager, path)
             published = await self.blocking(
-                functools.partial(publisher.publish_saved, path, saved, self.queue, force=force)
+                functools.partial(library.publish_saved, path, saved, self.queue, force=force)
             )
         # 200: nothing new was published (the content is the latest published version).
         self.finish_json(published.as_json(), status=200 if published.unchanged else 201)
@@ -270,30 +273,26 @@ class PublishHandler(BookstoreHandler):
 class VersionsHandler(BookstoreHandler):
     """``GET /api/bookstore/versions/<path>?stage=&limit=&cursor=``: one page, newest first."""
 
-    @web.authenticated
-    @authorized
-    @answers_errors
+    @endpoint
     async def get(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         stage = parse_stage(self.get_query_argument("stage", None))
         limit = parse_limit(self.get_query_argument("limit", None))
         cursor = self.get_query_argument("cursor", None)
-        publisher = self.publisher
-        page = await self.blocking(lambda: publisher.versions(path, stage, limit=limit, cursor=cursor))
-        self.finish_json(page_as_json(publisher.key(path, stage), stage, page))
+        library = self.library
+        page = await self.blocking(lambda: library.versions(path, stage, limit=limit, cursor=cursor))
+        self.finish_json(page_as_json(library.key(path, stage), stage, page))
 
 
 class NotebookHandler(BookstoreHandler):
     """``GET /api/bookstore/notebook/<path>?stage=&version_id=``: the notebook JSON of one version."""
 
-    @web.authenticated
-    @authorized
-    @answers_errors
+    @endpoint
     async def get(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         stage = parse_stage(self.get_query_argument("stage", None))
         version_id = self.get_query_argument("version_id", None) or None
-        stored = await self.blocking(self.publisher.read, path, stage, version_id)
+        stored = await self.blocking(self.library.read, path, stage, version_id)
         self.set_header("Content-Type", "application/json")
         self.set_header("X-Bookstore-Key", stored.info.key)
         self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
@@ -303,9 +302,7 @@ class NotebookHandler(BookstoreHandler):
 class RestoreHandler(BookstoreHandler):
     """``POST /api/bookstore/restore/<path>``: write one version into the Jupyter contents."""
 
-    @web.authenticated
-    @authorized
-    @answers_errors
+    @endpoint
     async def post(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         body = self.body(("stage", "version_id", "target_path", "overwrite"))
@@ -315,7 +312,7 @@ class RestoreHandler(BookstoreHandler):
         if target is not None:
             target = validate_path(target)
         overwrite = self.bool_field(body, "overwrite")
-        _, content = await self.blocking(self.publisher.read_notebook, path, stage, version_id)
+        _, content = await self.blocking(self.library.read_notebook, path, stage, version_id)
         manager = self.contents_manager
         existed = False
         if target is None:
@@ -347,9 +344,7 @@ class DiffHandler(BookstoreHandler):
     as nbdime's diff API does.
     """
 
-    @web.authenticated
-    @authorized
-    @answers_errors
+    @endpoint
     async def get(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         base_stage = parse_stage(self.get_query_argument("base_stage", None))
@@ -359,16 +354,14 @@ class DiffHandler(BookstoreHandler):
         # Both sides' arguments are checked before S3 is asked anything.
         with_saved = remote_stage_arg is None and remote_id is None
         remote_stage = None if with_saved else parse_stage(remote_stage_arg)
-        publisher = self.publisher
-        base, base_version = await self.blocking(stored_side, publisher, path, base_stage, base_id)
+        library = self.library
+        base, base_version = await self.blocking(stored_side, library, path, base_stage, base_id)
         if remote_stage is None:
             saved = await saved_notebook(self.contents_manager, path, "compare")
-            remote = await self.blocking(as_notebook, saved, f"the saved notebook {path!r}")
+            remote = await self.blocking(read_notebook, saved, f"the saved notebook {path!r}")
             remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
         else:
-            remote, remote_version = await self.blocking(
-                stored_side, publisher, path, remote_stage, remote_id
-            )
+            remote, remote_version = await self.blocking(stored_side, library, path, remote_stage, remote_id)
         diff = await self.blocking(diff_notebooks, base, remote)
         self.finish_json(
             {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}

@@ -7,13 +7,13 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float
 
-from ._version import __version__
+from .._version import __version__
+from ..config import Bookstore
+from ..errors import MisconfiguredError
+from ..library import Library
 from .archive import ArchivingMixin
 from .archive_queue import ArchiveQueue
-from .config import Bookstore
 from .handlers import default_handlers
-from .publish import Publisher
-from .store import S3Store
 
 
 class BookstoreExtension(ExtensionApp):
@@ -33,22 +33,26 @@ class BookstoreExtension(ExtensionApp):
         # archive queue is looked up from the current manager when needed, never kept here.
         assert self.serverapp is not None
         manager = self.serverapp.contents_manager
-        store: S3Store | None
         if isinstance(manager, ArchivingMixin):
             bookstore = manager.bookstore
         else:
             bookstore = Bookstore(parent=self.serverapp)
         # A store of its own, not the archive queue's: a person waits on every request here,
         # so it gives up within seconds where uploads are patient.
-        store = bookstore.create_store() if bookstore.s3.bucket else None
-        publisher = (
-            Publisher(store, bookstore, wait_timeout=self.publish_wait_timeout) if store is not None else None
-        )
+        library: Library | None = None
+        unconfigured: str | None = None
+        try:
+            library = Library.from_settings(bookstore, wait_timeout=self.publish_wait_timeout)
+        except MisconfiguredError as e:
+            # The server still starts (without a bucket it serves the status endpoint only);
+            # every other request answers with the reason.
+            unconfigured = str(e)
+            self.log.warning("Bookstore: %s", e)
         self.settings.update(
             bookstore_extension=self,
             bookstore_settings=bookstore,
-            bookstore_store=store,
-            bookstore_publisher=publisher,
+            bookstore_library=library,
+            bookstore_unconfigured=unconfigured,
         )
 
     def archive_queue(self) -> ArchiveQueue | None:

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,32 +21,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .processes import free_port, terminate
+
 _PORT_NAMES = ("master", "volume", "filer", "s3")
-
-
-def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
-    """A TCP port nobody listens on right now (and not in ``taken``)."""
-    taken = taken or set()
-    while True:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        if port not in taken:
-            return port
-
-
-def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
-    """Stop a child started in its own session: SIGTERM to its group, SIGKILL after ``grace`` s."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    except ProcessLookupError:
-        pass
 
 
 def weed_binary() -> str:

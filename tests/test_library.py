@@ -1,4 +1,4 @@
-"""Publishing, listing and reading versions (bookstore.publish) against a real SeaweedFS."""
+"""Publishing, listing and reading versions (bookstore.library) against a real SeaweedFS."""
 
 from __future__ import annotations
 
@@ -7,23 +7,21 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bookstore.archive_queue import ArchiveQueue
-from bookstore.config import Bookstore
-from bookstore.devserver import SeaweedFS
 from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
-from bookstore.publish import (
+from bookstore.jupyter.archive_queue import ArchiveQueue
+from bookstore.jupyter.spool import Spool
+from bookstore.library import (
     MAX_PAGE_SIZE,
-    Publisher,
+    Library,
     parse_limit,
     parse_stage,
     restore_candidates,
 )
-from bookstore.spool import Spool
-from bookstore.store import S3Store
+from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.jupyter_process import JupyterServer, notebook
 
@@ -45,18 +43,22 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 @pytest.fixture
-def publisher(store: S3Store) -> Publisher:
+def publisher(store: S3Store) -> Library:
     """Prefixes of the test's own, so that tests sharing the bucket never meet."""
     test = uuid.uuid4().hex[:8]
-    settings = Bookstore(workspace_prefix=f"/{WORKSPACE}/{test}/", published_prefix=f"/{PUBLISHED}/{test}")
-    return Publisher(store, settings, wait_timeout=5.0)
+    return Library(
+        store,
+        workspace_prefix=f"/{WORKSPACE}/{test}/",
+        published_prefix=f"/{PUBLISHED}/{test}",
+        wait_timeout=5.0,
+    )
 
 
-def workspace_count(publisher: Publisher, path: str) -> int:
+def workspace_count(publisher: Library, path: str) -> int:
     return len(list(publisher.store.iter_versions(publisher.key(path, "workspace"))))
 
 
-def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Publisher, store: S3Store) -> None:
+def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Library, store: S3Store) -> None:
     body = nb_bytes("x = 1")
     published = publisher.publish_saved("analysis/mine.ipynb", body)
 
@@ -75,7 +77,7 @@ def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Publi
 
 
 def test_publishing_unchanged_content_answers_the_published_version(
-    publisher: Publisher, store: S3Store
+    publisher: Library, store: S3Store
 ) -> None:
     body = nb_bytes("same")
     first = publisher.publish_saved("same.ipynb", body)
@@ -96,7 +98,7 @@ def test_publishing_unchanged_content_answers_the_published_version(
     assert [v.version_id for v in store.iter_versions(first.key)] == [forced.version_id, first.version_id]
 
 
-def test_republishing_an_older_save_after_a_newer_one_publishes_it(publisher: Publisher) -> None:
+def test_republishing_an_older_save_after_a_newer_one_publishes_it(publisher: Library) -> None:
     old = publisher.publish_saved("back.ipynb", nb_bytes("old"))
     publisher.publish_saved("back.ipynb", nb_bytes("new"))
     back = publisher.publish_version("back.ipynb", str(old.source_version_id))
@@ -104,7 +106,7 @@ def test_republishing_an_older_save_after_a_newer_one_publishes_it(publisher: Pu
     assert back.version_id not in (None, old.version_id)
 
 
-def test_changed_bytes_are_archived_as_a_new_version(publisher: Publisher, store: S3Store) -> None:
+def test_changed_bytes_are_archived_as_a_new_version(publisher: Library, store: S3Store) -> None:
     first = publisher.publish_saved("changing.ipynb", nb_bytes("v1"))
     second = publisher.publish_saved("changing.ipynb", nb_bytes("v2"))
 
@@ -114,7 +116,7 @@ def test_changed_bytes_are_archived_as_a_new_version(publisher: Publisher, store
 
 
 def test_publishing_a_given_workspace_version_copies_exactly_that_one(
-    publisher: Publisher, store: S3Store
+    publisher: Library, store: S3Store
 ) -> None:
     key = publisher.key("pinned.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(3)]
@@ -130,7 +132,7 @@ def test_publishing_a_given_workspace_version_copies_exactly_that_one(
 
 
 def test_publish_waits_for_the_pending_archive_of_that_notebook(
-    publisher: Publisher, store: S3Store, tmp_path: Path
+    publisher: Library, store: S3Store, tmp_path: Path
 ) -> None:
     queue = ArchiveQueue(store, Spool(tmp_path / "spool"), workers=1)
     try:
@@ -153,13 +155,13 @@ def test_publish_waits_for_the_pending_archive_of_that_notebook(
 
 
 class StuckQueue:
-    """An archive queue whose upload never completes; a real one cannot be held in that state."""
+    """Saves whose upload never completes (PendingSaves); a real queue cannot be held there."""
 
     def pending(self, key: str | None = None) -> int:
         return 1
 
-    def status(self) -> dict[str, Any]:
-        return {"state": "ok"}
+    def failing(self) -> bool:
+        return False
 
     def wait_for(self, key: str, timeout: float) -> bool:
         time.sleep(timeout)
@@ -167,13 +169,13 @@ class StuckQueue:
 
 
 def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(
-    publisher: Publisher, store: S3Store
+    publisher: Library, store: S3Store
 ) -> None:
     publisher.wait_timeout = 0.3
     body = nb_bytes("stuck")
     started = time.monotonic()
 
-    published = publisher.publish_saved("stuck.ipynb", body, StuckQueue())  # type: ignore[arg-type]
+    published = publisher.publish_saved("stuck.ipynb", body, StuckQueue())
 
     assert 0.3 <= time.monotonic() - started < 10
     source = store.head(published.source_key, published.source_version_id)
@@ -181,7 +183,7 @@ def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(
     assert store.get(published.key).body == body
 
 
-def test_versions_are_listed_newest_first_page_by_page(publisher: Publisher, store: S3Store) -> None:
+def test_versions_are_listed_newest_first_page_by_page(publisher: Library, store: S3Store) -> None:
     key = publisher.key("paged.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(5)]
     seen: list[str | None] = []
@@ -198,7 +200,7 @@ def test_versions_are_listed_newest_first_page_by_page(publisher: Publisher, sto
     assert seen == list(reversed(ids))
 
 
-def test_unknown_notebooks_and_stages_are_refused(publisher: Publisher) -> None:
+def test_unknown_notebooks_and_stages_are_refused(publisher: Library) -> None:
     with pytest.raises(NotFoundError, match="no published versions"):
         publisher.versions("nothing.ipynb", "published")
     with pytest.raises(NotFoundError):
@@ -209,7 +211,7 @@ def test_unknown_notebooks_and_stages_are_refused(publisher: Publisher) -> None:
         publisher.publish_saved("../escape.ipynb", b"{}")
 
 
-def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Publisher, store: S3Store) -> None:
+def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Library, store: S3Store) -> None:
     version = store.put(publisher.key("broken.ipynb"), b"not json")
     assert publisher.read("broken.ipynb", "workspace", version).body == b"not json"
     with pytest.raises(Exception, match="not a notebook"):

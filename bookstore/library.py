@@ -1,37 +1,38 @@
-"""Publish, list, read and restore notebook versions: the logic the REST API and the CLI share.
+"""The notebook library: the stages of a notebook in the bucket, and what can be done to them.
 
-A notebook has two histories in the bucket, one per *stage*: every save is a version of its
-workspace key, every publication a version of its published key. Publishing is a
-server-side copy of one exact workspace version, so what Airflow runs is always something
-that was saved; the published object records which version it came from.
+Every edge (the REST handlers, the CLI, the Airflow hook and operator, the runner) calls
+this module and only parses its input and formats its answers.
 
-Everything here blocks on S3. Callers on an event loop (the Jupyter handlers) run these
-methods in a worker thread.
+A notebook has a history per *stage*: every save is a version of its **workspace** key,
+every publication a version of its **published** key. Publishing is a server-side copy of
+one exact workspace version, so what Airflow runs is always something that was saved, and
+the published object records which save it came from.
+
+Everything here blocks on S3. Callers on an event loop run these methods in a worker
+thread.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import posixpath
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .archive_queue import META_PATH, META_SAVE_ID, META_SAVED_AT, META_SHA256
-from .errors import BookstoreError, InvalidRequestError, NotFoundError
-from .keys import path_to_key, validate_path
-from .store import ObjectInfo, ObjectVersion, S3Store, StoredObject, VersionPage
+from . import metadata, notebooks
+from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
+from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
+from .keys import normalize_prefix, path_to_key, validate_path
+from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
-    from .archive_queue import ArchiveQueue
     from .config import Bookstore
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,9 @@ STAGES = (WORKSPACE, PUBLISHED)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-#: S3 metadata recorded on every published version.
-META_SOURCE_KEY = "bookstore-source-key"
-META_SOURCE_VERSION_ID = "bookstore-source-version-id"
-META_PUBLISHED_AT = "bookstore-published-at"
-#: Set on workspace versions that publishing stored itself, rather than the archive queue.
-META_ARCHIVED_BY = "bookstore-archived-by"
-
 #: HEAD requests in flight at once while reading the metadata of a page of versions.
 DETAIL_LOOKUPS = 8
-#: Versions whose metadata is remembered (a version never changes, so it never goes stale).
+#: Versions whose details are remembered (a version never changes, so they never go stale).
 DETAIL_CACHE_SIZE = 20_000
 
 
@@ -84,25 +78,6 @@ def parse_limit(value: str | int | None) -> int:
     return limit
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    """A time bookstore wrote into metadata (seconds since the epoch), or None."""
-    try:
-        return datetime.fromtimestamp(float(value), UTC) if value else None
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _details(metadata: Mapping[str, str]) -> tuple[datetime | None, str | None]:
-    """When a version was saved (a save) or published (a publication), and the save a
-    publication was published from."""
-    saved_at = _timestamp(metadata.get(META_SAVED_AT) or metadata.get(META_PUBLISHED_AT))
-    return saved_at, metadata.get(META_SOURCE_VERSION_ID)
-
-
-def sha256_hex(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
 def restore_candidates(path: str) -> Iterator[str]:
     """Names for restoring ``path`` as a new file: ``a/b-restored.ipynb``, ``a/b-restored-1.ipynb``, ...
 
@@ -120,18 +95,15 @@ def restore_candidates(path: str) -> Iterator[str]:
         counter += 1
 
 
-def parse_notebook(stored: StoredObject) -> dict[str, Any]:
-    """The notebook JSON of a stored version, checked to look like a notebook."""
-    info = stored.info
-    try:
-        content = json.loads(stored.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise BookstoreError(
-            f"version {info.version_id!r} of {info.key!r} is not a notebook (not JSON): {e}"
-        ) from e
-    if not isinstance(content, dict) or "cells" not in content or "nbformat" not in content:
-        raise BookstoreError(f"version {info.version_id!r} of {info.key!r} is not a Jupyter notebook")
-    return content
+class PendingSaves(Protocol):
+    """What publishing needs from whatever archives saves (the Jupyter archive queue):
+    whether a save of a key is still on its way to S3, and a way to wait for it."""
+
+    def pending(self, key: str | None = None) -> int: ...
+
+    def failing(self) -> bool: ...
+
+    def wait_for(self, key: str, timeout: float) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -171,38 +143,69 @@ def page_as_json(key: str, stage: str, page: VersionPage) -> dict[str, Any]:
     }
 
 
-class Publisher:
-    """Publish, list, read and restore the versions of notebooks under one configuration.
+class Library:
+    """The notebooks of one bucket under one set of prefixes.
 
     Parameters
     ----------
     store
         The bucket (from configuration, never from a request).
-    bookstore
-        The prefixes of the two stages.
+    workspace_prefix, published_prefix, runs_prefix
+        Where saves, publications and executed notebooks go.
     wait_timeout
         Seconds :meth:`publish_saved` waits for a notebook's pending archive.
     """
 
-    def __init__(self, store: S3Store, bookstore: Bookstore, *, wait_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workspace_prefix: str = DEFAULT_WORKSPACE_PREFIX,
+        published_prefix: str = DEFAULT_PUBLISHED_PREFIX,
+        runs_prefix: str = DEFAULT_RUNS_PREFIX,
+        wait_timeout: float = 10.0,
+    ) -> None:
         self.store = store
-        self.bookstore = bookstore
+        self.prefixes = {
+            WORKSPACE: normalize_prefix(workspace_prefix),
+            PUBLISHED: normalize_prefix(published_prefix),
+        }
+        self.runs_prefix = normalize_prefix(runs_prefix)
         self.wait_timeout = wait_timeout
-        self._details: OrderedDict[tuple[str, str | None], tuple[datetime | None, str | None]] = OrderedDict()
+        self._details: OrderedDict[tuple[str, str | None], metadata.VersionDetails] = OrderedDict()
         self._details_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, bookstore: Bookstore, store: Store | None = None, **kwargs: Any) -> Library:
+        """The library the ``c.Bookstore`` settings describe (building their store if not given)."""
+        return cls(
+            store or bookstore.create_store(),
+            workspace_prefix=bookstore.workspace_prefix,
+            published_prefix=bookstore.published_prefix,
+            **kwargs,
+        )
 
     # -- keys -----------------------------------------------------------------------------
 
     def prefix(self, stage: str = WORKSPACE) -> str:
         """The key prefix of ``stage`` (normalised: no leading or trailing slash)."""
-        return {
-            WORKSPACE: self.bookstore.workspace_prefix,
-            PUBLISHED: self.bookstore.published_prefix,
-        }[parse_stage(stage)]
+        return self.prefixes[parse_stage(stage)]
 
     def key(self, path: str, stage: str = WORKSPACE) -> str:
-        """The S3 key of a Jupyter path in ``stage``; refuses paths that leave the prefix."""
-        return path_to_key(self.prefix(stage), path)
+        """The S3 key of a Jupyter path in ``stage``.
+
+        Raises
+        ------
+        InvalidPathError
+            When ``path`` would leave the stage's prefix (``..``, absolute, encoded tricks).
+        """
+        prefix = self.prefix(stage)
+        try:
+            return path_to_key(prefix, path)
+        except InvalidPathError as e:
+            raise InvalidPathError(
+                f"{path!r} is refused: it must stay under the {stage} prefix {prefix!r}: {e}"
+            ) from e
 
     def existing_variants(self, path: str, stage: str = WORKSPACE) -> list[str]:
         """Paths with versions in ``stage`` that ``path``, which has none, probably meant.
@@ -231,85 +234,82 @@ class Publisher:
     # -- publishing -----------------------------------------------------------------------
 
     def publish_saved(
-        self, path: str, body: bytes, queue: ArchiveQueue | None = None, *, force: bool = False
+        self, path: str, body: bytes, pending: PendingSaves | None = None, *, force: bool = False
     ) -> Published:
         """Publish the notebook whose saved bytes are ``body``.
 
         The workspace version holding exactly these bytes is published: the one the archive
-        queue stores (waited for, up to :attr:`wait_timeout`), or, when the latest workspace
+        stores (waited for, up to :attr:`wait_timeout`), or, when the latest workspace
         version holds other bytes or there is none, a new one stored here. When these bytes
         are already the latest published version, that version is answered (``unchanged``)
         unless ``force`` is given.
         """
         published_key = self.key(path, PUBLISHED)
-        source = self.ensure_archived(path, body, queue)
+        source = self.ensure_archived(path, body, pending)
         return self._copy(path, source, published_key, force=force)
 
     def publish_version(self, path: str, version_id: str, *, force: bool = False) -> Published:
         """Publish the workspace version ``version_id`` of ``path`` (see :meth:`publish_saved`)."""
         if not isinstance(version_id, str) or not version_id:
             raise InvalidRequestError("version_id must be a non-empty string")
-        source_key = self.key(path, WORKSPACE)
         published_key = self.key(path, PUBLISHED)
-        source = self.store.head(source_key, version_id)
+        source = self.store.head(self.key(path, WORKSPACE), version_id)
         return self._copy(path, source, published_key, force=force)
 
-    def ensure_archived(self, path: str, body: bytes, queue: ArchiveQueue | None = None) -> ObjectInfo:
+    def ensure_archived(self, path: str, body: bytes, pending: PendingSaves | None = None) -> ObjectInfo:
         """The workspace version of ``path`` that holds ``body``, storing it if need be."""
         key = self.key(path, WORKSPACE)
-        digest = sha256_hex(body)
-        if queue is not None and queue.pending(key):
+        digest = notebooks.sha256_hex(body)
+        if pending is not None and pending.pending(key):
             # While uploads fail, waiting cannot help: go to S3 now (503 if it is down).
-            if queue.status()["state"] != "ok":
+            if pending.failing():
                 log.info("Bookstore: archive of %r is retrying; storing the saved notebook directly", path)
-            elif not queue.wait_for(key, self.wait_timeout):
+            elif not pending.wait_for(key, self.wait_timeout):
                 log.info(
                     "Bookstore: %r still pending after %.1f s; storing the saved notebook directly",
                     path,
                     self.wait_timeout,
                 )
-        try:
-            latest: ObjectInfo | None = self.store.head(key)
-        except NotFoundError:
-            latest = None
-        if latest is not None and latest.metadata.get(META_SHA256) == digest:
+        latest = self._latest(key)
+        if latest is not None and metadata.content_hash(latest.metadata) == digest:
             return latest
         saved_at = time.time()
-        metadata = {
-            META_SHA256: digest,
-            META_PATH: path,
-            META_SAVE_ID: uuid.uuid4().hex,
-            META_SAVED_AT: f"{saved_at:.6f}",
-            META_ARCHIVED_BY: "publish",
-        }
-        version_id = self.store.put(key, body, metadata)
+        record = metadata.save_metadata(
+            sha256=digest, path=path, save_id=uuid.uuid4().hex, saved_at=saved_at, archived_by="publish"
+        )
+        version_id = self.store.put(key, body, record)
         log.info("Bookstore: archived %r as version %s of %r for publishing", path, version_id, key)
-        return ObjectInfo(key, version_id, len(body), datetime.fromtimestamp(saved_at, UTC), metadata)
+        return ObjectInfo(key, version_id, len(body), datetime.fromtimestamp(saved_at, UTC), record)
+
+    def _latest(self, key: str) -> ObjectInfo | None:
+        try:
+            return self.store.head(key)
+        except NotFoundError:
+            return None
 
     def _copy(self, path: str, source: ObjectInfo, published_key: str, *, force: bool) -> Published:
-        sha = source.metadata.get(META_SHA256)
+        sha = metadata.content_hash(source.metadata)
         if sha and not force:
-            unchanged = self._published_with(published_key, sha)
-            if unchanged is not None:
-                log.info("Bookstore: %r is already published as version %s", path, unchanged.version_id)
+            latest = self._latest(published_key)
+            if latest is not None and metadata.content_hash(latest.metadata) == sha:
+                log.info("Bookstore: %r is already published as version %s", path, latest.version_id)
                 return Published(
                     path=path,
                     key=published_key,
-                    version_id=unchanged.version_id,
-                    source_key=unchanged.metadata.get(META_SOURCE_KEY, source.key),
-                    source_version_id=unchanged.metadata.get(META_SOURCE_VERSION_ID) or None,
+                    version_id=latest.version_id,
+                    source_key=latest.metadata.get(metadata.SOURCE_KEY, source.key),
+                    source_version_id=metadata.version_details(latest.metadata).source_version_id,
                     sha256=sha,
                     unchanged=True,
                 )
-        metadata = {
-            META_SOURCE_KEY: source.key,
-            META_SOURCE_VERSION_ID: source.version_id or "null",
-            META_PATH: path,
-            META_PUBLISHED_AT: f"{time.time():.6f}",
-        }
-        if sha:
-            metadata[META_SHA256] = sha
-        version_id = self.store.copy(source.key, source.version_id, published_key, metadata)
+        record = metadata.publication_metadata(
+            source_key=source.key,
+            source_version_id=source.version_id,
+            path=path,
+            sha256=sha,
+            published_at=time.time(),
+        )
+        version_id = self.store.copy(source.key, source.version_id, published_key, record)
         log.info(
             "Bookstore: published %r version %s as %r version %s",
             source.key,
@@ -325,14 +325,6 @@ class Publisher:
             source_version_id=source.version_id,
             sha256=sha,
         )
-
-    def _published_with(self, published_key: str, sha: str) -> ObjectInfo | None:
-        """The latest published version, if it holds the content whose hash is ``sha``."""
-        try:
-            latest = self.store.head(published_key)
-        except NotFoundError:
-            return None
-        return latest if latest.metadata.get(META_SHA256) == sha else None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -363,8 +355,7 @@ class Publisher:
         S3 lists no metadata, so this asks each version's HEAD, a few at a time, once: a
         version never changes, so what it said is remembered. The details are extra
         information: a version whose HEAD fails (deleted since the listing, S3 failing for a
-        moment) or that carries none (put there by another tool) keeps ``None``, and the
-        listing itself still answers.
+        moment) keeps ``None``, and the listing itself still answers.
         """
 
         def detailed(version: ObjectVersion) -> ObjectVersion:
@@ -377,12 +368,12 @@ class Publisher:
                 except BookstoreError as e:
                     log.debug("Bookstore: no metadata for %r %s: %s", version.key, version.version_id, e)
                     return version
-                details = _details(info.metadata)
+                details = metadata.version_details(info.metadata)
                 with self._details_lock:
                     self._details[cache_key] = details
                     while len(self._details) > DETAIL_CACHE_SIZE:
                         self._details.popitem(last=False)
-            return replace(version, saved_at=details[0], source_version_id=details[1])
+            return replace(version, saved_at=details.saved_at, source_version_id=details.source_version_id)
 
         if len(versions) <= 1:
             return tuple(map(detailed, versions))
@@ -390,12 +381,37 @@ class Publisher:
             return tuple(pool.map(detailed, versions))
 
     def read(self, path: str, stage: str = WORKSPACE, version_id: str | None = None) -> StoredObject:
-        """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is None)."""
+        """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is
+        None or empty).
+
+        The latest version is read with one GET, whose answer names the version it returned,
+        so a publish racing with the read cannot make the caller's record disagree with what
+        it got.
+        """
         return self.store.get(self.key(path, stage), version_id or None)
 
     def read_notebook(
         self, path: str, stage: str = WORKSPACE, version_id: str | None = None
     ) -> tuple[StoredObject, dict[str, Any]]:
-        """One version of ``path`` and its notebook JSON, for restoring it."""
+        """One version of ``path`` and its notebook JSON as stored, e.g. to restore it."""
         stored = self.read(path, stage, version_id)
-        return stored, parse_notebook(stored)
+        return stored, notebooks.read_json(stored.body, describe(stored))
+
+    def latest_version_id(self, path: str, stage: str = PUBLISHED) -> str:
+        """The version id of the latest version of ``path`` in ``stage`` (published by default).
+
+        Raises
+        ------
+        NotFoundError
+            Nothing is there, or the bucket is not versioned.
+        """
+        key = self.key(path, stage)
+        version_id = self.store.head(key).version_id
+        if not version_id:
+            raise NotFoundError(f"{key!r} has no version id: is versioning enabled on {self.store.bucket!r}?")
+        return version_id
+
+
+def describe(stored: StoredObject) -> str:
+    """How messages name a stored version."""
+    return f"version {stored.info.version_id!r} of {stored.info.key!r}"

@@ -11,7 +11,6 @@ restarts replays whatever is left.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,17 +19,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BookstoreError, NotFoundError
+from .. import metadata
+from ..errors import BookstoreError, NotFoundError
+from ..notebooks import sha256_hex
+from ..store import Store
 from .spool import Spool, SpoolEntry
-from .store import S3Store
 
 log = logging.getLogger(__name__)
-
-#: S3 metadata recorded on every archived version.
-META_SHA256 = "bookstore-sha256"
-META_PATH = "bookstore-path"
-META_SAVE_ID = "bookstore-save-id"
-META_SAVED_AT = "bookstore-saved-at"
 
 #: Versioning status before the bucket could be checked.
 UNKNOWN = "unknown"
@@ -79,7 +74,7 @@ class ArchiveQueue:
 
     def __init__(
         self,
-        store: S3Store,
+        store: Store,
         spool: Spool,
         *,
         workers: int = 4,
@@ -115,6 +110,7 @@ class ArchiveQueue:
         self._last_success_at: float | None = None
         self._last_lag: float | None = None
         self._not_archived = 0
+        self._reserialised = 0
         self._spool_full = False
         self._spool_full_logged = False
         self._versioning: str | None = UNKNOWN
@@ -279,14 +275,11 @@ class ArchiveQueue:
                 return landed
         entry.attempts += 1
         body = entry.read_body()
-        sha256 = hashlib.sha256(body).hexdigest()
-        metadata = {
-            META_SHA256: sha256,
-            META_PATH: entry.path,
-            META_SAVE_ID: entry.save_id,
-            META_SAVED_AT: f"{entry.saved_at:.6f}",
-        }
-        version_id = self.store.put(entry.key, body, metadata)
+        sha256 = sha256_hex(body)
+        record = metadata.save_metadata(
+            sha256=sha256, path=entry.path, save_id=entry.save_id, saved_at=entry.saved_at
+        )
+        version_id = self.store.put(entry.key, body, record)
         return Archived(entry.key, version_id, sha256, entry.saved_at, time.time())
 
     def _landed(self, entry: SpoolEntry) -> Archived | None:
@@ -295,14 +288,14 @@ class ArchiveQueue:
             latest = self.store.head(entry.key)
         except NotFoundError:
             return None
-        if latest.metadata.get(META_SAVE_ID) != entry.save_id:
+        if not metadata.is_save(latest.metadata, entry.save_id):
             return None
         self.log.info(
             "Bookstore: %r was already archived as version %s by an attempt whose answer was lost",
             entry.path,
             latest.version_id,
         )
-        sha256 = latest.metadata.get(META_SHA256, "")
+        sha256 = metadata.content_hash(latest.metadata) or ""
         return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time())
 
     def _pause(self, seconds: float) -> None:
@@ -374,6 +367,16 @@ class ArchiveQueue:
                 return sum(self._pending_by_key.values())
             return self._pending_by_key.get(key, 0)
 
+    def count_reserialised(self) -> None:
+        """Count a save archived from its model rather than from the bytes written to disk."""
+        with self._cond:
+            self._reserialised += 1
+
+    def failing(self) -> bool:
+        """Whether uploads are failing now (waiting for a pending save cannot help then)."""
+        with self._cond:
+            return self._failing_since is not None or self._spool_full
+
     def wait_for(self, key: str, timeout: float) -> bool:
         """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
@@ -416,6 +419,7 @@ class ArchiveQueue:
                 "pending_bytes": self._pending_bytes,
                 "archived": self._archived_count,
                 "not_archived": self._not_archived,
+                "reserialised": self._reserialised,
                 "last_error": self._last_error,
                 "last_error_at": self._last_error_at,
                 "failing_since": self._failing_since,

@@ -1,0 +1,367 @@
+"""The S3 backend: the one module that talks to S3 (boto3).
+
+:class:`S3Store` wraps a single boto3 client (built once) and answers with the dataclasses of
+:mod:`bookstore.store`. S3 failures are translated into :mod:`bookstore.errors` in one table,
+:data:`ERROR_CODES`, so the rest of bookstore never sees a botocore exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import quote, unquote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+from .errors import (
+    BookstoreError,
+    InvalidPathError,
+    MisconfiguredError,
+    NotFoundError,
+    StoreUnavailableError,
+    VersionNotFoundError,
+)
+from .store import (
+    INTERACTIVE,
+    ObjectInfo,
+    ObjectVersion,
+    Patience,
+    Store,
+    StoredObject,
+    VersionPage,
+    decode_cursor,
+    encode_cursor,
+)
+
+if TYPE_CHECKING:
+    from .config import Bookstore
+
+log = logging.getLogger(__name__)
+
+#: S3 error codes (and bare HTTP statuses, which HEAD requests answer with) -> error class.
+ERROR_CODES: dict[str, type[BookstoreError]] = {
+    "NoSuchKey": NotFoundError,
+    "NotFound": NotFoundError,
+    "404": NotFoundError,
+    "NoSuchVersion": VersionNotFoundError,
+    "InvalidVersionId": VersionNotFoundError,
+    "NoSuchBucket": MisconfiguredError,
+    "InvalidBucketName": MisconfiguredError,
+    "InvalidAccessKeyId": MisconfiguredError,
+    "SignatureDoesNotMatch": MisconfiguredError,
+    "AccessDenied": MisconfiguredError,
+    "AllAccessDisabled": MisconfiguredError,
+    "ExpiredToken": MisconfiguredError,
+    "InvalidToken": MisconfiguredError,
+    "403": MisconfiguredError,
+    "SlowDown": StoreUnavailableError,
+    "ServiceUnavailable": StoreUnavailableError,
+    "InternalError": StoreUnavailableError,
+    "RequestTimeout": StoreUnavailableError,
+    "500": StoreUnavailableError,
+    "502": StoreUnavailableError,
+    "503": StoreUnavailableError,
+    "504": StoreUnavailableError,
+}
+
+# Characters kept as they are in S3 user metadata; everything else is percent-encoded,
+# because S3 metadata values must be ASCII and notebook paths and parameters need not be.
+_METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
+
+
+def _encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
+
+
+def _decode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: unquote(v) for k, v in (metadata or {}).items()}
+
+
+class S3Store(Store):
+    """Versioned notebook storage in one S3 bucket.
+
+    Parameters
+    ----------
+    bucket
+        The bucket every key lives in. It comes from configuration, never from a request.
+    endpoint_url, region_name
+        For S3-compatible servers (MinIO, SeaweedFS, ...) and non-default regions.
+    access_key_id, secret_access_key
+        Explicit credentials; when both are None boto3's default credential chain applies.
+    patience
+        Timeouts and botocore's attempts per request: :data:`INTERACTIVE` (the default),
+        :data:`BACKGROUND` or :data:`BATCH`.
+    client
+        An existing boto3 S3 client, for callers that manage their own.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        max_pool_connections: int = 16,
+        patience: Patience = INTERACTIVE,
+        client: Any = None,
+    ) -> None:
+        if not bucket:
+            raise MisconfiguredError(
+                "no S3 bucket is configured: set c.Bookstore.S3.bucket (Jupyter), the 'bucket' "
+                "extra of the Airflow connection, or BOOKSTORE_S3_BUCKET"
+            )
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url or None
+        self.patience = patience
+        if client is None:
+            config = Config(
+                connect_timeout=patience.connect_timeout,
+                read_timeout=patience.read_timeout,
+                retries={"total_max_attempts": patience.attempts, "mode": "standard"},
+                max_pool_connections=max_pool_connections,
+                # S3-compatible servers on a host:port want path-style addressing.
+                s3={"addressing_style": "path"} if endpoint_url else None,
+            )
+            session = boto3.session.Session()
+            client = session.client(
+                "s3",
+                endpoint_url=self.endpoint_url,
+                region_name=region_name or None,
+                aws_access_key_id=access_key_id or None,
+                aws_secret_access_key=secret_access_key or None,
+                config=config,
+            )
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"S3Store(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
+
+    # -- error translation -------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"bucket {self.bucket!r}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+
+    def _raise(self, e: Exception, key: str | None = None, version_id: str | None = None) -> NoReturn:
+        """Translate a boto3/botocore exception into a :class:`BookstoreError` and raise it."""
+        if isinstance(e, ClientError):
+            error = e.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            cls = ERROR_CODES.get(code) or ERROR_CODES.get(status) or BookstoreError
+            if cls is NotFoundError and version_id is not None:
+                cls = VersionNotFoundError
+            if cls is VersionNotFoundError:
+                message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
+            elif cls is NotFoundError:
+                message = f"{key!r} does not exist in {self._where()}"
+            elif code in ("NoSuchBucket", "InvalidBucketName"):
+                message = f"{self._where()} does not exist: create it, or fix the bucket name"
+            elif cls is MisconfiguredError:
+                message = (
+                    f"S3 refused the credentials for {self._where()} ({code or status}): check the "
+                    "access key id and secret, and that they may read and write this bucket"
+                )
+            elif cls is StoreUnavailableError:
+                message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
+            else:
+                message = f"S3 error on {key or self.bucket!r}: {code or status}"
+            raise cls(message) from e
+        if isinstance(e, NoCredentialsError | PartialCredentialsError):
+            raise MisconfiguredError(
+                f"no S3 credentials found for {self._where()}: set an access key id and secret, "
+                "or configure the AWS default credential chain"
+            ) from e
+        if isinstance(e, ReadTimeoutError):
+            raise StoreUnavailableError(
+                f"S3 {self._where()} did not answer within {self.patience.read_timeout:g} s; "
+                "it may be overloaded or stuck: try again shortly",
+                may_have_succeeded=True,
+            ) from e
+        if isinstance(e, ConnectionClosedError):
+            raise StoreUnavailableError(
+                f"S3 {self._where()} closed the connection before answering; try again shortly",
+                may_have_succeeded=True,
+            ) from e
+        if isinstance(e, BotoConnectionError):
+            raise StoreUnavailableError(
+                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?"
+            ) from e
+        if isinstance(e, BotoCoreError):
+            raise StoreUnavailableError(f"S3 {self._where()} failed: {type(e).__name__}") from e
+        raise e
+
+    # -- bucket ---------------------------------------------------------------------------
+
+    def versioning_status(self) -> str | None:
+        """``"Enabled"``, ``"Suspended"``, or None for a bucket that was never versioned."""
+        try:
+            answer = self._client.get_bucket_versioning(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e)
+        status = answer.get("Status")
+        return str(status) if status else None
+
+    # -- objects --------------------------------------------------------------------------
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
+        """Store ``body`` as a new version of ``key``; return its version id.
+
+        The version id is None when the bucket is not versioned.
+        """
+        try:
+            answer = self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/x-ipynb+json",
+                Metadata=_encode_metadata(metadata),
+            )
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, key)
+        return answer.get("VersionId")
+
+    def _object(self, key: str, version_id: str | None) -> dict[str, str]:
+        """The arguments naming one version of ``key`` (the latest without ``version_id``)."""
+        named = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            named["VersionId"] = version_id
+        return named
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        """What S3 knows about ``key`` (the latest version unless ``version_id`` is given)."""
+        try:
+            answer = self._client.head_object(**self._object(key, version_id))
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, key, version_id)
+        return ObjectInfo(
+            key=key,
+            version_id=answer.get("VersionId"),
+            size=int(answer.get("ContentLength", 0)),
+            last_modified=answer["LastModified"],
+            metadata=_decode_metadata(answer.get("Metadata")),
+        )
+
+    def get(self, key: str, version_id: str | None = None) -> StoredObject:
+        """Read ``key`` (the latest version unless ``version_id`` is given)."""
+        try:
+            answer = self._client.get_object(**self._object(key, version_id))
+            body = answer["Body"].read()
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, key, version_id)
+        info = ObjectInfo(
+            key=key,
+            version_id=answer.get("VersionId"),
+            size=len(body),
+            last_modified=answer["LastModified"],
+            metadata=_decode_metadata(answer.get("Metadata")),
+        )
+        return StoredObject(info=info, body=body)
+
+    def copy(
+        self,
+        source_key: str,
+        source_version_id: str | None,
+        target_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """Server-side copy of one version to ``target_key``; return the new version id.
+
+        The copy carries ``metadata`` in place of the source's own.
+        """
+        source = self._object(source_key, source_version_id)
+        try:
+            answer = self._client.copy_object(
+                Bucket=self.bucket,
+                Key=target_key,
+                CopySource=source,
+                Metadata=_encode_metadata(metadata),
+                MetadataDirective="REPLACE",
+                ContentType="application/x-ipynb+json",
+            )
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, source_key, source_version_id)
+        return answer.get("VersionId")
+
+    # -- versions -------------------------------------------------------------------------
+
+    def list_versions(self, key: str, *, limit: int = 100, cursor: str | None = None) -> VersionPage:
+        """One page of the versions of exactly ``key``, newest first.
+
+        S3 lists by prefix, so versions of longer keys (``a.ipynb.bak`` for ``a.ipynb``) are
+        skipped; they sort after every version of ``key``, which ends the listing early.
+        Delete markers are not versions of a notebook and are left out.
+
+        ``next_cursor`` is None on the last page. Each S3 request asks for one entry more
+        than the page, to know whether another page follows; a page of 1000 (S3's most per
+        request) has no room for that, so when S3 says more entries follow it gets a cursor
+        without a second request, and the page after it may be empty.
+        """
+        if limit < 1:
+            raise InvalidPathError(f"limit must be at least 1, not {limit}")
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": key}
+        if cursor:
+            marker_key, marker_version = decode_cursor(cursor)
+            if marker_key != key:
+                raise InvalidPathError(f"cursor {cursor!r} belongs to another notebook")
+            kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker_key, marker_version
+        found: list[ObjectVersion] = []
+        while True:
+            kwargs["MaxKeys"] = min(1000, limit - len(found) + 1)
+            try:
+                answer = self._client.list_object_versions(**kwargs)
+            except (ClientError, BotoCoreError) as e:
+                self._raise(e, key)
+            past_key = False
+            for item in answer.get("Versions", []):
+                if item["Key"] != key:
+                    past_key = past_key or item["Key"] > key
+                    continue
+                if len(found) == limit:
+                    last = found[-1]
+                    return VersionPage(tuple(found), encode_cursor(key, last.version_id or "null"))
+                found.append(
+                    ObjectVersion(
+                        key=key,
+                        version_id=item.get("VersionId"),
+                        size=int(item.get("Size", 0)),
+                        last_modified=item["LastModified"],
+                        is_latest=bool(item.get("IsLatest")),
+                    )
+                )
+            if past_key or not answer.get("IsTruncated"):
+                return VersionPage(tuple(found), None)
+            if len(found) == limit:
+                # No room was left for the look-ahead (S3 answers at most 1000 entries), and
+                # asking for it alone costs a whole request: hand out the cursor; at worst
+                # the next page is empty.
+                return VersionPage(tuple(found), encode_cursor(key, found[-1].version_id or "null"))
+            kwargs["KeyMarker"] = answer.get("NextKeyMarker")
+            kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
+
+
+def from_settings(bookstore: Bookstore, patience: Patience = INTERACTIVE) -> S3Store:
+    """The store of the ``c.Bookstore.S3`` settings."""
+    settings = bookstore.s3
+    return S3Store(
+        settings.bucket,
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region_name,
+        access_key_id=settings.access_key_id,
+        secret_access_key=settings.secret_access_key,
+        patience=patience,
+    )

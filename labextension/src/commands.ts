@@ -1,0 +1,116 @@
+/**
+ * The version commands: Open on each row of the Version history, the rest in the row's ⋯ menu
+ * and in its right-click menu. Commands rather than buttons, so that both menus are JupyterLab
+ * menus and show the same labels, with what is unavailable hidden or disabled.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { copyIcon } from '@jupyterlab/ui-components';
+import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { Stage } from './api';
+import { baseName } from './format';
+import { publishIcon } from './icons';
+import { HistoryModel, IVersionActions, VersionAction } from './model';
+
+export const VERSION_COMMANDS: Record<VersionAction, string> = {
+  open: 'bookstore:version-open',
+  compare: 'bookstore:version-compare',
+  restoreCopy: 'bookstore:version-restore-copy',
+  restoreOverwrite: 'bookstore:version-replace',
+  publish: 'bookstore:version-publish',
+  copyId: 'bookstore:version-copy-id'
+};
+
+/** The ⋯ menu, in groups; Open, the most common action, is on the row itself. */
+export const ROW_MENU: readonly (readonly VersionAction[])[] = [
+  ['compare', 'restoreCopy', 'restoreOverwrite'],
+  ['publish'],
+  ['copyId']
+];
+
+/** The class of a version's row; the right-click menu's selector. */
+export const VERSION_ROW_CLASS = 'jp-bookstore-Version';
+
+/** Which version a command acts on, as its args name it. */
+export interface IVersionArgs extends ReadonlyJSONObject {
+  stage: Stage;
+  versionId: string;
+}
+
+const LABELS: Record<VersionAction, string> = {
+  open: 'Open',
+  compare: 'Compare…',
+  restoreCopy: 'Restore as copy',
+  restoreOverwrite: 'Replace…',
+  publish: 'Publish this save',
+  copyId: 'Copy version id'
+};
+
+function caption(action: VersionAction, path: string | null): string {
+  const name = path === null ? 'the notebook' : baseName(path);
+  switch (action) {
+    case 'open':
+      return 'Open this version read-only in a new tab';
+    case 'compare':
+      return 'Compare this version with the notebook as saved now, or with another version';
+    case 'restoreCopy':
+      return `Restore this version as a new notebook beside ${name}`;
+    case 'restoreOverwrite':
+      return `Replace ${name} with this version (asks first)`;
+    case 'publish':
+      return 'Publish this save, not the notebook as saved now';
+    case 'copyId':
+      return 'Copy the full version id: a DAG pins a version with version_id=';
+  }
+}
+
+function isStage(value: unknown): value is Stage {
+  return value === 'workspace' || value === 'published';
+}
+
+/** Add the version commands and the rows' right-click menu. */
+export function addVersionCommands(app: JupyterFrontEnd, model: HistoryModel, actions: IVersionActions): void {
+  // From the ⋯ menu or the Open button, the args name the version; from the right-click
+  // menu, the row clicked does.
+  const target = (args: ReadonlyPartialJSONObject): { stage: Stage; versionId: string | null } | null => {
+    if (isStage(args.stage) && typeof args.versionId === 'string') {
+      return { stage: args.stage, versionId: args.versionId };
+    }
+    const row = app.contextMenuHitTest(node => node.classList.contains(VERSION_ROW_CLASS));
+    if (!row || !isStage(row.dataset.stage)) {
+      return null;
+    }
+    return { stage: row.dataset.stage, versionId: row.dataset.versionId || null };
+  };
+
+  for (const [action, id] of Object.entries(VERSION_COMMANDS) as [VersionAction, string][]) {
+    app.commands.addCommand(id, {
+      label: LABELS[action],
+      caption: () => caption(action, model.path),
+      icon: action === 'copyId' ? copyIcon : action === 'publish' ? publishIcon : undefined,
+      isVisible: args => {
+        const version = target(args);
+        return version !== null && model.isAvailable(action, version.stage);
+      },
+      isEnabled: args => {
+        const version = target(args);
+        return version !== null && model.isEnabled(action, version.stage, version.versionId);
+      },
+      execute: args => {
+        const version = target(args);
+        return version ? model.perform(actions, action, version.stage, version.versionId) : undefined;
+      }
+    });
+  }
+
+  const selector = `.${VERSION_ROW_CLASS}`;
+  let rank = 0;
+  [['open'] as const, ...ROW_MENU].forEach((group, index) => {
+    if (index > 0) {
+      app.contextMenu.addItem({ type: 'separator', selector, rank: rank++ });
+    }
+    for (const action of group) {
+      app.contextMenu.addItem({ command: VERSION_COMMANDS[action], selector, rank: rank++ });
+    }
+  });
+}

@@ -1,0 +1,424 @@
+/**
+ * What the Version history panel shows and does, apart from how it looks: which notebook, its
+ * two histories, the archive's health, the action under way and its outcome, and each row's
+ * text.
+ *
+ * The panel (panel.tsx) renders it and the version commands (commands.ts) call it. It imports
+ * no JupyterLab widget, so that the unit tests run it in Node.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { BookstoreClient, IStatus, IVersion, Stage } from './api';
+import { waitUntilArchived } from './archive';
+import {
+  formatAge,
+  formatDay,
+  formatSize,
+  formatTime,
+  uniqueShortIds,
+  uploadHint,
+  versionTime,
+  withEllipsis
+} from './format';
+import { VersionHistory } from './history';
+import { INotice, describeError } from './messages';
+
+/** What an action tells the person when done: a sentence (all went well), a notice, or nothing. */
+export type Outcome = string | INotice | null;
+
+/** What the extension does with a version: dialogs, tabs and the clipboard (actions.ts). */
+export interface IVersionActions {
+  open(path: string, stage: Stage, version: IVersion): Promise<Outcome>;
+  restoreCopy(path: string, stage: Stage, version: IVersion): Promise<Outcome>;
+  restoreOverwrite(path: string, stage: Stage, version: IVersion): Promise<Outcome>;
+  publishVersion(path: string, version: IVersion): Promise<Outcome>;
+  /** Compare the version with the saved notebook or another version (asks which). */
+  compare(path: string, stage: Stage, version: IVersion): Promise<Outcome>;
+  copyId(version: IVersion): Promise<Outcome>;
+}
+
+/** The things a person can do with one listed version. */
+export type VersionAction = 'open' | 'compare' | 'restoreCopy' | 'restoreOverwrite' | 'publish' | 'copyId';
+
+const ONGOING: Record<VersionAction, string> = {
+  open: 'Opening',
+  compare: 'Comparing',
+  restoreCopy: 'Restoring',
+  restoreOverwrite: 'Restoring',
+  publish: 'Publishing',
+  copyId: 'Copying'
+};
+
+/** What the panel says while `action` runs on the version shown as `id`: `Comparing 6713fada…`. */
+export function busyLabel(action: VersionAction, id: string): string {
+  return withEllipsis(`${ONGOING[action]} ${id}`);
+}
+
+/** One version as its row shows it. */
+export interface IVersionRow {
+  versionId: string | null;
+  /** When it was saved (or published), in local time: `2026-11-26 14:03:12`. */
+  time: string;
+  /** The same as its day (`Today`, `2026-11-26`) and its time of day, which a narrow panel must not cut off. */
+  date: string;
+  clock: string;
+  /** The time's tooltip: saved and uploaded, in full. */
+  timeTitle: string;
+  age: string;
+  size: string;
+  /** The shortest prefix telling it apart from the other versions listed. */
+  id: string;
+  /** `uploaded 15:20` when it reached S3 a minute or more after it was saved; else null. */
+  uploaded: string | null;
+  /** What "latest" means in this stage, when the version is the latest; else null. */
+  latest: string | null;
+  /** A published version's save, as `versionId` and its short id. */
+  source: { versionId: string; id: string } | null;
+  /** The save a publication came from, just pointed out. */
+  highlighted: boolean;
+}
+
+/** The state the panel renders: which notebook, its two histories, health and the last outcome. */
+export class HistoryModel {
+  constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status'>) {
+    const changed = () => this.changed();
+    this.histories = {
+      workspace: new VersionHistory(client, 'workspace', changed),
+      published: new VersionHistory(client, 'published', changed)
+    };
+  }
+
+  readonly histories: Record<Stage, VersionHistory>;
+
+  /** Emitted on every change; the panel renders again (JupyterLab's VDomRenderer.IModel). */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  get path(): string | null {
+    return this._path;
+  }
+
+  get stage(): Stage {
+    return this._stage;
+  }
+
+  set stage(stage: Stage) {
+    if (stage === this._stage) {
+      return;
+    }
+    this._stage = stage;
+    const history = this.histories[stage];
+    if (this._visible && this._path !== null && !history.state.loaded && !history.state.loading) {
+      void history.reload();
+    }
+    this.changed();
+  }
+
+  get status(): IStatus | null {
+    return this._status;
+  }
+
+  get statusError(): unknown {
+    return this._statusError;
+  }
+
+  /** The outcome of the last action (restored, published, failed), shown until the next one. */
+  get notice(): INotice | null {
+    return this._notice;
+  }
+
+  set notice(notice: INotice | null) {
+    this._notice = notice;
+    this.changed();
+  }
+
+  /** What is under way (`Comparing 6713fada…`), or null. */
+  get busy(): string | null {
+    return this._busy;
+  }
+
+  /** The version id to point out in the list (the save a publication came from). */
+  get highlighted(): string | null {
+    return this._highlighted;
+  }
+
+  /** Comparing needs nbdime on the server; until the status answers, assume it is there. */
+  get canCompare(): boolean {
+    return this._status === null || this._status.features.includes('diff');
+  }
+
+  /** True once for the version just pointed out: the list scrolls to it, then leaves scrolling to you. */
+  takeScroll(versionId: string | null): boolean {
+    if (versionId === null || versionId !== this._scrollTo) {
+      return false;
+    }
+    this._scrollTo = null;
+    return true;
+  }
+
+  /**
+   * How a version id is shown: its shortest prefix that no other listed id (in either stage,
+   * or named as a publication's source) starts with. One id thus reads the same in both tabs,
+   * in a publication's "from save" and in a comparison; an id not listed is told apart from
+   * those that are.
+   */
+  shortId(versionId: string | null): string {
+    if (!versionId) {
+      return 'null';
+    }
+    const shown = this.listedShortIds();
+    return shown.get(versionId) ?? (uniqueShortIds([...shown.keys(), versionId]).get(versionId) as string);
+  }
+
+  /** The listed version of `stage` with this id. */
+  version(stage: Stage, versionId: string | null): IVersion | undefined {
+    return this.histories[stage].state.versions.find(version => version.version_id === versionId);
+  }
+
+  /** A version's row: its time (when saved), short id, size, and whether it is the latest. */
+  row(stage: Stage, version: IVersion, now: number = Date.now()): IVersionRow {
+    const time = versionTime(version);
+    const uploaded = uploadHint(version);
+    const source = stage === 'published' ? version.source_version_id : null;
+    return {
+      versionId: version.version_id,
+      time: formatTime(time),
+      date: formatDay(time, now),
+      clock: formatTime(time).slice(11),
+      timeTitle:
+        `${stage === 'published' ? 'Published' : 'Saved'} ${formatTime(time)}` +
+        (version.saved_at ? `\nUploaded to S3 ${formatTime(version.last_modified)}` : ''),
+      age: formatAge(time, now),
+      size: formatSize(version.size),
+      id: this.shortId(version.version_id),
+      uploaded,
+      latest: version.is_latest
+        ? stage === 'published'
+          ? 'The latest published version: what a DAG that does not pin a version runs'
+          : 'The latest archived save'
+        : null,
+      source: source ? { versionId: source, id: this.shortId(source) } : null,
+      highlighted: version.version_id !== null && version.version_id === this._highlighted
+    };
+  }
+
+  /** Whether `action` is offered for versions of `stage` at all (a menu hides the others). */
+  isAvailable(action: VersionAction, stage: Stage): boolean {
+    if (action === 'publish') {
+      // A publication is published already; publishing a save is what makes one.
+      return stage === 'workspace';
+    }
+    return action !== 'compare' || this.canCompare;
+  }
+
+  /** Whether `action` can run now on that version: one action at a time, and only on a stored version. */
+  isEnabled(action: VersionAction, stage: Stage, versionId: string | null): boolean {
+    const listed = versionId !== null && this.version(stage, versionId) !== undefined;
+    if (this._path === null || !listed || !this.isAvailable(action, stage)) {
+      return false;
+    }
+    // Copying an id touches nothing: it needs not wait for a restore or a comparison.
+    return action === 'copyId' || this._busy === null;
+  }
+
+  /** Run `action` on a listed version, showing that it is busy and then its outcome. */
+  async perform(
+    actions: IVersionActions,
+    action: VersionAction,
+    stage: Stage,
+    versionId: string | null
+  ): Promise<void> {
+    const path = this._path;
+    const version = this.version(stage, versionId);
+    if (path === null || version === undefined || !this.isEnabled(action, stage, versionId)) {
+      return;
+    }
+    const run = (): Promise<Outcome> => {
+      switch (action) {
+        case 'open':
+          return actions.open(path, stage, version);
+        case 'compare':
+          return actions.compare(path, stage, version);
+        case 'restoreCopy':
+          return actions.restoreCopy(path, stage, version);
+        case 'restoreOverwrite':
+          return actions.restoreOverwrite(path, stage, version);
+        case 'publish':
+          return actions.publishVersion(path, version);
+        case 'copyId':
+          return actions.copyId(version);
+      }
+    };
+    if (action === 'copyId') {
+      // Not shown as busy: it is done at once, and may run while a dialog is open.
+      await this.settle(run);
+      this.changed();
+      return;
+    }
+    await this.run(busyLabel(action, this.shortId(versionId)), run);
+  }
+
+  /** Show the save that a published version was published from. */
+  async showSource(sourceVersionId: string): Promise<void> {
+    this._highlighted = sourceVersionId;
+    this._scrollTo = sourceVersionId;
+    const history = this.histories.workspace;
+    // Started before switching tabs, so that the switch does not list the saves a second time.
+    const loading = history.state.loaded ? Promise.resolve() : history.reload();
+    this.stage = 'workspace';
+    await loading;
+    if (this._highlighted !== sourceVersionId) {
+      return;
+    }
+    const listed = history.state.versions.some(version => version.version_id === sourceVersionId);
+    this._notice =
+      listed || history.state.error
+        ? null
+        : {
+            level: 'info',
+            text:
+              `Save ${this.shortId(sourceVersionId)} is older than the saves listed: ` +
+              'use Load more to reach it.'
+          };
+    this.changed();
+  }
+
+  /**
+   * Whether the panel is shown: a hidden panel asks S3 for nothing (switching notebooks
+   * would otherwise list versions each time); showing it refreshes.
+   */
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  set visible(visible: boolean) {
+    this._visible = visible;
+  }
+
+  /** Show the versions of the notebook at `path` (a path on the Jupyter server), or none. */
+  setPath(path: string | null): void {
+    if (path === this._path) {
+      return;
+    }
+    this._path = path;
+    this._notice = null;
+    this._highlighted = null;
+    for (const history of Object.values(this.histories)) {
+      history.setPath(path);
+    }
+    this.changed();
+    if (path !== null && this._visible) {
+      void this.histories[this._stage].reload();
+    }
+  }
+
+  /** Reload the health and both stages' first pages. */
+  async refresh(): Promise<void> {
+    await Promise.all([
+      this.refreshStatus(),
+      this.histories.workspace.reload(),
+      this.histories.published.reload()
+    ]);
+  }
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this._status = await this.client.status();
+      this._statusError = null;
+    } catch (error) {
+      this._statusError = error;
+    }
+    this.changed();
+  }
+
+  /** After a save: wait (bounded) for it to reach the bucket, then list the saves again. */
+  async refreshAfterSave(): Promise<void> {
+    if (!this._visible) {
+      // Listed afresh when the panel is shown.
+      return;
+    }
+    try {
+      this._status = await waitUntilArchived(this.client);
+      this._statusError = null;
+    } catch (error) {
+      this._statusError = error;
+    }
+    this.changed();
+    await this.histories.workspace.reload();
+  }
+
+  /** Run an action, showing `label` while it runs and then its outcome; one at a time. */
+  async run(label: string, action: () => Promise<Outcome>): Promise<void> {
+    if (this._busy !== null) {
+      return;
+    }
+    this._busy = label;
+    this._notice = null;
+    this.changed();
+    try {
+      await this.settle(action);
+    } finally {
+      this._busy = null;
+      this.changed();
+    }
+  }
+
+  /** Run `action` and show its outcome, or what went wrong. */
+  private async settle(action: () => Promise<Outcome>): Promise<void> {
+    try {
+      const outcome = await action();
+      this._notice = typeof outcome === 'string' ? { level: 'ok', text: outcome } : outcome;
+    } catch (error) {
+      this._notice = { level: 'error', text: describeError(error) };
+    }
+  }
+
+  /** The short ids of every id listed, computed again only when a list changed. */
+  private listedShortIds(): Map<string, string> {
+    const workspace = this.histories.workspace.state.versions;
+    const published = this.histories.published.state.versions;
+    const cached = this._shortIds;
+    if (cached && cached.workspace === workspace && cached.published === published) {
+      return cached.shown;
+    }
+    const shown = uniqueShortIds(
+      [...workspace, ...published].flatMap(version => [version.version_id, version.source_version_id])
+    );
+    this._shortIds = { workspace, published, shown };
+    return shown;
+  }
+
+  private changed(): void {
+    this._stateChanged.emit(void 0);
+  }
+
+  private readonly _stateChanged = new Signal<this, void>(this);
+  private _isDisposed = false;
+  private _path: string | null = null;
+  private _visible = false;
+  private _stage: Stage = 'workspace';
+  private _status: IStatus | null = null;
+  private _statusError: unknown = null;
+  private _notice: INotice | null = null;
+  private _busy: string | null = null;
+  private _highlighted: string | null = null;
+  private _scrollTo: string | null = null;
+  private _shortIds: {
+    workspace: readonly IVersion[];
+    published: readonly IVersion[];
+    shown: Map<string, string>;
+  } | null = null;
+}
