@@ -1,20 +1,20 @@
-"""``bookstore run``: the runner from a terminal, as a subprocess against a real SeaweedFS."""
+"""``bookstore run``: the runner from a terminal, in-process against a real SeaweedFS, with real
+papermill kernels."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.notebooks import KEY, Area, cell_text, ensure_python3_kernel, executed, parameterized_notebook
+from tests.test_cli import clean_env, invoke
 
 CONFIG = """\
 c = get_config()
@@ -47,21 +47,13 @@ def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Pat
     return file
 
 
-def bookstore(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def bookstore(config: Path, *args: str) -> Result:
     """``bookstore ARGS --config CONFIG`` in an environment without AWS or bookstore settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bookstore.cli", *args, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
+    return invoke(*args, "--config", str(config), env=clean_env(config.parent), cwd=config.parent)
 
 
-def ok_json(done: subprocess.CompletedProcess[str]) -> Any:
-    assert done.returncode == 0, done.stderr
+def ok_json(done: Result) -> Any:
+    assert done.exit_code == 0, done.stderr
     return json.loads(done.stdout)
 
 
@@ -94,7 +86,7 @@ def test_run_latest_and_pinned_with_parameters(config: Path, store: S3Store, are
     assert "ran second with x = 5 run_date = 2026-03-04" in latest.stderr  # cell output, as it runs
     output = store.get(result["output_key"], result["output_version_id"])
     assert "ran second with x = 5 run_date = 2026-03-04" in cell_text(executed(output.body))
-    assert pinned.returncode == 0, pinned.stderr
+    assert pinned.exit_code == 0, pinned.stderr
     assert f"output_key         {area.runs}/p.ipynb" in pinned.stdout
     info = store.head(f"{area.runs}/p.ipynb")
     assert info.metadata["bookstore-source-version-id"] == first
@@ -109,11 +101,11 @@ def test_run_failures_are_one_line_with_an_exit_status(config: Path, store: S3St
     escape = bookstore(config, "run", "../../secret.ipynb", *under)
     failing = bookstore(config, "run", KEY, *under, "--output", f"{area.runs}/failed.ipynb")
 
-    assert unknown.returncode == 3
+    assert unknown.exit_code == 3
     assert "bookstore: error: version 'v-unknown-42' of" in unknown.stderr
-    assert escape.returncode == 2
+    assert escape.exit_code == 2
     assert "must stay under the published prefix" in escape.stderr
-    assert failing.returncode == 1
+    assert failing.exit_code == 1
     assert "ValueError: no data" in failing.stderr
     assert f"the executed notebook is at {area.runs}/failed.ipynb" in failing.stderr
     assert store.head(f"{area.runs}/failed.ipynb").metadata["bookstore-status"] == "failed"
@@ -130,7 +122,7 @@ def test_run_takes_the_path_as_every_command_does(config: Path, store: S3Store, 
     assert result["source_version_id"] == version
 
     as_notebook_key = bookstore(config, "run", "kylek/notebooks/analysis/run-path.ipynb")
-    assert as_notebook_key.returncode == 3
+    assert as_notebook_key.exit_code == 3
     assert "did you mean `bookstore run analysis/run-path.ipynb`?" in as_notebook_key.stderr
 
     old_option = bookstore(

@@ -1,0 +1,7 @@
+"""``python -m bookstore.cli``: the ``bookstore`` command."""
+
+from __future__ import annotations
+
+from . import main
+
+main()

@@ -1,0 +1,156 @@
+"""What the ``bookstore`` command prints: tables and summaries for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..library import PUBLISHED
+
+if TYPE_CHECKING:
+    from ..library import Published
+    from ..runner import RunResult
+    from ..store import ObjectVersion, StoredObject
+
+#: A save reaching S3 this much later than it was made was held back (S3 was unreachable):
+#: the listing then shows when it was uploaded, too.
+LATE_UPLOAD_SECONDS = 60
+
+
+def emit(data: Any, human: Callable[[], str], *, as_json: bool) -> None:
+    """Print ``data`` as JSON with ``--json``, else the text ``human()`` makes for people."""
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else human())
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Columns aligned under ``headers``."""
+    cells = [list(headers), *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+
+
+def _uploaded_late(version: ObjectVersion) -> bool:
+    saved = version.saved_at
+    return saved is not None and (version.last_modified - saved).total_seconds() >= LATE_UPLOAD_SECONDS
+
+
+def versions_table(versions: Sequence[ObjectVersion], stage: str) -> str:
+    """The versions of one stage, newest first, as ``bookstore versions`` prints them."""
+    header: tuple[str, ...] = ("VERSION ID", "PUBLISHED" if stage == PUBLISHED else "SAVED", "SIZE", "LATEST")
+    rows: list[tuple[str, ...]] = [
+        (
+            v.version_id or "null",
+            when(v.saved_at or v.last_modified),
+            str(v.size),
+            "*" if v.is_latest else "",
+        )
+        for v in versions
+    ]
+    if any(map(_uploaded_late, versions)):
+        header += ("UPLOADED",)
+        rows = [
+            (*row, when(v.last_modified) if _uploaded_late(v) else "")
+            for row, v in zip(rows, versions, strict=True)
+        ]
+    if stage == PUBLISHED:
+        # Which save each publication copied: the workspace version to restore or compare.
+        header += ("PUBLISHED FROM",)
+        rows = [(*row, v.source_version_id or "") for row, v in zip(rows, versions, strict=True)]
+    return format_table(header, rows)
+
+
+def versions_listing(
+    key: str, path: str, stage: str, versions: Sequence[ObjectVersion], next_cursor: str | None
+) -> str:
+    """The table of versions under its heading, and how to ask for the next page."""
+    text = f"{stage} versions of {key}\n" + versions_table(versions, stage)
+    if next_cursor:
+        text += f"\n\nmore: bookstore versions {path} --stage {stage} --cursor {next_cursor}"
+    return text
+
+
+def describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
+    """One stored version: where it is, its size and kernel, then each cell with its outputs."""
+    info = stored.info
+    kernel = content.get("metadata", {}).get("kernelspec", {}).get("name")
+    cells = len(content.get("cells", []))
+    summary = f"{info.size} bytes, {cells} cell{'' if cells == 1 else 's'}"
+    lines = [
+        f"key       {info.key}",
+        f"version   {info.version_id or 'null'}",
+        f"modified  {when(info.last_modified)}",
+        f"size      {summary}" + (f", kernel {kernel}" if kernel else ""),
+    ]
+    for number, cell in enumerate(content.get("cells", []), 1):
+        lines += ["", f"[{number}] {cell.get('cell_type', '?')}", _text(cell.get("source", ""))]
+        outputs = [_describe_output(output) for output in cell.get("outputs", [])]
+        if outputs:
+            lines += ["--- output ---", *outputs]
+    return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    """Notebook text, stored as one string or a list of lines."""
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _describe_output(output: dict[str, Any]) -> str:
+    """One cell output as a terminal can show it: text as it is, other media named."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _text(output.get("text", "")).rstrip("\n")
+    if kind == "error":
+        return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+    data = output.get("data", {})
+    if "text/plain" in data:
+        return _text(data["text/plain"]).rstrip("\n")
+    return ", ".join(f"[{mime}]" for mime in data) or f"[{kind}]"
+
+
+def publish_summary(published: Published) -> str:
+    """What ``bookstore publish`` published, or that the content already was."""
+    if published.unchanged:
+        head = (
+            f"{published.path} is already published as version {published.version_id}: nothing new "
+            "was published (--force publishes it again)"
+        )
+    else:
+        head = f"published {published.path}"
+    return "\n".join(
+        [
+            head,
+            f"  key                {published.key}",
+            f"  version_id         {published.version_id}",
+            f"  source_key         {published.source_key}",
+            f"  source_version_id  {published.source_version_id}",
+        ]
+    )
+
+
+def diff_text(base_name: str, remote_name: str, diff_lines: str | None) -> str:
+    """The two sides' names, then nbdime's diff (None: the two are the same)."""
+    head = f"--- {base_name}\n+++ {remote_name}"
+    return f"{head}\nno differences" if diff_lines is None else f"{head}\n{diff_lines.rstrip()}"
+
+
+def run_summary(result: RunResult) -> str:
+    """Which version ``bookstore run`` ran, with which parameters, and where its output is."""
+    return "\n".join(
+        [
+            f"ran {result.source_key}",
+            f"  source_version_id  {result.source_version_id}",
+            f"  parameters         {json.dumps(result.parameters, default=str)}",
+            f"  output_key         {result.output_key}",
+            f"  output_version_id  {result.output_version_id}",
+        ]
+    )
