@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@echo "    (this builds the JupyterLab extension: npm ci, then npm run build in labextension/)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	$(BIN)/python -m pip install --progress-bar on -e ".[all,test]"
 	@touch $(STAMP)
 
 install: $(STAMP)

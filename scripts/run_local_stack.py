@@ -6,11 +6,17 @@
 - JupyterLab on 127.0.0.1:8888 (``BOOKSTORE_JUPYTER_PORT``) with ``BookstoreContentsArchiver``
   archiving to that bucket, serving ``.stack/notebooks`` (a sample parameterised notebook,
   ``analysis/mine.ipynb``, is put there on first start).
-- Airflow 3 (``airflow standalone``: api-server, scheduler, dag-processor, triggerer, SQLite)
-  on 127.0.0.1:8080 (``BOOKSTORE_AIRFLOW_PORT``) with this repository's ``dags/`` and
-  ``plugins/`` and the ``bookstore_default`` connection wired to the local S3.
+- Airflow 3, each component a process of its own as ``airflow standalone`` runs them (SQLite,
+  LocalExecutor): the api-server on 127.0.0.1:8080 (``BOOKSTORE_AIRFLOW_PORT``), the
+  scheduler, the dag-processor, the triggerer, and their log server on 127.0.0.1:8793 and
+  8794 (``BOOKSTORE_AIRFLOW_LOG_PORT``, ``BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT``), with this
+  repository's ``dags/`` and ``plugins/`` and the ``bookstore_default`` connection wired to
+  the local S3.
 
-Ctrl-C stops everything. A second run keeps the data of the first.
+Everything listens on 127.0.0.1 only; the state lives in ``.stack/`` (``BOOKSTORE_STACK_DIR``).
+Start-up refuses ports in use and processes of an earlier run still running; a server that
+dies is reported with the end of its log and the rest are stopped; Ctrl-C stops everything
+(see ``scripts/stack_supervisor.py``). A second run keeps the data of the first.
 """
 
 from __future__ import annotations
@@ -18,38 +24,97 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import subprocess
+import shlex
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
-STACK = Path(os.environ.get("BOOKSTORE_STACK_DIR", REPO / ".stack")).resolve()
 BIN = Path(sys.executable).parent
 BUCKET = "notebooks"
 USER = "kylek"
+#: Set in the environment of every process of a run, to the stack folder: finds the processes
+#: an earlier run left behind, orphans included (children inherit their parent's environment).
+RUN_MARK = "BOOKSTORE_STACK_RUN"
+#: The port variables and their defaults (the log servers' are Airflow's own defaults).
+PORTS = {
+    "BOOKSTORE_S3_PORT": 8333,
+    "BOOKSTORE_JUPYTER_PORT": 8888,
+    "BOOKSTORE_AIRFLOW_PORT": 8080,
+    "BOOKSTORE_AIRFLOW_LOG_PORT": 8793,
+    "BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT": 8794,
+}
 
 sys.path.insert(0, str(REPO))
-from devtools.seaweedfs import SeaweedFS, terminate  # noqa: E402
+from devtools.processes import free_port  # noqa: E402
+from devtools.seaweedfs import SeaweedFS  # noqa: E402
+from scripts.stack_supervisor import (  # noqa: E402
+    Child,
+    Supervisor,
+    marked_processes,
+    port_is_free,
+    port_problems,
+    supervise,
+    tail,
+)
 
 
 def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def port(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def stack_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("BOOKSTORE_STACK_DIR", REPO / ".stack")).resolve()
 
 
-def credentials() -> dict[str, str]:
+def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """Each port variable's value (or default); SystemExit naming a variable that is no port."""
+    ports = {}
+    for name, default in PORTS.items():
+        value = environ.get(name, str(default))
+        if not value.isdigit() or not 0 < int(value) < 65536:
+            raise SystemExit(f"error: {name}={value!r} is not a TCP port (1-65535)")
+        ports[name] = int(value)
+    return ports
+
+
+def preflight(stack: Path, ports: Mapping[str, int]) -> str | None:
+    """Why the stack must not start now: others on its ports, an earlier run still running."""
+    problems = port_problems(ports)
+    leftovers = marked_processes(RUN_MARK, str(stack))
+    if leftovers:
+        pids = " ".join(str(p.pid) for p in leftovers)
+        problems.append(f"an earlier run of this stack ({stack}) is still running: stop it with: kill {pids}")
+    if not problems:
+        return None
+    advice = "Stop those processes"
+    taken = next((name for name, port in ports.items() if not port_is_free(port)), None)
+    if taken:
+        advice += f", or choose other ports (e.g. {taken}={free_port()} make run)"
+    return (
+        "bookstore's stack did not start, to leave what runs there alone:\n"
+        + "\n".join(f"  - {problem}" for problem in problems)
+        + f"\n{advice}."
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read, from its first byte on."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through os.open
+    with os.fdopen(descriptor, "w") as f:
+        f.write(text)
+
+
+def credentials(stack: Path) -> dict[str, str]:
     """Generated once, reused by every later run (the data in S3 belongs to them)."""
-    path = STACK / "credentials.json"
+    path = stack / "credentials.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
     creds = {
@@ -57,8 +122,7 @@ def credentials() -> dict[str, str]:
         "secret_key": secrets.token_urlsafe(24),
         "jupyter_token": secrets.token_hex(24),
     }
-    path.write_text(json.dumps(creds, indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps(creds, indent=2))
     return creds
 
 
@@ -76,162 +140,272 @@ def sample_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def wait_http(url: str, what: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers; authentication is not our concern here
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise SystemExit(f"{what} did not answer on {url} within {timeout:.0f} s; see {log}")
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = open(log, "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+def write_jupyter_config(stack: Path, endpoint_url: str, bucket: str = BUCKET) -> Path:
+    """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment)."""
+    config = stack / "jupyter" / "jupyter_server_config.py"
+    config.write_text(
+        "from bookstore import BookstoreContentsArchiver\n"
+        "c = get_config()\n"
+        "c.ServerApp.contents_manager_class = BookstoreContentsArchiver\n"
+        f'c.Bookstore.workspace_prefix = "/workspace/{USER}/notebooks"\n'
+        f'c.Bookstore.published_prefix = "/published/{USER}/notebooks"\n'
+        'c.Bookstore.backend = "s3"\n'
+        f'c.Bookstore.S3.bucket = "{bucket}"\n'
+        f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
+        'c.Bookstore.S3.region_name = "us-east-1"\n'
     )
-    handle.close()
-    return process
+    return config
 
 
-def stop(process: subprocess.Popen[bytes], what: str) -> None:
-    terminate(process, grace=20.0)
-    print(f"    stopped {what}", flush=True)
+def write_cli_env(stack: Path, config: Path, creds: Mapping[str, str]) -> Path:
+    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal."""
+    variables = {
+        "BOOKSTORE_CONFIG": str(config),
+        # The CLI takes notebook paths relative to Jupyter's root folder, as the REST API does,
+        # whatever folder the terminal is in.
+        "BOOKSTORE_ROOT_DIR": str(stack / "notebooks"),
+        "AWS_ACCESS_KEY_ID": creds["access_key"],
+        "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
+    }
+    path = stack / "bookstore.env"
+    write_private(path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()))
+    return path
 
 
-def main() -> None:
-    s3_port = port("BOOKSTORE_S3_PORT", 8333)
-    jupyter_port = port("BOOKSTORE_JUPYTER_PORT", 8888)
-    airflow_port = port("BOOKSTORE_AIRFLOW_PORT", 8080)
-    logs = STACK / "logs"
-    for folder in (STACK, logs, STACK / "notebooks" / "analysis", STACK / "jupyter", STACK / "airflow"):
-        folder.mkdir(parents=True, exist_ok=True)
-    creds = credentials()
-    children: list[tuple[subprocess.Popen[bytes], str]] = []
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
-    step(f"starting S3 (SeaweedFS) on 127.0.0.1:{s3_port}, data in {STACK / 's3'}")
+
+def first_airflow_start(airflow_home: Path) -> bool:
+    """Whether Airflow's database is still to be created (the long first migration)."""
+    return not (airflow_home / "airflow.db").exists()
+
+
+def airflow_env(
+    stack: Path, ports: Mapping[str, int], endpoint_url: str, creds: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of every Airflow process: its whole configuration, in one place."""
+    home = stack / "airflow"
+    cpus = usable_cpus()
+    connection = {
+        "conn_type": "aws",
+        "login": creds["access_key"],
+        "password": creds["secret_key"],
+        "extra": {"endpoint_url": endpoint_url, "region_name": "us-east-1", "bucket": BUCKET},
+    }
+    airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
+    return dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        # For [core] hostname_callable, imported by every Airflow process.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "scripts"), os.environ.get("PYTHONPATH")])),
+        AIRFLOW_HOME=str(home),
+        # This stack's own database, whatever the user's environment says.
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        # The LocalExecutor forks `parallelism` workers at start (32 by default, ~1.5 GB):
+        # as many as there are CPUs to run tasks on.
+        AIRFLOW__CORE__PARALLELISM=str(cpus),
+        AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=str(min(2, cpus)),
+        # One user: one API worker (each is a whole Airflow process).
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(airflow_port),
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{airflow_port}",
+        # Logs are served by scripts/stack_airflow.py on 127.0.0.1, and fetched from there.
+        AIRFLOW__CORE__HOSTNAME_CALLABLE="stack_airflow.loopback_hostname",
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(ports["BOOKSTORE_AIRFLOW_LOG_PORT"]),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"]),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
+        AIRFLOW_CONN_BOOKSTORE_DEFAULT=json.dumps(connection),
+    )
+
+
+#: Airflow's long-running components, as ``airflow standalone`` starts them, minus the log
+#: server the scheduler and the triggerer would each start on every interface.
+AIRFLOW_COMPONENTS = {
+    "Airflow scheduler": ["scheduler", "--skip-serve-logs"],
+    "Airflow dag-processor": ["dag-processor"],
+    "Airflow triggerer": ["triggerer", "--skip-serve-logs"],
+    "Airflow api-server": ["api-server"],
+}
+
+
+def http_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answers; authentication is not our concern here
+    except OSError:
+        return False
+
+
+def airflow_healthy(url: str) -> bool:
+    """Whether Airflow's health endpoint says every component (scheduler, ...) is healthy."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            health = json.load(answer)
+    except (OSError, ValueError):
+        return False
+    statuses = [part.get("status") for part in health.values() if isinstance(part, dict)]
+    return bool(statuses) and all(status == "healthy" for status in statuses)
+
+
+def start_s3(sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str]) -> SeaweedFS:
+    """SeaweedFS, listening and holding the versioned bucket (and the sample notebook on disk)."""
+    step(f"starting S3 (SeaweedFS) on 127.0.0.1:{port}, data in {stack / 's3'}")
+    log = stack / "logs" / "s3.log"
     s3 = SeaweedFS(
-        STACK / "s3",
+        stack / "s3",
         access_key=creds["access_key"],
         secret_key=creds["secret_key"],
-        s3_port=s3_port,
-        log_file=logs / "s3.log",
+        s3_port=port,
+        log_file=log,
     )
+    child = None
     try:
         s3.start(timeout=120)
-        client = s3.client()
-        if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
-            s3.create_bucket(BUCKET)
-        else:
-            client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    except RuntimeError as e:
+        sup.fail(f"S3 (SeaweedFS) did not start: {e}; its last lines:\n{tail(log)}")
+    finally:
+        if s3.process is not None:  # also when a signal interrupted the start
+            child = sup.adopt("S3", s3.process, log)
+    assert child is not None  # started, or sup.fail raised
+    # Not some other S3 that answered in its place.
+    sup.wait_until(lambda: sup.listening(child, port), 30, f"S3 did not listen on {port}", log)
+    client = s3.client()
+    if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(BUCKET)
+    else:
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    sample = stack / "notebooks" / "analysis" / "mine.ipynb"
+    if not sample.exists():
+        nbformat.write(sample_notebook(), sample)
+    return s3
 
-        sample = STACK / "notebooks" / "analysis" / "mine.ipynb"
-        if not sample.exists():
-            nbformat.write(sample_notebook(), sample)
 
-        step(
-            f"starting JupyterLab on 127.0.0.1:{jupyter_port}, archiving to s3://{BUCKET}/workspace/{USER}/notebooks"
-        )
-        config = STACK / "jupyter" / "jupyter_server_config.py"
-        config.write_text(
-            "from bookstore import BookstoreContentsArchiver\n"
-            "c = get_config()\n"
-            "c.ServerApp.contents_manager_class = BookstoreContentsArchiver\n"
-            f'c.Bookstore.workspace_prefix = "/workspace/{USER}/notebooks"\n'
-            f'c.Bookstore.published_prefix = "/published/{USER}/notebooks"\n'
-            'c.Bookstore.backend = "s3"\n'
-            f'c.Bookstore.S3.bucket = "{BUCKET}"\n'
-            f'c.Bookstore.S3.endpoint_url = "{s3.endpoint_url}"\n'
-            'c.Bookstore.S3.region_name = "us-east-1"\n'
-        )
-        # For the bookstore CLI in another terminal: `source .stack/bookstore.env`.
-        cli_env = STACK / "bookstore.env"
-        cli_env.write_text(
-            f"export BOOKSTORE_CONFIG='{config}'\n"
-            f"export AWS_ACCESS_KEY_ID='{creds['access_key']}'\n"
-            f"export AWS_SECRET_ACCESS_KEY='{creds['secret_key']}'\n"
-        )
-        cli_env.chmod(0o600)
-        jupyter_env = dict(
-            os.environ,
-            JUPYTER_CONFIG_DIR=str(STACK / "jupyter" / "config"),
-            JUPYTER_DATA_DIR=str(STACK / "jupyter" / "data"),
-            JUPYTER_RUNTIME_DIR=str(STACK / "jupyter" / "runtime"),
-            # Credentials through the environment, not the config file Jupyter may log.
-            AWS_ACCESS_KEY_ID=creds["access_key"],
-            AWS_SECRET_ACCESS_KEY=creds["secret_key"],
-        )
-        jupyter_log = logs / "jupyter.log"
-        jupyter = start(
-            [
-                str(BIN / "jupyter"),
-                "lab",
-                f"--config={config}",
-                f"--ServerApp.root_dir={STACK / 'notebooks'}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={jupyter_port}",
-                "--ServerApp.port_retries=0",
-                "--ServerApp.open_browser=False",
-                f"--IdentityProvider.token={creds['jupyter_token']}",
-                *(["--allow-root"] if os.geteuid() == 0 else []),
-            ],
-            jupyter_env,
-            jupyter_log,
-        )
-        children.append((jupyter, "JupyterLab"))
+def start_jupyter(
+    sup: Supervisor, stack: Path, port: int, config: Path, creds: Mapping[str, str]
+) -> Callable[[], bool]:
+    """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts)."""
+    step(f"starting JupyterLab on 127.0.0.1:{port}, archiving to s3://{BUCKET}/workspace/{USER}/notebooks")
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(stack / "jupyter" / "config"),
+        JUPYTER_DATA_DIR=str(stack / "jupyter" / "data"),
+        JUPYTER_RUNTIME_DIR=str(stack / "jupyter" / "runtime"),
+        # Credentials through the environment, not the config file Jupyter may log.
+        AWS_ACCESS_KEY_ID=creds["access_key"],
+        AWS_SECRET_ACCESS_KEY=creds["secret_key"],
+    )
+    jupyter = sup.start(
+        "JupyterLab",
+        [
+            str(BIN / "jupyter"),
+            "lab",
+            f"--config={config}",
+            f"--ServerApp.root_dir={stack / 'notebooks'}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.open_browser=False",
+            f"--IdentityProvider.token={creds['jupyter_token']}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        log=stack / "logs" / "jupyter.log",
+        # Stopped before the others: as it stops, its archiver sends pending saves to S3.
+        wave=1,
+    )
+    return lambda: sup.listening(jupyter, port) and http_answers(f"http://127.0.0.1:{port}/api/status")
 
-        step(
-            f"starting Airflow 3 on 127.0.0.1:{airflow_port} "
-            "(the first start migrates its database: about a minute)"
-        )
-        airflow_home = STACK / "airflow"
-        connection = {
-            "conn_type": "aws",
-            "login": creds["access_key"],
-            "password": creds["secret_key"],
-            "extra": {"endpoint_url": s3.endpoint_url, "region_name": "us-east-1", "bucket": BUCKET},
-        }
-        airflow_env = dict(
-            os.environ,
-            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            AIRFLOW_HOME=str(airflow_home),
-            AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-            AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
-            AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            AIRFLOW__API__HOST="127.0.0.1",
-            AIRFLOW__API__PORT=str(airflow_port),
-            AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{airflow_port}",
-            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
-            AIRFLOW_CONN_BOOKSTORE_DEFAULT=json.dumps(connection),
-        )
-        airflow_log = logs / "airflow.log"
-        airflow = start([str(BIN / "airflow"), "standalone"], airflow_env, airflow_log)
-        children.append((airflow, "Airflow"))
 
-        wait_http(f"http://127.0.0.1:{jupyter_port}/api/status", "JupyterLab", jupyter, 120, jupyter_log)
-        wait_http(
-            f"http://127.0.0.1:{airflow_port}/api/v2/monitor/health", "Airflow", airflow, 600, airflow_log
+def start_airflow(sup: Supervisor, stack: Path, ports: Mapping[str, int], env: Mapping[str, str]) -> Child:
+    """Migrate Airflow's database, then start its components; returns the api-server."""
+    step(f"starting Airflow 3 on 127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}")
+    logs = stack / "logs"
+    if first_airflow_start(stack / "airflow"):
+        print("    first start: creating Airflow's database (about a minute)", flush=True)
+    # Alone and first: it also writes airflow.cfg, which the components would race to create.
+    sup.run_once(
+        "Airflow database migration",
+        [str(BIN / "airflow"), "db", "migrate"],
+        env=env,
+        log=logs / "airflow-db-migrate.log",
+        timeout=900,
+    )
+    log_ports = [ports["BOOKSTORE_AIRFLOW_LOG_PORT"], ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"]]
+    log_server = sup.start(
+        "Airflow log server",
+        [sys.executable, str(REPO / "scripts" / "stack_airflow.py"), *map(str, log_ports)],
+        env=env,
+        log=logs / "airflow-log-server.log",
+    )
+    components = {
+        name: sup.start(
+            name, [str(BIN / "airflow"), *command], env=env, log=logs / f"airflow-{command[0]}.log"
         )
-        passwords = airflow_home / "simple_auth_manager_passwords.json.generated"
-        deadline = time.monotonic() + 60
-        while not passwords.exists() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        login: Any = json.loads(passwords.read_text()) if passwords.exists() else {}
-        password = login.get("admin", f"(see {passwords})")
+        for name, command in AIRFLOW_COMPONENTS.items()
+    }
+    sup.wait_until(
+        lambda: all(sup.listening(log_server, port) for port in log_ports),
+        120,
+        "Airflow's log server did not listen",
+        log_server.log,
+    )
+    return components["Airflow api-server"]
 
-        print(
-            f"""
+
+def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
+    """Start the stack under ``sup``, say how to use it, and watch it until stopped."""
+    problem = preflight(stack, ports)
+    if problem:
+        sup.fail(problem)
+    os.environ[RUN_MARK] = str(stack)  # inherited by every child, SeaweedFS's included
+    # Airflow's processes rename themselves with setproctitle, which by default overwrites
+    # /proc/<pid>/environ, mark included.
+    os.environ["SPT_NOENV"] = "1"
+    logs = stack / "logs"
+    for folder in (logs, stack / "notebooks" / "analysis", stack / "jupyter", stack / "airflow"):
+        folder.mkdir(parents=True, exist_ok=True)
+    creds = credentials(stack)
+
+    s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds)
+    config = write_jupyter_config(stack, s3.endpoint_url)
+    cli_env = write_cli_env(stack, config, creds)
+    jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
+    jupyter_ready = start_jupyter(sup, stack, jupyter_port, config, creds)
+    api = start_airflow(sup, stack, ports, airflow_env(stack, ports, s3.endpoint_url, creds))
+    sup.wait_until(jupyter_ready, 120, "JupyterLab did not answer", logs / "jupyter.log")
+    airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
+    sup.wait_until(
+        lambda: (
+            sup.listening(api, airflow_port)
+            and airflow_healthy(f"http://127.0.0.1:{airflow_port}/api/v2/monitor/health")
+        ),
+        600,
+        "Airflow did not report all its components healthy",
+        api.log,
+    )
+    # Written by the api-server as it starts.
+    passwords = stack / "airflow" / "simple_auth_manager_passwords.json.generated"
+    deadline = time.monotonic() + 60
+    while not passwords.exists() and time.monotonic() < deadline:
+        sup.check()
+        time.sleep(0.5)
+    login: Any = json.loads(passwords.read_text()) if passwords.exists() else {}
+    password = login.get("admin", f"(see {passwords})")
+
+    print(
+        f"""
 bookstore is running. Ctrl-C stops everything.
 
   JupyterLab  http://127.0.0.1:{jupyter_port}/lab?token={creds["jupyter_token"]}
@@ -243,25 +417,19 @@ bookstore is running. Ctrl-C stops everything.
   CLI         source {cli_env}
               bookstore versions analysis/mine.ipynb
   S3          {s3.endpoint_url}   bucket {BUCKET}
-              access key {creds["access_key"]}, secret in {STACK / "credentials.json"}
+              access key {creds["access_key"]}, secret in {stack / "credentials.json"}
   Logs        {logs}
 """,
-            flush=True,
-        )
-        while all(process.poll() is None for process, _ in children):
-            time.sleep(1)
-        for process, what in children:
-            if process.poll() is not None:
-                print(f"{what} exited with {process.returncode}; see {logs}", flush=True)
-    except KeyboardInterrupt:
-        print("\n==> stopping", flush=True)
-    finally:
-        for process, what in reversed(children):
-            stop(process, what)
-        s3.stop()
-        print("    stopped S3", flush=True)
+        flush=True,
+    )
+    sup.watch()
+
+
+def main() -> int:
+    stack = stack_dir(os.environ)
+    ports = read_ports(os.environ)
+    return supervise(lambda sup: run(sup, stack, ports))
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    main()
+    sys.exit(main())

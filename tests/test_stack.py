@@ -1,49 +1,355 @@
-"""Smoke test of ``make run``'s stack: save, publish, schedule, find the output in S3.
+"""``make run``'s stack: starting, failing, stopping, and the walk-through on top of it.
 
-Starts ``scripts/run_local_stack.py`` on free ports in a temporary folder, then goes through
-the README's walk-through with the real services' HTTP APIs only.
+The fast tests run ``scripts/run_local_stack.py`` only as far as its refusals, or drive the
+same supervisor (``scripts/stack_supervisor.py``) with small stand-in children. One test
+starts the real stack, twice: it goes through the README's walk-through with the real
+services' HTTP APIs, stops the stack as an impatient user does, and starts it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shlex
 import signal
+import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import nbformat
+import psutil
 import pytest
 import requests
 from botocore.config import Config
 
-from devtools.seaweedfs import free_port
+from devtools.processes import free_port
+from devtools.seaweedfs import SeaweedFS
+from scripts import run_local_stack
+from scripts.stack_supervisor import alive, port_is_free
 
 REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "run_local_stack.py"
+
+
+def free_ports() -> dict[str, int]:
+    """A free port for each of the stack's port variables."""
+    ports: dict[str, int] = {}
+    for name in run_local_stack.PORTS:
+        ports[name] = free_port(taken=set(ports.values()))
+    return ports
+
+
+def stack_env(folder: Path, ports: dict[str, int]) -> dict[str, str]:
+    env = dict(os.environ, BOOKSTORE_STACK_DIR=str(folder / "stack"))
+    env.update({name: str(port) for name, port in ports.items()})
+    return env
+
+
+def command(process: psutil.Process) -> str:
+    """Its command line, or "" for a process that has ended meanwhile."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def gone(pids: list[psutil.Process], timeout: float = 10) -> list[psutil.Process]:
+    """Those of ``pids`` still alive after ``timeout`` s (orphans need init to reap them)."""
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return [p for p in pids if alive(p)]
+
+
+# -- refusing to start -------------------------------------------------------------------------
+
+
+def test_a_port_in_use_is_named_with_its_holder_and_nothing_starts(tmp_path: Path) -> None:
+    ports = free_ports()
+    with socket.socket() as squatter:  # another server on JupyterLab's port
+        squatter.bind(("127.0.0.1", ports["BOOKSTORE_JUPYTER_PORT"]))
+        squatter.listen()
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT)],
+            env=stack_env(tmp_path, ports),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done
+    assert (
+        f"port {ports['BOOKSTORE_JUPYTER_PORT']} (BOOKSTORE_JUPYTER_PORT) is in use by pid {os.getpid()}"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert "starting" not in done.stdout and "running" not in done.stdout
+    assert not (tmp_path / "stack" / "logs").exists()  # nothing was started
+
+
+def test_two_port_variables_on_one_port_are_refused(tmp_path: Path) -> None:
+    ports = free_ports()
+    ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"] = ports["BOOKSTORE_AIRFLOW_LOG_PORT"]
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        env=stack_env(tmp_path, ports),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done
+    assert "BOOKSTORE_AIRFLOW_LOG_PORT and BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT are both" in done.stderr
+
+
+def test_processes_of_an_earlier_run_are_named(tmp_path: Path) -> None:
+    """A server an earlier run left behind holds the stack's data (SeaweedFS's lock) even on
+    other ports: the next run names it instead of starting beside it."""
+    stack = tmp_path / "stack"
+    leftover = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)"],
+        env=dict(os.environ, **{run_local_stack.RUN_MARK: str(stack)}),
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT)],
+            env=stack_env(tmp_path, free_ports()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        leftover.kill()
+        leftover.wait()
+    assert done.returncode == 1, done
+    assert f"an earlier run of this stack ({stack}) is still running" in done.stderr
+    assert f"kill {leftover.pid}" in done.stderr
+
+
+# -- supervising, with stand-in children ---------------------------------------------------------
+
+# Drives scripts/stack_supervisor.py as run_local_stack.py does, with small children:
+# "stubborn" ignores SIGTERM and starts a grandchild in a session of its own that ignores it
+# too (as Jupyter's kernels run), "polite" stops on SIGTERM, and in the "dies" scenario
+# "fragile" fails once told to (a file appears), as a server does that loses its port.
+DRIVER = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from scripts.stack_supervisor import Supervisor, supervise
+
+    folder, scenario = Path(sys.argv[1]), sys.argv[2]
+    IGNORE = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    STUBBORN = IGNORE + (
+        "import subprocess, sys; "
+        f"subprocess.Popen([sys.executable, '-c', {IGNORE + 'time.sleep(300)'!r}], start_new_session=True); "
+        "time.sleep(300)"
+    )
+    FRAGILE = (
+        "import os, sys, time\\n"
+        f"while not os.path.exists({str(folder / 'die')!r}): time.sleep(0.05)\\n"
+        "print('listen tcp 127.0.0.1:4242: bind: address already in use', flush=True)\\n"
+        "sys.exit(3)"
+    )
+
+    def run(sup):
+        def start(name, code):
+            return sup.start(name, [sys.executable, "-c", code], env=os.environ, log=folder / f"{name}.log")
+
+        stubborn = start("stubborn", STUBBORN)
+        start("polite", "import time; time.sleep(300)")
+        if scenario == "dies":
+            start("fragile", FRAGILE)
+        sup.wait_until(lambda: len(stubborn.family()) == 2, 30, "no grandchild")
+        print("running", flush=True)
+        sup.watch()
+
+    sys.exit(supervise(run, Supervisor(grace=1.0, settle=1.0)))
+    """
+)
+
+
+class Driver:
+    def __init__(self, folder: Path, scenario: str) -> None:
+        script = folder / "driver.py"
+        script.write_text(DRIVER)
+        self.output = folder / "driver.out"
+        with open(self.output, "wb") as handle:
+            self.process = subprocess.Popen(
+                [sys.executable, str(script), str(folder), scenario],
+                cwd=REPO,
+                env=dict(os.environ, PYTHONPATH=str(REPO)),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a group of its own, as `make run` in a terminal
+            )
+        self.descendants: list[psutil.Process] = []
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def wait_running(self) -> None:
+        deadline = time.monotonic() + 60
+        while "running" not in self.text():
+            assert self.process.poll() is None, self.text()
+            assert time.monotonic() < deadline, self.text()
+            time.sleep(0.1)
+        self.descendants = psutil.Process(self.process.pid).children(recursive=True)
+
+    def signal_group(self, signum: int) -> None:
+        os.killpg(self.process.pid, signum)
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[Any]:
+    started: list[Driver] = []
+
+    def start(scenario: str) -> Driver:
+        started.append(Driver(tmp_path, scenario))
+        return started[-1]
+
+    yield start
+    for running in started:  # whatever a failed test left running
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+        for process in running.descendants:
+            if alive(process):
+                process.kill()
+
+
+def test_repeated_stop_signals_are_absorbed_and_every_descendant_is_stopped(driver: Any) -> None:
+    stack = driver("stop")
+    stack.wait_running()
+    assert len(stack.descendants) == 3  # stubborn, its own child in another session, polite
+    began = time.monotonic()
+    # Ctrl-C, an impatient second Ctrl-C during the clean-up, and make passing a SIGTERM on.
+    stack.signal_group(signal.SIGINT)
+    time.sleep(0.3)
+    stack.signal_group(signal.SIGINT)
+    stack.signal_group(signal.SIGTERM)
+    assert stack.process.wait(30) == 0, stack.text()
+    took = time.monotonic() - began
+
+    output = stack.text()
+    assert "Traceback" not in output
+    assert "already stopping" in output
+    assert "stopped stubborn (killed: still running 1 s after SIGTERM)" in output
+    assert "stopped polite\n" in output
+    assert not gone(stack.descendants)
+    assert 1 <= took < 15  # SIGKILL after the grace period, not at once, not never
+
+
+def test_a_child_that_dies_is_reported_at_once_with_its_log_and_the_rest_stopped(
+    driver: Any, tmp_path: Path
+) -> None:
+    stack = driver("dies")
+    stack.wait_running()
+    (tmp_path / "die").touch()
+    began = time.monotonic()
+    assert stack.process.wait(30) == 1, stack.text()
+    took = time.monotonic() - began
+
+    output = stack.text()
+    assert "fragile exited with status 3; the last lines of" in output
+    assert "    listen tcp 127.0.0.1:4242: bind: address already in use" in output  # its log's end
+    assert "Traceback" not in output
+    assert output.index("fragile exited") < output.index("==> stopping") < output.index("stopped polite")
+    assert took < 15  # at once, then up to the grace period for "stubborn"
+    assert not gone(stack.descendants)
+
+
+# -- what the stack writes -------------------------------------------------------------------------
+
+
+def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
+    tmp_path: Path, s3_server: SeaweedFS, bucket: str
+) -> None:
+    stack = tmp_path / "stack"
+    (stack / "jupyter").mkdir(parents=True)
+    (stack / "notebooks" / "analysis").mkdir(parents=True)
+    nbformat.write(run_local_stack.sample_notebook(), stack / "notebooks" / "analysis" / "mine.ipynb")
+    config = run_local_stack.write_jupyter_config(stack, s3_server.endpoint_url, bucket)
+    creds = {"access_key": s3_server.access_key, "secret_key": s3_server.secret_key}
+    env_file = run_local_stack.write_cli_env(stack, config, creds)
+    assert env_file.stat().st_mode & 0o777 == 0o600  # it holds the S3 secret
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    commands = (
+        f"source {shlex.quote(str(env_file))} && cd {shlex.quote(str(elsewhere))} && "
+        "bookstore publish analysis/mine.ipynb && bookstore diff analysis/mine.ipynb --stage published"
+    )
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
+    bare.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    bare["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{bare.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", "-c", commands], env=bare, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "published analysis/mine.ipynb" in done.stdout
+    assert "no differences" in done.stdout
+
+
+def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_path: Path) -> None:
+    ports = free_ports()
+    env = run_local_stack.airflow_env(
+        tmp_path, ports, "http://127.0.0.1:1", {"access_key": "a", "secret_key": "s"}
+    )
+    cpus = run_local_stack.usable_cpus()
+    assert cpus <= (os.cpu_count() or cpus)
+    assert env["AIRFLOW__CORE__PARALLELISM"] == str(cpus)  # LocalExecutor workers: 32 by default
+    assert env["AIRFLOW__API__WORKERS"] == "1"
+    assert env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] == str(ports["BOOKSTORE_AIRFLOW_LOG_PORT"])
+    assert env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] == str(
+        ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"]
+    )
+    # The host Airflow records for fetching a task's log is where the log server listens.
+    module, _, function = env["AIRFLOW__CORE__HOSTNAME_CALLABLE"].rpartition(".")
+    hostname = subprocess.run(
+        [sys.executable, "-c", f"import {module}; print({module}.{function}())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert hostname == "127.0.0.1"
+
+
+def test_the_database_migration_is_announced_only_when_there_is_none(tmp_path: Path) -> None:
+    assert run_local_stack.first_airflow_start(tmp_path)
+    (tmp_path / "airflow.db").write_bytes(b"")
+    assert not run_local_stack.first_airflow_start(tmp_path)
+
+
+# -- the real stack -------------------------------------------------------------------------------
 
 
 class Stack:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ports = {name: free_port() for name in ("S3", "JUPYTER", "AIRFLOW")}
-        self.output = folder / "run.out"
+        self.ports = free_ports()
+        self.runs = 0
 
     def start(self, timeout: float = 600) -> None:
-        env = dict(os.environ, BOOKSTORE_STACK_DIR=str(self.folder / "stack"))
-        env.update({f"BOOKSTORE_{name}_PORT": str(port) for name, port in self.ports.items()})
-        handle = open(self.output, "wb")  # noqa: SIM115 - handed to the child
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "run_local_stack.py")],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        handle.close()
+        self.runs += 1
+        self.output = self.folder / f"run-{self.runs}.out"
+        with open(self.output, "wb") as handle:
+            self.process = subprocess.Popen(
+                [sys.executable, str(SCRIPT)],
+                env=stack_env(self.folder, self.ports),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while "bookstore is running" not in self.text():
             assert self.process.poll() is None, self.text()
@@ -53,9 +359,18 @@ class Stack:
     def text(self) -> str:
         return self.output.read_text(errors="replace")
 
-    def stop(self) -> int:
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(90)
+    def processes(self) -> list[psutil.Process]:
+        """Every process of the stack (Jupyter's kernels included)."""
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def listening(self) -> set[tuple[str, int]]:
+        found = set()
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error):  # ended meanwhile
+                for c in process.net_connections(kind="tcp"):
+                    if c.status == psutil.CONN_LISTEN:
+                        found.add((c.laddr.ip, c.laddr.port))
+        return found
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -68,7 +383,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     running.start()
     yield running
     if running.process.poll() is None:
-        running.stop()
+        os.killpg(running.process.pid, signal.SIGINT)
+        running.process.wait(120)
 
 
 def wait_for(check: Any, timeout: float, what: str) -> Any:
@@ -81,13 +397,23 @@ def wait_for(check: Any, timeout: float, what: str) -> Any:
         time.sleep(1)
 
 
-def test_save_publish_schedule_and_find_the_output(stack: Stack) -> None:
+@pytest.mark.timeout(1500)
+def test_save_publish_schedule_stop_and_start_again(stack: Stack) -> None:
     creds = stack.credentials
-    jupyter = requests.Session()
-    jupyter.headers["Authorization"] = f"token {creds['jupyter_token']}"
-    base = f"http://127.0.0.1:{stack.ports['JUPYTER']}"
+    assert "first start: creating Airflow's database" in stack.text()
     assert f"token={creds['jupyter_token']}" in stack.text()
     assert creds["secret_key"] not in stack.text()
+
+    # Only on loopback, only on the ports it was given (and SeaweedFS's internal ones).
+    listening = stack.listening()
+    assert {ip for ip, _ in listening} == {"127.0.0.1"}, listening
+    assert {("127.0.0.1", port) for port in stack.ports.values()} <= listening
+    workers = [p for p in stack.processes() if "LocalExecutor" in command(p)]
+    assert len(workers) == run_local_stack.usable_cpus()
+
+    jupyter = requests.Session()
+    jupyter.headers["Authorization"] = f"token {creds['jupyter_token']}"
+    base = f"http://127.0.0.1:{stack.ports['BOOKSTORE_JUPYTER_PORT']}"
 
     # Save the sample notebook (as JupyterLab does), then publish it.
     answer = jupyter.get(f"{base}/api/contents/analysis/mine.ipynb")
@@ -102,7 +428,7 @@ def test_save_publish_schedule_and_find_the_output(stack: Stack) -> None:
     version_id = published.json()["version_id"]
 
     # Trigger the pinned-version DAG through Airflow's REST API.
-    airflow = f"http://127.0.0.1:{stack.ports['AIRFLOW']}"
+    airflow = f"http://127.0.0.1:{stack.ports['BOOKSTORE_AIRFLOW_PORT']}"
     password = stack.text().split("user admin, password ")[1].split()[0]
     login = {"username": "admin", "password": password}
     token = wait_for(
@@ -138,11 +464,14 @@ def test_save_publish_schedule_and_find_the_output(stack: Stack) -> None:
     result = xcom["value"]
     assert result["source_version_id"] == version_id
     assert result["parameters"] == {"x": 7}
+    # Airflow's log server answers on loopback (refusing a request without its token).
+    for name in ("BOOKSTORE_AIRFLOW_LOG_PORT", "BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"):
+        assert requests.get(f"http://127.0.0.1:{stack.ports[name]}/log/x.log").status_code == 403
 
     # The executed notebook is in S3, with its lineage.
     s3 = boto3.client(
         "s3",
-        endpoint_url=f"http://127.0.0.1:{stack.ports['S3']}",
+        endpoint_url=f"http://127.0.0.1:{stack.ports['BOOKSTORE_S3_PORT']}",
         aws_access_key_id=creds["access_key"],
         aws_secret_access_key=creds["secret_key"],
         region_name="us-east-1",
@@ -158,5 +487,36 @@ def test_save_publish_schedule_and_find_the_output(stack: Stack) -> None:
     assert "7 * 2 = 14" in printed
     assert version_id in json.dumps(output["Metadata"])
 
-    assert stack.stop() == 0
+    # A kernel runs in a session of its own: stopping must reach it all the same.
+    kernel = jupyter.post(f"{base}/api/kernels", json={"name": "python3"})
+    assert kernel.status_code == 201, kernel.text
+    processes = wait_for(
+        lambda: (found := stack.processes()) and any("ipykernel" in command(p) for p in found) and found,
+        60,
+        "the kernel",
+    )
+
+    # An impatient stop: Ctrl-C, Ctrl-C again, and the SIGTERM make passes on.
+    os.killpg(stack.process.pid, signal.SIGINT)
+    time.sleep(0.5)
+    os.killpg(stack.process.pid, signal.SIGINT)
+    os.killpg(stack.process.pid, signal.SIGTERM)
+    assert stack.process.wait(120) == 0, stack.text()
+    assert "Traceback" not in stack.text()
     assert "stopped S3" in stack.text()
+    assert not gone(processes), processes
+    assert all(port_is_free(port) for port in stack.ports.values())
+
+    # The next start finds everything free, and its database in place.
+    stack.start()
+    assert "first start" not in stack.text()
+    assert "bookstore is running" in stack.text()
+    processes = stack.processes()
+
+    # S3 dies: said at once, with its log, and the rest stopped.
+    weed = next(p for p in processes if "weed server" in command(p))
+    weed.kill()
+    assert stack.process.wait(120) == 1, stack.text()
+    assert "S3 was killed by SIGKILL; the last lines of" in stack.text()
+    assert not gone(processes), processes
+    assert all(port_is_free(port) for port in stack.ports.values())
