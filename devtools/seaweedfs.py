@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .processes import free_port, terminate
+from .supervisor import free_port, terminate
 
 _PORT_NAMES = ("master", "volume", "filer", "s3")
 

@@ -16,7 +16,7 @@
 Everything listens on 127.0.0.1 only; the state lives in ``.stack/`` (``BOOKSTORE_STACK_DIR``).
 Start-up refuses ports in use and processes of an earlier run still running; a server that
 dies is reported with the end of its log and the rest are stopped; Ctrl-C stops everything
-(see ``scripts/stack_supervisor.py``). A second run keeps the data of the first.
+(see ``devtools/supervisor.py``). A second run keeps the data of the first.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ PORTS = {
 }
 
 sys.path.insert(0, str(REPO))
-from devtools.processes import free_port  # noqa: E402
 from devtools.seaweedfs import SeaweedFS  # noqa: E402
-from scripts.stack_supervisor import (  # noqa: E402
+from devtools.supervisor import (  # noqa: E402
     Child,
     Supervisor,
+    free_port,
     marked_processes,
     port_is_free,
     port_problems,

@@ -15,7 +15,7 @@ from typing import Any
 import nbformat
 import requests
 
-from devtools.processes import free_port, terminate
+from devtools.supervisor import free_port, terminate
 
 OTHER_EXTENSIONS = (
     "jupyterlab",

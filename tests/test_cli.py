@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 from bookstore.cli import cli as bookstore_command
 from bookstore.s3 import S3Store
-from devtools.processes import free_port
 from devtools.seaweedfs import SeaweedFS
+from devtools.supervisor import free_port
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import notebook
 

@@ -1,7 +1,7 @@
 """``make run``'s stack: starting, failing, stopping, and the walk-through on top of it.
 
 The fast tests run ``scripts/run_local_stack.py`` only as far as its refusals, or drive the
-same supervisor (``scripts/stack_supervisor.py``) with small stand-in children. One test
+same supervisor (``devtools/supervisor.py``) with small stand-in children. One test
 starts the real stack, twice: it goes through the README's walk-through with the real
 services' HTTP APIs, stops the stack as an impatient user does, and starts it again.
 """
@@ -29,10 +29,9 @@ import pytest
 import requests
 from botocore.config import Config
 
-from devtools.processes import free_port
 from devtools.seaweedfs import SeaweedFS
+from devtools.supervisor import alive, free_port, port_is_free
 from scripts import run_local_stack
-from scripts.stack_supervisor import alive, port_is_free
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "run_local_stack.py"
@@ -136,7 +135,7 @@ def test_processes_of_an_earlier_run_are_named(tmp_path: Path) -> None:
 
 # -- supervising, with stand-in children ---------------------------------------------------------
 
-# Drives scripts/stack_supervisor.py as run_local_stack.py does, with small children:
+# Drives devtools/supervisor.py as run_local_stack.py does, with small children:
 # "stubborn" ignores SIGTERM and starts a grandchild in a session of its own that ignores it
 # too (as Jupyter's kernels run), "polite" stops on SIGTERM, and in the "dies" scenario
 # "fragile" fails once told to (a file appears), as a server does that loses its port.
@@ -144,7 +143,7 @@ DRIVER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from scripts.stack_supervisor import Supervisor, supervise
+    from devtools.supervisor import Supervisor, supervise
 
     folder, scenario = Path(sys.argv[1]), sys.argv[2]
     IGNORE = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "

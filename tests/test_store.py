@@ -9,8 +9,8 @@ from bookstore.errors import (
     StoreUnavailableError,
 )
 from bookstore.s3 import S3Store
-from devtools.processes import free_port
 from devtools.seaweedfs import SeaweedFS
+from devtools.supervisor import free_port
 from tests.conftest import new_bucket_name
 from tests.store_contract import KEY, StoreContract
 

@@ -1,7 +1,10 @@
-"""Run a few local servers as one: start them, notice when one dies, stop them all.
+"""Starting, watching and stopping local servers: the one process supervisor of ``make run``,
+the tests and the benchmarks.
 
-``make run`` (``scripts/run_local_stack.py``) starts S3, JupyterLab and Airflow's components
-as children, each in a session of its own. This module keeps that honest:
+:func:`free_port` and :func:`terminate` serve a single server (a test's SeaweedFS or
+Jupyter). :class:`Supervisor` runs a few as one: ``make run`` (``scripts/run_local_stack.py``)
+starts S3, JupyterLab and Airflow's components as children, each in a session of its own,
+and this module keeps that honest:
 
 - before anything starts, each port is checked free, and whoever holds one is named;
 - a child that exits on its own, at any time, is reported at once with the end of its log,
@@ -10,7 +13,7 @@ as children, each in a session of its own. This module keeps that honest:
   kernels), escalating from SIGTERM to SIGKILL; further Ctrl-C or SIGTERM while it runs are
   absorbed, since interrupting the clean-up half-way is what leaves servers behind.
 
-Development tooling for ``make run``, not part of the installed package.
+Development tooling, not part of the installed package.
 """
 
 from __future__ import annotations
@@ -59,6 +62,17 @@ def say(text: str, *, error: bool = False) -> None:
 
 
 # -- ports -----------------------------------------------------------------------------------
+
+
+def free_port(host: str = "127.0.0.1", taken: set[int] | None = None) -> int:
+    """A TCP port nobody listens on right now (and not in ``taken``)."""
+    taken = taken or set()
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -200,6 +214,21 @@ def signal_processes(processes: Iterable[psutil.Process], signum: int) -> None:
             with contextlib.suppress(OSError):
                 if os.getpgid(process.pid) == process.pid:
                     signal_group(process.pid, signum)
+
+
+def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
+    """Stop one child started in a session of its own, and everything it started (a Jupyter
+    server's kernels): SIGTERM, then SIGKILL to whatever is left after ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(psutil.Error):
+        family = family_of([psutil.Process(process.pid)])
+        signal_processes(family, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+        signal_processes([p for p in family if alive(p)], signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(10)
 
 
 @dataclass
