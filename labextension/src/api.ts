@@ -72,6 +72,7 @@ export interface IArchiveStatus {
 /** What `GET /api/bookstore` answers. */
 export interface IStatus {
   version: string;
+  /** What the server offers beyond the basics: `diff` (nbdime is installed), `catalog` (the team's publications). */
   features: string[];
   archiving: boolean;
   backend?: string;
@@ -118,7 +119,51 @@ export interface IDiffAnswer {
   remote_version: IComparedVersion;
 }
 
-/** The contents model of the restored file (only the fields the extension uses). */
+/**
+ * One published notebook of the team at its latest version, as `GET /api/bookstore/catalog`
+ * lists it.
+ */
+export interface ICatalogEntry {
+  /** The full S3 key, e.g. `published/alice/notebooks/analysis/mine.ipynb`. */
+  key: string;
+  /**
+   * The key under the published root, e.g. `alice/notebooks/analysis/mine.ipynb`: what
+   * `PublishedNotebookOperator(notebook_key=...)` takes and the catalog's endpoints name.
+   */
+  notebook_key: string;
+  /** Whose notebook it is (the user the key names); null when the prefix names no user. */
+  owner: string | null;
+  /** The latest published version. */
+  version_id: string | null;
+  /** When it was published (when it reached S3). */
+  last_modified: string;
+  size: number;
+  /** The Jupyter user who published it, when the publication recorded one. */
+  published_by?: string | null;
+}
+
+/** One page of the catalog; `next_cursor` is null on the last page. */
+export interface ICatalogPage {
+  notebooks: ICatalogEntry[];
+  next_cursor: string | null;
+}
+
+/** The body of `POST /api/bookstore/copy/<notebook_key>`; the server picks the target when none is given. */
+export interface ICopyRequest {
+  /** The published version to copy; its latest when absent. */
+  version_id?: string | null;
+  /** Where in the user's own files, a Jupyter path. */
+  target_path?: string;
+  overwrite?: boolean;
+}
+
+/** A published version of anyone's notebook, by its key under the published root. */
+export interface IPublishedRef {
+  notebook_key: string;
+  version_id: string | null;
+}
+
+/** The contents model of a file the server wrote: a restore or a copy (only the fields the extension uses). */
 export interface IRestored {
   path: string;
   name: string;
@@ -249,6 +294,42 @@ export class BookstoreClient {
       remote_stage: remote?.stage,
       remote_version_id: remote?.version_id
     });
+    return this.json<IDiffAnswer>(`api/bookstore/diff/${encodePath(path)}${query}`, { method: 'GET' });
+  }
+
+  /** One page of the team's published notebooks, the latest version of each. */
+  catalog(options: { limit?: number; cursor?: string | null } = {}): Promise<ICatalogPage> {
+    const query = queryString({ cursor: options.cursor, limit: options.limit });
+    return this.json<ICatalogPage>(`api/bookstore/catalog${query}`, { method: 'GET' });
+  }
+
+  /** The notebook JSON of a published version of anyone's notebook (its latest when `versionId` is null). */
+  published(notebookKey: string, versionId: string | null): Promise<Record<string, unknown>> {
+    const query = queryString({ version_id: versionId });
+    return this.json(`api/bookstore/published/${encodePath(notebookKey)}${query}`, { method: 'GET' });
+  }
+
+  /** Copy a published notebook (anyone's) into the user's own files; 409 when the target exists. */
+  copy(notebookKey: string, request: ICopyRequest = {}): Promise<IRestored> {
+    const body: ICopyRequest = {};
+    if (request.version_id) {
+      body.version_id = request.version_id;
+    }
+    if (request.target_path) {
+      body.target_path = request.target_path;
+    }
+    if (request.overwrite) {
+      body.overwrite = true;
+    }
+    return this.json<IRestored>(`api/bookstore/copy/${encodePath(notebookKey)}`, {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+  }
+
+  /** Compare a published version of anyone's notebook (the base) with the user's notebook saved at `path`. */
+  diffWithPublished(path: string, base: IPublishedRef): Promise<IDiffAnswer> {
+    const query = queryString({ base_notebook_key: base.notebook_key, base_version_id: base.version_id });
     return this.json<IDiffAnswer>(`api/bookstore/diff/${encodePath(path)}${query}`, { method: 'GET' });
   }
 

@@ -113,6 +113,72 @@ describe('BookstoreClient', () => {
     ]);
   });
 
+  it('pages the catalog with an opaque cursor', async () => {
+    const page = {
+      notebooks: [
+        {
+          key: 'published/alice/notebooks/a.ipynb',
+          notebook_key: 'alice/notebooks/a.ipynb',
+          owner: 'alice',
+          version_id: 'v1',
+          last_modified: '2026-11-26T10:00:00+00:00',
+          size: 10
+        }
+      ],
+      next_cursor: 'n/1'
+    };
+    const { client, sent } = fakeClient(json(page), json({ notebooks: [], next_cursor: null }));
+    expect(await client.catalog({ limit: 100 })).toEqual(page);
+    await client.catalog({ limit: 100, cursor: 'n/1' });
+    expect(sent.map(s => [s.init.method, s.path])).toEqual([
+      ['GET', 'api/bookstore/catalog?limit=100'],
+      ['GET', 'api/bookstore/catalog?cursor=n%2F1&limit=100']
+    ]);
+  });
+
+  it("reads a colleague's published version by its notebook_key", async () => {
+    const { client, sent } = fakeClient(json({ cells: [], nbformat: 4 }), json({ cells: [], nbformat: 4 }));
+    await client.published('bob/notebooks/my analysis.ipynb', 'p 1');
+    await client.published('bob/notebooks/a.ipynb', null);
+    expect(sent.map(s => [s.init.method, s.path])).toEqual([
+      ['GET', 'api/bookstore/published/bob/notebooks/my%20analysis.ipynb?version_id=p%201'],
+      ['GET', 'api/bookstore/published/bob/notebooks/a.ipynb']
+    ]);
+  });
+
+  it('copies a published notebook, to the default target or a chosen one, overwriting when asked', async () => {
+    const copied = { path: 'a.ipynb', name: 'a.ipynb', type: 'notebook' };
+    const { client, sent } = fakeClient(json(copied, 201), json(copied, 201), json(copied, 201));
+    expect(await client.copy('bob/notebooks/a.ipynb')).toEqual(copied);
+    await client.copy('bob/notebooks/a.ipynb', { version_id: 'p1', target_path: 'x/a-1.ipynb' });
+    await client.copy('bob/notebooks/a.ipynb', { version_id: 'p1', overwrite: true });
+    expect(sent.map(s => [s.init.method, s.path])).toEqual(
+      Array(3).fill(['POST', 'api/bookstore/copy/bob/notebooks/a.ipynb'])
+    );
+    expect(sent.map(s => JSON.parse(s.init.body as string))).toEqual([
+      {},
+      { version_id: 'p1', target_path: 'x/a-1.ipynb' },
+      { version_id: 'p1', overwrite: true }
+    ]);
+  });
+
+  it('answers 409 when the copy would replace a file', async () => {
+    const { client } = fakeClient(json({ message: "'a.ipynb' already exists", reason: 'Conflict' }, 409));
+    const error = await client.copy('bob/notebooks/a.ipynb').catch(e => e);
+    expect(error).toMatchObject({ status: 409, message: "'a.ipynb' already exists" });
+  });
+
+  it("compares a colleague's published version with one's own saved notebook", async () => {
+    const answer = { base: {}, diff: [], base_version: {}, remote_version: {} };
+    const { client, sent } = fakeClient(json(answer));
+    expect(
+      await client.diffWithPublished('mine/a b.ipynb', { notebook_key: 'bob/notebooks/a.ipynb', version_id: 'p1' })
+    ).toEqual(answer);
+    expect(sent[0].path).toBe(
+      'api/bookstore/diff/mine/a%20b.ipynb?base_notebook_key=bob%2Fnotebooks%2Fa.ipynb&base_version_id=p1'
+    );
+  });
+
   it("turns bookstore's JSON errors into BookstoreApiError", async () => {
     const { client } = fakeClient(json({ message: 'S3 is down', reason: 'StoreUnavailableError' }, 503));
     const error = await client.status().catch(e => e);
