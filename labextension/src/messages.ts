@@ -146,6 +146,28 @@ export function describeEmpty(stage: Stage): string {
     : 'No archived saves yet: save the notebook and its versions appear here.';
 }
 
+/** What the Published notebooks panel says when the server lists no catalog (it is older than the extension). */
+export function describeNoCatalog(): string {
+  return (
+    'This Jupyter server does not offer a catalog of published notebooks: its bookstore is older ' +
+    'than this JupyterLab extension. Ask whoever runs it to upgrade bookstore.'
+  );
+}
+
+/**
+ * What the Published notebooks panel says when it lists nothing: nobody published yet, or
+ * nothing loaded matches the filter (`more`: pages not loaded yet may).
+ */
+export function describeCatalogEmpty(filter: string, more: boolean): string {
+  const text = filter.trim();
+  if (!text) {
+    return 'Nobody on the team has published a notebook yet: use Publish in the notebook toolbar (or File ▸ Publish Notebook).';
+  }
+  return `No notebook ${more ? 'loaded so far ' : ''}has “${text}” in its owner or path${
+    more ? ': Load more to look further.' : '.'
+  }`;
+}
+
 /**
  * The outcome of publishing, naming the published version by `id` (its short form). When the
  * content equals the latest publication the server publishes nothing and answers that one.

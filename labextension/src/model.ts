@@ -26,6 +26,16 @@ import { INotice, describeError } from './messages';
 /** What an action tells the person when done: a sentence (all went well), a notice, or nothing. */
 export type Outcome = string | INotice | null;
 
+/** Run `action` and answer the notice of its outcome, or of what went wrong and what to do. */
+export async function settleOutcome(action: () => Promise<Outcome>): Promise<INotice | null> {
+  try {
+    const outcome = await action();
+    return typeof outcome === 'string' ? { level: 'ok', text: outcome } : outcome;
+  } catch (error) {
+    return { level: 'error', text: describeError(error) };
+  }
+}
+
 /** What the extension does with a version: dialogs, tabs and the clipboard (actions.ts). */
 export interface IVersionActions {
   open(path: string, stage: Stage, version: IVersion): Promise<Outcome>;
@@ -378,12 +388,7 @@ export class HistoryModel {
 
   /** Run `action` and show its outcome, or what went wrong. */
   private async settle(action: () => Promise<Outcome>): Promise<void> {
-    try {
-      const outcome = await action();
-      this._notice = typeof outcome === 'string' ? { level: 'ok', text: outcome } : outcome;
-    } catch (error) {
-      this._notice = { level: 'error', text: describeError(error) };
-    }
+    this._notice = await settleOutcome(action);
   }
 
   /** The short ids of every id listed, computed again only when a list changed. */

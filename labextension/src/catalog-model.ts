@@ -1,0 +1,496 @@
+/**
+ * What the Published notebooks panel shows and does, apart from how it looks: the team's
+ * published notebooks a page at a time, the filter over owner and path, the groups by owner,
+ * each row's text, and the action under way with its outcome.
+ *
+ * The panel (catalog-panel.tsx) renders it and the catalog commands (catalog-commands.ts) call
+ * it. It imports no JupyterLab widget, so that the unit tests run it in Node.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { BookstoreClient, ICatalogEntry, IStatus } from './api';
+import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
+import { INotice } from './messages';
+import { Outcome, settleOutcome } from './model';
+
+/** A page of the catalog: a team's publications fill a few pages, a large one many. */
+export const CATALOG_PAGE_SIZE = 100;
+
+/** What the extension does with a published notebook: dialogs, tabs and the clipboard (catalog-actions.ts). */
+export interface ICatalogActions {
+  /** Open the listed version read-only. */
+  open(entry: ICatalogEntry): Promise<Outcome>;
+  /** Copy it into the user's own files and open the copy (asks on a name taken). */
+  copy(entry: ICatalogEntry): Promise<Outcome>;
+  /** Compare it with one of the user's notebooks (asks which). */
+  compare(entry: ICatalogEntry): Promise<Outcome>;
+  copyKey(entry: ICatalogEntry): Promise<Outcome>;
+  copyId(entry: ICatalogEntry): Promise<Outcome>;
+  copySnippet(entry: ICatalogEntry): Promise<Outcome>;
+  /** Who published it and when, its keys and version, in a dialog. */
+  details(entry: ICatalogEntry): Promise<Outcome>;
+}
+
+/** The things a person can do with one listed notebook. */
+export type CatalogAction = keyof ICatalogActions;
+
+/** Actions done at once, or in a dialog of their own: they need not wait for a copy or a comparison. */
+const IMMEDIATE: ReadonlySet<CatalogAction> = new Set(['copyKey', 'copyId', 'copySnippet', 'details']);
+
+const ONGOING: Partial<Record<CatalogAction, string>> = {
+  open: 'Opening',
+  copy: 'Copying',
+  compare: 'Comparing'
+};
+
+/** Whether the server lists a catalog: unknown until its status answers; older servers do not. */
+export type CatalogAvailability = 'unknown' | 'available' | 'unavailable';
+
+export interface ICatalogState {
+  entries: ICatalogEntry[];
+  nextCursor: string | null;
+  loading: boolean;
+  /** True once the first page (or the status saying there is no catalog) has answered. */
+  loaded: boolean;
+  error: unknown;
+}
+
+/** One owner's notebooks, as listed under the owner's name. */
+export interface ICatalogGroup {
+  owner: string | null;
+  /** The owner's name; `Unknown owner` when the published prefix names no user. */
+  label: string;
+  /** The user's own publications. */
+  mine: boolean;
+  collapsed: boolean;
+  entries: ICatalogEntry[];
+}
+
+/** One published notebook as its row shows it. */
+export interface ICatalogRow {
+  notebookKey: string;
+  /** The key's folders, `alice/notebooks/analysis/`, shown before the name and cut first. */
+  folder: string;
+  name: string;
+  owner: string | null;
+  /** When it was published, in local time, and how long ago. */
+  time: string;
+  age: string;
+  /** The time's tooltip: who published it and when, in full. */
+  timeTitle: string;
+  versionId: string | null;
+  /** The shortest prefix telling its version apart from the other versions listed. */
+  id: string;
+  size: string;
+  /** Who published it when that is not its owner (an administrator, say); else null. */
+  publishedBy: string | null;
+}
+
+/** Whether every word of `filter` is in the entry's owner or notebook_key (case does not matter). */
+export function matchesFilter(entry: ICatalogEntry, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = `${entry.owner ?? ''} ${entry.notebook_key}`.toLowerCase();
+  return words.every(word => text.includes(word));
+}
+
+/** Append `page` to `entries`, leaving out notebooks already listed (pages may overlap). */
+export function mergeEntries(entries: ICatalogEntry[], page: ICatalogEntry[]): ICatalogEntry[] {
+  const seen = new Set(entries.map(entry => entry.key));
+  return entries.concat(page.filter(entry => !seen.has(entry.key)));
+}
+
+/** A Python string literal (JSON's escapes are Python's too). */
+function pythonString(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** An Airflow task id for running the notebook: its file name without `.ipynb`, in the characters task ids allow. */
+export function taskIdFor(notebookKey: string): string {
+  const stem = baseName(notebookKey).replace(/\.ipynb$/i, '');
+  const taskId = stem.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.]+|_+$/g, '');
+  return taskId || 'run_notebook';
+}
+
+/**
+ * The operator call that runs exactly this version in a DAG:
+ * `PublishedNotebookOperator(task_id="mine", notebook_key="alice/notebooks/mine.ipynb", version_id="...")`.
+ */
+export function dagSnippet(entry: ICatalogEntry): string {
+  const versionId = entry.version_id ? pythonString(entry.version_id) : 'None';
+  return (
+    `PublishedNotebookOperator(task_id=${pythonString(taskIdFor(entry.notebook_key))}, ` +
+    `notebook_key=${pythonString(entry.notebook_key)}, version_id=${versionId})`
+  );
+}
+
+/** A name beside a file that exists: `analysis/mine-1.ipynb` for `analysis/mine.ipynb`, `-3` after `-2`. */
+export function nextFreeName(path: string): string {
+  const slash = path.lastIndexOf('/') + 1;
+  const folder = path.slice(0, slash);
+  const name = path.slice(slash);
+  const dot = name.lastIndexOf('.');
+  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const numbered = /^(.*)-(\d+)$/.exec(stem);
+  const next = numbered ? `${numbered[1]}-${Number(numbered[2]) + 1}` : `${stem}-1`;
+  return `${folder}${next}${extension}`;
+}
+
+/**
+ * Which of the user's notebooks to offer for comparing with `entry`: the open ones with its
+ * file name first (the current one first among them), then the current one, then the other
+ * open ones; `preferred` is the one chosen at first, null when none is open.
+ */
+export function compareTargets(
+  entry: ICatalogEntry,
+  open: readonly string[],
+  current: string | null
+): { paths: string[]; preferred: string | null } {
+  const name = baseName(entry.notebook_key);
+  const unique = [...new Set(open)];
+  const rank = (path: string) => (baseName(path) === name ? 0 : 2) + (path === current ? 0 : 1);
+  const paths = unique
+    .map((path, index) => ({ path, index }))
+    .sort((a, b) => rank(a.path) - rank(b.path) || a.index - b.index)
+    .map(item => item.path);
+  return { paths, preferred: paths.length ? paths[0] : null };
+}
+
+/** What the panel says while `action` runs on a notebook: `Copying mine.ipynb…`. */
+export function catalogBusyLabel(action: CatalogAction, notebookKey: string): string {
+  return withEllipsis(`${ONGOING[action] ?? 'Working on'} ${baseName(notebookKey)}`);
+}
+
+/** The state the Published notebooks panel renders. */
+export class CatalogModel {
+  constructor(
+    readonly client: Pick<BookstoreClient, 'status' | 'catalog'>,
+    private readonly pageSize: number = CATALOG_PAGE_SIZE
+  ) {}
+
+  /** Emitted on every change; the panel renders again (JupyterLab's VDomRenderer.IModel). */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  get state(): Readonly<ICatalogState> {
+    return this._state;
+  }
+
+  get status(): IStatus | null {
+    return this._status;
+  }
+
+  get availability(): CatalogAvailability {
+    if (this._status === null) {
+      return 'unknown';
+    }
+    return this._status.features.includes('catalog') ? 'available' : 'unavailable';
+  }
+
+  /** Comparing needs nbdime on the server; until the status answers, assume it is there. */
+  get canCompare(): boolean {
+    return this._status === null || this._status.features.includes('diff');
+  }
+
+  /** The filter's text: words that the owner or notebook_key must all contain. */
+  get filter(): string {
+    return this._filter;
+  }
+
+  set filter(filter: string) {
+    if (filter === this._filter) {
+      return;
+    }
+    this._filter = filter;
+    this.changed();
+  }
+
+  /** The outcome of the last action (copied, failed), shown until the next one. */
+  get notice(): INotice | null {
+    return this._notice;
+  }
+
+  set notice(notice: INotice | null) {
+    this._notice = notice;
+    this.changed();
+  }
+
+  /** What is under way (`Copying mine.ipynb…`), or null. */
+  get busy(): string | null {
+    return this._busy;
+  }
+
+  /** Whether the panel is shown: a hidden panel asks the server for nothing. */
+  get visible(): boolean {
+    return this._visible;
+  }
+
+  set visible(visible: boolean) {
+    this._visible = visible;
+  }
+
+  /**
+   * The catalog may have changed (the user published): list it again now if the panel is
+   * shown, else when it is shown next.
+   */
+  markStale(): void {
+    this._stale = true;
+    if (this._visible) {
+      void this.refresh();
+    }
+  }
+
+  /** List the catalog unless it is listed and up to date: when the panel is shown. */
+  async refreshIfStale(): Promise<void> {
+    if ((!this._state.loaded || this._stale) && !this._state.loading) {
+      await this.refresh();
+    }
+  }
+
+  /** Ask the server whether it has a catalog, then list its first page again. */
+  async refresh(): Promise<void> {
+    const generation = ++this._generation;
+    this._stale = false;
+    this.update({ ...this._state, loading: true, error: null });
+    try {
+      const status = await this.client.status();
+      if (generation !== this._generation) {
+        return;
+      }
+      this._status = status;
+      if (this.availability !== 'available') {
+        this.update({ entries: [], nextCursor: null, loading: false, loaded: true, error: null });
+        return;
+      }
+      const page = await this.client.catalog({ limit: this.pageSize });
+      if (generation !== this._generation) {
+        return;
+      }
+      this.update({
+        entries: page.notebooks,
+        nextCursor: page.next_cursor,
+        loading: false,
+        loaded: true,
+        error: null
+      });
+    } catch (error) {
+      if (generation !== this._generation) {
+        return;
+      }
+      this.update({ ...this._state, loading: false, loaded: true, error });
+    }
+  }
+
+  /** Load the page after the last one loaded; nothing when on the last page or busy. */
+  async loadMore(): Promise<void> {
+    const { nextCursor, loading } = this._state;
+    if (nextCursor === null || loading) {
+      return;
+    }
+    const generation = this._generation;
+    this.update({ ...this._state, loading: true, error: null });
+    try {
+      const page = await this.client.catalog({ limit: this.pageSize, cursor: nextCursor });
+      if (generation !== this._generation) {
+        return;
+      }
+      this.update({
+        ...this._state,
+        entries: mergeEntries(this._state.entries, page.notebooks),
+        nextCursor: page.next_cursor,
+        loading: false
+      });
+    } catch (error) {
+      if (generation !== this._generation) {
+        return;
+      }
+      this.update({ ...this._state, loading: false, error });
+    }
+  }
+
+  /** The listed notebook with this notebook_key. */
+  entry(notebookKey: string): ICatalogEntry | undefined {
+    return this._state.entries.find(entry => entry.notebook_key === notebookKey);
+  }
+
+  /** The listed notebooks that the filter lets through. */
+  get shown(): ICatalogEntry[] {
+    return this._state.entries.filter(entry => matchesFilter(entry, this._filter));
+  }
+
+  /** Whether a notebook is the user's own: its key is under this server's published prefix. */
+  isMine(entry: ICatalogEntry): boolean {
+    const prefix = (this._status?.published_prefix ?? '').replace(/\/+$/, '');
+    // A prefix still holding `{username}` (an older server's status) names nobody.
+    return prefix !== '' && !prefix.includes('{') && entry.key.startsWith(`${prefix}/`);
+  }
+
+  /** The shown notebooks by owner, owners in alphabetical order, each owner's by notebook_key. */
+  groups(): ICatalogGroup[] {
+    const byOwner = new Map<string | null, ICatalogEntry[]>();
+    for (const entry of this.shown) {
+      const list = byOwner.get(entry.owner) ?? [];
+      list.push(entry);
+      byOwner.set(entry.owner, list);
+    }
+    const owners = [...byOwner.keys()].sort((a, b) =>
+      a === null ? 1 : b === null ? -1 : a.localeCompare(b)
+    );
+    return owners.map(owner => {
+      const entries = (byOwner.get(owner) as ICatalogEntry[]).sort((a, b) =>
+        a.notebook_key.localeCompare(b.notebook_key)
+      );
+      return {
+        owner,
+        label: owner ?? 'Unknown owner',
+        mine: entries.some(entry => this.isMine(entry)),
+        collapsed: this._collapsed.has(owner ?? ''),
+        entries
+      };
+    });
+  }
+
+  /** Fold or unfold an owner's notebooks. */
+  toggleGroup(owner: string | null): void {
+    const key = owner ?? '';
+    if (!this._collapsed.delete(key)) {
+      this._collapsed.add(key);
+    }
+    this.changed();
+  }
+
+  /** How many notebooks are listed and shown: `12 notebooks by 3 people`, `2 of 12 loaded match`. */
+  summary(): string | null {
+    const { entries, nextCursor, loaded } = this._state;
+    if (!loaded || entries.length === 0) {
+      return null;
+    }
+    const more = nextCursor !== null ? ' (more on the server)' : '';
+    if (this._filter.trim()) {
+      return `${this.shown.length} of ${entries.length} loaded match${more}`;
+    }
+    const owners = new Set(entries.map(entry => entry.owner)).size;
+    const notebooks = `${entries.length} notebook${entries.length === 1 ? '' : 's'}`;
+    return `${notebooks} by ${owners} ${owners === 1 ? 'person' : 'people'}${more}`;
+  }
+
+  /**
+   * How a version id is shown: its shortest prefix that no other listed version id starts
+   * with; an id not listed is told apart from those that are.
+   */
+  shortId(versionId: string | null): string {
+    if (!versionId) {
+      return 'null';
+    }
+    const shown = this.listedShortIds();
+    return shown.get(versionId) ?? (uniqueShortIds([...shown.keys(), versionId]).get(versionId) as string);
+  }
+
+  /** A notebook's row: its key, when and by whom it was published, its short version id and size. */
+  row(entry: ICatalogEntry, now: number = Date.now()): ICatalogRow {
+    const slash = entry.notebook_key.lastIndexOf('/') + 1;
+    const publisher = entry.published_by || entry.owner;
+    const age = formatAge(entry.last_modified, now);
+    return {
+      notebookKey: entry.notebook_key,
+      folder: entry.notebook_key.slice(0, slash),
+      name: entry.notebook_key.slice(slash),
+      owner: entry.owner,
+      time: formatTime(entry.last_modified),
+      age,
+      timeTitle:
+        `Published ${formatTime(entry.last_modified)}` +
+        (publisher ? ` by ${publisher}` : '') +
+        (age ? ` (${age})` : ''),
+      versionId: entry.version_id,
+      id: this.shortId(entry.version_id),
+      size: formatSize(entry.size),
+      publishedBy: entry.published_by && entry.published_by !== entry.owner ? entry.published_by : null
+    };
+  }
+
+  /** Whether `action` is offered at all (a menu hides the others). */
+  isAvailable(action: CatalogAction): boolean {
+    return action !== 'compare' || this.canCompare;
+  }
+
+  /** Whether `action` can run now on that notebook: one copy or comparison at a time. */
+  isEnabled(action: CatalogAction, notebookKey: string | null): boolean {
+    const entry = notebookKey === null ? undefined : this.entry(notebookKey);
+    if (entry === undefined || !this.isAvailable(action)) {
+      return false;
+    }
+    if (action === 'copyId' && !entry.version_id) {
+      // An unversioned bucket: there is no id to pin.
+      return false;
+    }
+    return IMMEDIATE.has(action) || this._busy === null;
+  }
+
+  /** Run `action` on a listed notebook, showing that it is busy and then its outcome. */
+  async perform(actions: ICatalogActions, action: CatalogAction, notebookKey: string): Promise<void> {
+    const entry = this.entry(notebookKey);
+    if (entry === undefined || !this.isEnabled(action, notebookKey)) {
+      return;
+    }
+    const run = () => actions[action](entry);
+    if (IMMEDIATE.has(action)) {
+      // Not shown as busy: done at once, or in a dialog that says what is going on.
+      this._notice = await settleOutcome(run);
+      this.changed();
+      return;
+    }
+    this._busy = catalogBusyLabel(action, notebookKey);
+    this._notice = null;
+    this.changed();
+    try {
+      this._notice = await settleOutcome(run);
+    } finally {
+      this._busy = null;
+      this.changed();
+    }
+  }
+
+  /** The short ids of the listed versions, computed again only when the list changed. */
+  private listedShortIds(): Map<string, string> {
+    const entries = this._state.entries;
+    if (this._shortIds?.entries !== entries) {
+      this._shortIds = { entries, shown: uniqueShortIds(entries.map(entry => entry.version_id)) };
+    }
+    return this._shortIds.shown;
+  }
+
+  private update(state: ICatalogState): void {
+    this._state = state;
+    this.changed();
+  }
+
+  private changed(): void {
+    this._stateChanged.emit(void 0);
+  }
+
+  private readonly _stateChanged = new Signal<this, void>(this);
+  private _isDisposed = false;
+  private _state: ICatalogState = { entries: [], nextCursor: null, loading: false, loaded: false, error: null };
+  private _status: IStatus | null = null;
+  private _filter = '';
+  private _notice: INotice | null = null;
+  private _busy: string | null = null;
+  private _visible = false;
+  private _stale = false;
+  private _generation = 0;
+  private readonly _collapsed = new Set<string>();
+  private _shortIds: { entries: readonly ICatalogEntry[]; shown: Map<string, string> } | null = null;
+}
