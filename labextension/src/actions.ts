@@ -20,7 +20,7 @@ import { baseName, describeTime, formatTime, versionTime } from './format';
 import { INotice, describePublished } from './messages';
 import { HistoryModel, IVersionActions } from './model';
 import { showPublished } from './publish';
-import { createVersionView } from './viewer';
+import { createVersionView, showView } from './viewer';
 
 export interface IVersionActionsOptions {
   app: JupyterFrontEnd;
@@ -34,6 +34,8 @@ export interface IVersionActionsOptions {
   localPath(panel: NotebookPanel): string;
   /** Show the Version history panel, on `stage` when given. */
   showHistory(stage?: Stage): void;
+  /** Called after each publication (the team's catalog lists it). */
+  onPublished?(): void;
 }
 
 /** The body of the Compare dialog: what to compare the chosen version with. */
@@ -191,6 +193,7 @@ export class VersionActions implements IVersionActions {
     const { client, model } = this.options;
     let published = await client.publish(path, { versionId });
     for (;;) {
+      this.options.onPublished?.();
       if (published.path === model.path) {
         void model.histories.published.reload();
       }
@@ -207,24 +210,8 @@ export class VersionActions implements IVersionActions {
     }
   }
 
-  /**
-   * Show a version or a comparison in a main-area tab. Notebook 7 shows one document per
-   * page and keeps its main area for it: there the view opens in a large dialog instead.
-   */
   private show(view: Widget): void {
-    const { shell } = this.options.app;
-    shell.add(view, 'main');
-    if (view.isAttached) {
-      shell.activateById(view.id);
-      return;
-    }
-    const dialog = new Dialog({
-      title: view.title.label,
-      body: view,
-      buttons: [Dialog.okButton({ label: 'Close' })]
-    });
-    dialog.addClass('jp-bookstore-ViewDialog');
-    void dialog.launch().then(() => view.dispose());
+    showView(this.options.app.shell, view);
   }
 
   private findOpen(path: string): NotebookPanel | undefined {

@@ -155,6 +155,12 @@ export function compareTargets(
   return { paths, preferred: paths.length ? paths[0] : null };
 }
 
+/** A listed notebook by its file name and owner: `mine.ipynb (alice)`. */
+export function entryName(entry: ICatalogEntry): string {
+  const name = baseName(entry.notebook_key);
+  return entry.owner ? `${name} (${entry.owner})` : name;
+}
+
 /** What the panel says while `action` runs on a notebook: `Copying mine.ipynb…`. */
 export function catalogBusyLabel(action: CatalogAction, notebookKey: string): string {
   return withEllipsis(`${ONGOING[action] ?? 'Working on'} ${baseName(notebookKey)}`);
@@ -419,6 +425,19 @@ export class CatalogModel {
       size: formatSize(entry.size),
       publishedBy: entry.published_by && entry.published_by !== entry.owner ? entry.published_by : null
     };
+  }
+
+  /**
+   * The listed version in words, as dialogs and views name it: `published version of
+   * 2026-11-26 14:03:12 by alice (6714a900…)`.
+   */
+  describe(entry: ICatalogEntry): string {
+    const publisher = entry.published_by || entry.owner;
+    return (
+      `published version of ${formatTime(entry.last_modified)}` +
+      (publisher ? ` by ${publisher}` : '') +
+      ` (${this.shortId(entry.version_id)})`
+    );
   }
 
   /** Whether `action` is offered at all (a menu hides the others). */

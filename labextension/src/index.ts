@@ -1,9 +1,11 @@
 /**
- * bookstore in JupyterLab: a Publish command (notebook toolbar, command palette, File menu)
- * and a Version history side panel, both speaking only bookstore's REST API.
+ * bookstore in JupyterLab: a Publish command (notebook toolbar, command palette, File menu),
+ * a Version history side panel and a Published notebooks side panel (the team's catalog), all
+ * speaking only bookstore's REST API.
  *
- * This module only wires the pieces together: the panel's state is HistoryModel (model.ts),
- * what is done to a version is VersionActions (actions.ts), run through commands (commands.ts).
+ * This module only wires the pieces together: the history panel's state is HistoryModel
+ * (model.ts), what is done to a version is VersionActions (actions.ts), run through commands
+ * (commands.ts); the catalog's are CatalogModel, CatalogActions and the catalog commands.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
@@ -14,9 +16,13 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { VersionActions } from './actions';
 import { BookstoreClient, Requester, Stage } from './api';
+import { CatalogActions } from './catalog-actions';
+import { addCatalogCommands } from './catalog-commands';
+import { CatalogModel } from './catalog-model';
+import { CatalogPanel } from './catalog-panel';
 import { addVersionCommands } from './commands';
 import { baseName } from './format';
-import { historyIcon, publishIcon } from './icons';
+import { catalogIcon, historyIcon, publishIcon } from './icons';
 import { describeError } from './messages';
 import { HistoryModel } from './model';
 import { HistoryPanel } from './panel';
@@ -26,6 +32,7 @@ export const PLUGIN_ID = 'notebook-bookstore:plugin';
 export namespace CommandIDs {
   export const publish = 'bookstore:publish';
   export const openHistory = 'bookstore:open-history';
+  export const openCatalog = 'bookstore:open-catalog';
 }
 
 /** Requests to the Jupyter server, with its base URL, token and XSRF cookie. */
@@ -36,7 +43,8 @@ function serverRequester(settings: ServerConnection.ISettings): Requester {
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Publish the open notebook, and browse, view, compare and restore its archived versions.',
+  description:
+    "Publish the open notebook; browse, view, compare and restore its archived versions; browse the team's published notebooks.",
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices, NotebookPanel.IContentFactory],
   optional: [ICommandPalette, ILayoutRestorer],
@@ -53,6 +61,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const client = new BookstoreClient(serverRequester(serviceManager.serverSettings));
     const localPath = (panel: NotebookPanel) => serviceManager.contents.localPath(panel.context.path);
     const model = new HistoryModel(client);
+    const catalog = new CatalogModel(client);
     let publishing = false;
 
     const showHistory = (stage?: Stage) => {
@@ -71,7 +80,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       contentFactory,
       mimeTypeService: editorServices.mimeTypeService,
       localPath,
-      showHistory
+      showHistory,
+      onPublished: () => catalog.markStale()
     });
     addVersionCommands(app, model, actions);
 
@@ -79,6 +89,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.title.caption = 'Version history (bookstore)';
     shell.add(panel, 'right', { rank: 650 });
     restorer?.add(panel, 'notebook-bookstore:history');
+
+    const catalogActions = new CatalogActions({
+      app,
+      client,
+      model: catalog,
+      tracker,
+      rendermime,
+      contentFactory,
+      mimeTypeService: editorServices.mimeTypeService,
+      localPath
+    });
+    addCatalogCommands(app, catalog, catalogActions);
+
+    const catalogPanel = new CatalogPanel(catalog, commands);
+    catalogPanel.title.caption = 'Published notebooks (bookstore)';
+    shell.add(catalogPanel, 'left', { rank: 650 });
+    restorer?.add(catalogPanel, 'notebook-bookstore:catalog');
 
     const follow = () => {
       const current = tracker.currentWidget;
@@ -134,7 +161,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => showHistory()
     });
 
-    for (const command of [CommandIDs.publish, CommandIDs.openHistory]) {
+    commands.addCommand(CommandIDs.openCatalog, {
+      label: 'Show Published Notebooks',
+      caption: "The team's published notebooks: open, compare or copy one, or get what a DAG needs to run it",
+      icon: catalogIcon,
+      execute: () => shell.activateById(catalogPanel.id)
+    });
+
+    for (const command of [CommandIDs.publish, CommandIDs.openHistory, CommandIDs.openCatalog]) {
       palette?.addItem({ command, category: 'Bookstore' });
     }
   }

@@ -6,21 +6,9 @@ import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IPublished } from './api';
+import { element } from './dom';
 import { baseName } from './format';
 import { describePublished } from './messages';
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 /**
  * The dialog's body: the version id in a read-only field with a Copy button beside it. `id` is

@@ -1,9 +1,11 @@
-/** A read-only view of one stored version, opened in the main area. */
-import { MainAreaWidget } from '@jupyterlab/apputils';
+/** A read-only view of one stored version, and how a view is shown (a tab, or a dialog in Notebook 7). */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Dialog, MainAreaWidget } from '@jupyterlab/apputils';
 import { IEditorMimeTypeService } from '@jupyterlab/codeeditor';
 import * as nbformat from '@jupyterlab/nbformat';
 import { NotebookModel, NotebookPanel, StaticNotebook } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { historyIcon } from './icons';
@@ -19,6 +21,8 @@ export interface IVersionViewOptions {
   rendermime: IRenderMimeRegistry;
   contentFactory: NotebookPanel.IContentFactory;
   mimeTypeService: IEditorMimeTypeService;
+  /** The tab's icon; the Version history's by default. */
+  icon?: LabIcon;
 }
 
 /**
@@ -45,7 +49,7 @@ export function createVersionView(options: IVersionViewOptions): MainAreaWidget<
   widget.addClass('jp-bookstore-VersionView');
   widget.title.label = options.label;
   widget.title.caption = options.caption;
-  widget.title.icon = historyIcon;
+  widget.title.icon = options.icon ?? historyIcon;
   widget.title.closable = true;
   const label = new Widget();
   label.addClass('jp-bookstore-VersionView-label');
@@ -53,4 +57,23 @@ export function createVersionView(options: IVersionViewOptions): MainAreaWidget<
   widget.toolbar.addItem('bookstore-version', label);
   widget.disposed.connect(() => model.dispose());
   return widget;
+}
+
+/**
+ * Show a version or a comparison in a main-area tab. Notebook 7 shows one document per page
+ * and keeps its main area for it: there the view opens in a large dialog instead.
+ */
+export function showView(shell: JupyterFrontEnd.IShell, view: Widget): void {
+  shell.add(view, 'main');
+  if (view.isAttached) {
+    shell.activateById(view.id);
+    return;
+  }
+  const dialog = new Dialog({
+    title: view.title.label,
+    body: view,
+    buttons: [Dialog.okButton({ label: 'Close' })]
+  });
+  dialog.addClass('jp-bookstore-ViewDialog');
+  void dialog.launch().then(() => view.dispose());
 }

@@ -7,6 +7,7 @@ import {
   catalogBusyLabel,
   compareTargets,
   dagSnippet,
+  entryName,
   matchesFilter,
   nextFreeName,
   taskIdFor
@@ -314,6 +315,13 @@ describe('CatalogModel: rows', () => {
     expect(bob.publishedBy).toBe('admin');
     expect(bob.timeTitle).toContain('by admin');
     expect(model.row(entry('top.ipynb', { owner: null }), now)).toMatchObject({ folder: '', name: 'top.ipynb' });
+  });
+
+  it('names a version with its owner, time, publisher and short id', async () => {
+    const { model } = await listed();
+    expect(entryName(TEAM[2])).toBe('Forecast.ipynb (bob)');
+    expect(entryName(entry('x/a.ipynb', { owner: null }))).toBe('a.ipynb');
+    expect(model.describe(TEAM[2])).toBe(`published version of ${formatTime(TEAM[2].last_modified)} by admin (6714a900…)`);
   });
 
   it('writes the operator call that runs exactly that version', () => {

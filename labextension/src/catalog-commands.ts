@@ -1,0 +1,93 @@
+/**
+ * The catalog commands: Open on each row of Published notebooks, the rest in the row's ⋯ menu
+ * and in its right-click menu. Commands rather than buttons, as for the Version history
+ * (commands.ts), so that both menus are JupyterLab menus with the same labels.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { copyIcon, duplicateIcon } from '@jupyterlab/ui-components';
+import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
+
+import { CatalogAction, CatalogModel, ICatalogActions } from './catalog-model';
+
+export const CATALOG_COMMANDS: Record<CatalogAction, string> = {
+  open: 'bookstore:catalog-open',
+  copy: 'bookstore:catalog-copy',
+  compare: 'bookstore:catalog-compare',
+  copyKey: 'bookstore:catalog-copy-key',
+  copyId: 'bookstore:catalog-copy-id',
+  copySnippet: 'bookstore:catalog-copy-snippet',
+  details: 'bookstore:catalog-details'
+};
+
+/** The ⋯ menu, in groups; Open, the most common action, is on the row itself. */
+export const CATALOG_MENU: readonly (readonly CatalogAction[])[] = [
+  ['copy', 'compare'],
+  ['copyKey', 'copyId', 'copySnippet'],
+  ['details']
+];
+
+/** The class of a published notebook's row; the right-click menu's selector. */
+export const CATALOG_ROW_CLASS = 'jp-bookstore-CatalogEntry';
+
+/** Which published notebook a command acts on, as its args name it. */
+export interface ICatalogArgs extends ReadonlyJSONObject {
+  notebookKey: string;
+}
+
+const LABELS: Record<CatalogAction, string> = {
+  open: 'Open read-only',
+  copy: 'Copy into my notebooks',
+  compare: 'Compare with my notebook…',
+  copyKey: 'Copy notebook_key',
+  copyId: 'Copy version id',
+  copySnippet: 'Copy DAG snippet',
+  details: 'Details…'
+};
+
+const CAPTIONS: Record<CatalogAction, string> = {
+  open: 'Open this published version read-only in a new tab',
+  copy: 'Copy this published version into your own notebooks, and open the copy',
+  compare: 'Compare this published version with one of your notebooks as saved',
+  copyKey: 'Copy the notebook_key: PublishedNotebookOperator(notebook_key=...) runs it',
+  copyId: 'Copy the full version id: a DAG pins this version with version_id=',
+  copySnippet: 'Copy the PublishedNotebookOperator(...) line that runs exactly this version in a DAG',
+  details: 'Who published it and when, its keys, version id and the line a DAG needs'
+};
+
+/** Add the catalog commands and the rows' right-click menu. */
+export function addCatalogCommands(app: JupyterFrontEnd, model: CatalogModel, actions: ICatalogActions): void {
+  // From the ⋯ menu or the Open button, the args name the notebook; from the right-click
+  // menu, the row clicked does.
+  const target = (args: ReadonlyPartialJSONObject): string | null => {
+    if (typeof args.notebookKey === 'string') {
+      return args.notebookKey;
+    }
+    const row = app.contextMenuHitTest(node => node.classList.contains(CATALOG_ROW_CLASS));
+    return row?.dataset.notebookKey || null;
+  };
+
+  for (const [action, id] of Object.entries(CATALOG_COMMANDS) as [CatalogAction, string][]) {
+    app.commands.addCommand(id, {
+      label: LABELS[action],
+      caption: CAPTIONS[action],
+      icon: action === 'copy' ? duplicateIcon : action.startsWith('copy') ? copyIcon : undefined,
+      isVisible: () => model.isAvailable(action),
+      isEnabled: args => model.isEnabled(action, target(args)),
+      execute: args => {
+        const notebookKey = target(args);
+        return notebookKey === null ? undefined : model.perform(actions, action, notebookKey);
+      }
+    });
+  }
+
+  const selector = `.${CATALOG_ROW_CLASS}`;
+  let rank = 0;
+  [['open'] as const, ...CATALOG_MENU].forEach((group, index) => {
+    if (index > 0) {
+      app.contextMenu.addItem({ type: 'separator', selector, rank: rank++ });
+    }
+    for (const action of group) {
+      app.contextMenu.addItem({ command: CATALOG_COMMANDS[action], selector, rank: rank++ });
+    }
+  });
+}
