@@ -7,18 +7,38 @@ bucket, endpoint and credentials, so the lines of a Jupyter config file read::
     c.Bookstore.S3.bucket = "notebooks"
 
 (traitlets looks up ``c.Bookstore.S3`` for an ``S3`` whose parent is a ``Bookstore``).
+
+A prefix may name the server's owner, so that one configuration serves a whole JupyterHub::
+
+    c.Bookstore.workspace_prefix = "workspace/{username}/notebooks"
+
+``{username}`` is resolved here, once, when the settings are read: everything else sees plain
+prefixes (``workspace/alice/notebooks``). An owner name that is not safe in a key stops
+start-up with :class:`~bookstore.errors.MisconfiguredError`.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Instance, Unicode, default, validate
+from traitlets import Instance, Unicode, default, observe, validate
 from traitlets.config import Configurable
 
 from .errors import InvalidPathError, MisconfiguredError
-from .keys import normalize_prefix
+from .keys import (
+    USERNAME,
+    USERNAME_CHARACTERS,
+    check_template,
+    default_published_root,
+    has_username,
+    is_under,
+    normalize_prefix,
+    owner_index,
+    resolve_prefix,
+    template_root,
+)
 
 if TYPE_CHECKING:
     from .store import Patience, Store
@@ -36,6 +56,18 @@ def _env(*names: str) -> str | None:
         if value:
             return value
     return None
+
+
+def login_name() -> str | None:
+    """The server's owner when nothing configures one: ``$JUPYTERHUB_USER`` (JupyterHub
+    started the server), otherwise the OS login name; None when neither can be told."""
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if hub_user is not None:
+        return hub_user
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a uid without a passwd entry, and no $USER
+        return None
 
 
 class S3(Configurable):
@@ -102,13 +134,34 @@ class Bookstore(Configurable):
 
     workspace_prefix = Unicode(
         DEFAULT_WORKSPACE_PREFIX,
-        help="Key prefix every save is archived under, e.g. '/workspace/kylek/notebooks'. "
-        "Leading and trailing slashes are ignored.",
+        help="Key prefix every save is archived under, e.g. '/workspace/kylek/notebooks', or "
+        "'workspace/{username}/notebooks' for one configuration serving every user of a "
+        "JupyterHub ({username}: see c.Bookstore.username). Leading and trailing slashes are ignored.",
     ).tag(config=True)
 
     published_prefix = Unicode(
         DEFAULT_PUBLISHED_PREFIX,
-        help="Key prefix published notebooks are copied to, e.g. '/published/kylek/notebooks'.",
+        help="Key prefix published notebooks are copied to, e.g. '/published/kylek/notebooks' or "
+        "'published/{username}/notebooks'.",
+    ).tag(config=True)
+
+    username = Unicode(
+        None,
+        allow_none=True,
+        help="The server's owner, which replaces {username} in the prefixes (default: "
+        "$JUPYTERHUB_USER when JupyterHub started the server, otherwise the OS login name). "
+        f"It may hold only {USERNAME_CHARACTERS}, at most 128 of them, and not be '.' or '..': "
+        "another name stops start-up. Read once at start-up.",
+    ).tag(config=True)
+
+    published_root = Unicode(
+        None,
+        allow_none=True,
+        help="Key prefix the team catalog lists, and that notebook keys (an Airflow task's "
+        "notebook_key) are relative to (default: published_prefix up to {username}, e.g. "
+        "'published'; for a prefix without {username}, its first segment, or the whole "
+        "prefix when the workspace prefix lies under that segment). It must hold the "
+        "published prefix and no workspace.",
     ).tag(config=True)
 
     backend = Unicode(
@@ -118,16 +171,97 @@ class Bookstore(Configurable):
 
     s3 = Instance(S3, help="The S3 settings, configured as c.Bookstore.S3.<name>.")
 
+    def __init__(self, **kwargs: Any) -> None:
+        # The prefixes as configured, {username} and all (the traits hold them resolved).
+        self._templates: dict[str, str] = {}
+        super().__init__(**kwargs)
+
     @default("s3")
     def _default_s3(self) -> S3:
         return S3(parent=self)
 
+    @default("username")
+    def _default_username(self) -> str | None:
+        return login_name()
+
     @validate("workspace_prefix", "published_prefix")
     def _validate_prefix(self, proposal: dict[str, Any]) -> str:
+        name = proposal["trait"].name
         try:
-            return normalize_prefix(proposal["value"])
+            template = check_template(proposal["value"])
         except InvalidPathError as e:
-            raise MisconfiguredError(f"c.Bookstore.{proposal['trait'].name}: {e}") from e
+            raise MisconfiguredError(f"c.Bookstore.{name}: {e}") from e
+        self._templates[name] = template
+        return self._resolve(name, template)
+
+    @observe("username")
+    def _username_changed(self, change: dict[str, Any]) -> None:
+        for name, template in list(self._templates.items()):
+            if has_username(template):
+                self.set_trait(name, template)
+
+    def _resolve(self, name: str, template: str) -> str:
+        if not has_username(template):
+            return template
+        owner = self.username
+        if owner is None:
+            raise MisconfiguredError(
+                f"c.Bookstore.{name} = {template!r} names the server's owner, but there is none: "
+                "$JUPYTERHUB_USER is unset and the OS login name cannot be read; set "
+                "c.Bookstore.username"
+            )
+        try:
+            return resolve_prefix(template, owner)
+        except InvalidPathError as e:
+            raise MisconfiguredError(
+                f"c.Bookstore.{name} = {template!r} cannot name this server's owner "
+                f"{owner!r} ({self._owner_source(owner)}): {e}. Fix: give the user such a name (on "
+                "JupyterHub: Authenticator.username_map, or your authenticator's normalize_username), "
+                "or set c.Bookstore.username to a safe name for this user"
+            ) from e
+
+    def _owner_source(self, owner: str) -> str:
+        if self.trait_has_value("username") and owner != login_name():
+            return "c.Bookstore.username"
+        if os.environ.get("JUPYTERHUB_USER") == owner:
+            return "from $JUPYTERHUB_USER"
+        return "the OS login name"
+
+    def template(self, name: str) -> str:
+        """The prefix ``name`` (``workspace_prefix`` or ``published_prefix``) as configured,
+        ``{username}`` included; the trait itself holds it resolved."""
+        return self._templates.get(name) or check_template(getattr(self, name))
+
+    def published_layout(self) -> tuple[str, int | None]:
+        """The published root, and which segment of a notebook key below it names the
+        owner (None when the prefixes name no owner).
+
+        Raises
+        ------
+        MisconfiguredError
+            The root does not hold the published prefix, or holds the workspace.
+        """
+        published = self.template("published_prefix")
+        workspace_root = template_root(self.template("workspace_prefix"))
+        if self.published_root is None:
+            root = default_published_root(published, self.template("workspace_prefix"))
+        else:
+            try:
+                root = normalize_prefix(self.published_root)
+            except InvalidPathError as e:
+                raise MisconfiguredError(f"c.Bookstore.published_root: {e}") from e
+            if not is_under(published, root):
+                raise MisconfiguredError(
+                    f"c.Bookstore.published_root = {root!r} does not hold the published prefix "
+                    f"{published!r}: use a leading part of it, e.g. {template_root(published)!r}"
+                )
+        if is_under(workspace_root, root):
+            raise MisconfiguredError(
+                f"the published root {root!r} would hold the workspaces ({workspace_root!r}), "
+                "which the team catalog must never list: give published_prefix a first segment of "
+                f"its own (e.g. 'published/{USERNAME}/notebooks'), or set c.Bookstore.published_root"
+            )
+        return root, owner_index(published, root)
 
     @validate("backend")
     def _validate_backend(self, proposal: dict[str, Any]) -> str:
@@ -159,4 +293,6 @@ class Bookstore(Configurable):
             "endpoint_url": self.s3.endpoint_url,
             "workspace_prefix": self.workspace_prefix,
             "published_prefix": self.published_prefix,
+            "published_root": self.published_layout()[0],
+            "username": self.username,
         }
