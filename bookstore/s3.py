@@ -36,14 +36,18 @@ from .errors import (
 )
 from .store import (
     INTERACTIVE,
+    KeyPage,
     ObjectInfo,
     ObjectVersion,
     Patience,
     Store,
+    StoredKey,
     StoredObject,
     VersionPage,
     decode_cursor,
+    decode_key_cursor,
     encode_cursor,
+    encode_key_cursor,
 )
 
 if TYPE_CHECKING:
@@ -352,6 +356,35 @@ class S3Store(Store):
                 return VersionPage(tuple(found), encode_cursor(key, found[-1].version_id or "null"))
             kwargs["KeyMarker"] = answer.get("NextKeyMarker")
             kwargs["VersionIdMarker"] = answer.get("NextVersionIdMarker")
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def list_keys(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> KeyPage:
+        """One page of the current keys under ``prefix``, in key order (``ListObjectsV2``,
+        which lists latest versions only, so a page costs one request per 1000 keys).
+
+        The cursor is the last key of the page (``StartAfter``), bound to ``prefix``.
+        """
+        if limit < 1:
+            raise InvalidPathError(f"limit must be at least 1, not {limit}")
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        if cursor:
+            kwargs["StartAfter"] = decode_key_cursor(cursor, prefix)
+        found: list[StoredKey] = []
+        while True:
+            kwargs["MaxKeys"] = min(1000, limit - len(found))
+            try:
+                answer = self._client.list_objects_v2(**kwargs)
+            except (ClientError, BotoCoreError) as e:
+                self._raise(e, prefix)
+            found += (
+                StoredKey(item["Key"], int(item.get("Size", 0)), item["LastModified"])
+                for item in answer.get("Contents", [])
+            )
+            more = bool(answer.get("IsTruncated")) and bool(found)
+            if not more or len(found) >= limit:
+                return KeyPage(tuple(found), encode_key_cursor(prefix, found[-1].key) if more else None)
+            kwargs["StartAfter"] = found[-1].key
 
 
 def from_settings(bookstore: Bookstore, patience: Patience = INTERACTIVE) -> S3Store:

@@ -109,6 +109,24 @@ class StoredObject:
     body: bytes
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    """One key as a listing of current objects shows it (no version id: S3 lists none)."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    """Current keys under a prefix, in key order, and the cursor of the next page (None on
+    the last)."""
+
+    keys: tuple[StoredKey, ...]
+    next_cursor: str | None
+
+
 def encode_cursor(key: str, version_id: str) -> str:
     raw = json.dumps([key, version_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -125,6 +143,27 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     if not isinstance(key, str) or not isinstance(version_id, str):
         raise InvalidPathError(f"cursor {cursor!r} is not one this server handed out")
     return key, version_id
+
+
+def encode_key_cursor(prefix: str, after: str) -> str:
+    """The cursor of a listing of keys under ``prefix`` that goes on after the key ``after``."""
+    raw = json.dumps({"prefix": prefix, "after": after}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str, prefix: str) -> str:
+    """The key after which the listing of ``prefix`` that handed out ``cursor`` goes on."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        cursor_prefix, after = decoded["prefix"], decoded["after"]
+    except (ValueError, TypeError, KeyError, binascii.Error) as e:
+        raise InvalidPathError(
+            f"cursor {cursor!r} is not one this server handed out; start again without it"
+        ) from e
+    if not isinstance(after, str) or cursor_prefix != prefix:
+        raise InvalidPathError(f"cursor {cursor!r} belongs to another listing; start again without it")
+    return after
 
 
 class Store(ABC):
@@ -172,6 +211,11 @@ class Store(ABC):
     def list_versions(self, key: str, *, limit: int = 100, cursor: str | None = None) -> VersionPage:
         """One page of the versions of exactly ``key``, newest first, without delete markers.
         ``next_cursor`` is None on the last page."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> KeyPage:
+        """One page of the current keys (latest versions, no delete markers) that start with
+        ``prefix``, in key order. ``next_cursor`` is None on the last page."""
 
     def iter_versions(self, key: str, page_size: int = 1000) -> Iterator[ObjectVersion]:
         """Every version of ``key``, newest first, fetched page by page."""

@@ -101,3 +101,51 @@ class StoreContract:
             store.head(KEY, "no-such-version")
         with pytest.raises(VersionNotFoundError):
             store.copy(KEY, "no-such-version", "published/x.ipynb")
+
+    # -- listing current keys (the team catalog) ---------------------------------------------
+
+    def test_current_keys_are_listed_once_each_in_key_order_and_paged(self, store: Store) -> None:
+        root = "published/"
+        names = ["b/x.ipynb", "a/x.ipynb", "a/y.ipynb", "c.ipynb", "d/e/f.ipynb"]
+        for name in names:
+            store.put(root + name, b"first")
+        store.put(root + "a/x.ipynb", b"second version")  # a new version, not a new key
+        store.put("published-other/a.ipynb", b"a neighbour sharing the prefix text")
+        store.put("workspace/a.ipynb", b"elsewhere")
+        seen: list[str] = []
+        cursor = None
+        pages = 0
+        while True:
+            page = store.list_keys(root, limit=2, cursor=cursor)
+            pages += 1
+            assert len(page.keys) <= 2
+            seen.extend(item.key for item in page.keys)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == sorted(root + name for name in names)
+        assert pages == 3
+        whole = store.list_keys(root, limit=5)
+        assert whole.next_cursor is None
+        sizes = {item.key: item.size for item in whole.keys}
+        assert sizes[root + "a/x.ipynb"] == len(b"second version")
+        assert all(item.last_modified is not None for item in whole.keys)
+
+    def test_an_empty_prefix_lists_nothing(self, store: Store) -> None:
+        store.put(KEY, b"x")
+        page = store.list_keys("published/")
+        assert page.keys == () and page.next_cursor is None
+
+    def test_a_key_cursor_from_another_listing_is_refused(self, store: Store) -> None:
+        store.put("published/a.ipynb", b"x")
+        store.put("published/b.ipynb", b"x")
+        cursor = store.list_keys("published/", limit=1).next_cursor
+        assert cursor is not None
+        with pytest.raises(InvalidPathError, match="another listing"):
+            store.list_keys("workspace/", cursor=cursor)
+        store.put(KEY, b"y")
+        store.put(KEY, b"z")
+        versions_cursor = store.list_versions(KEY, limit=1).next_cursor
+        assert versions_cursor is not None
+        with pytest.raises(InvalidPathError, match="not one this server handed out"):
+            store.list_keys("published/", cursor=versions_cursor)
