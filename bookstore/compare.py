@@ -30,6 +30,22 @@ def stored_side(
     return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
 
 
+def published_side(
+    library: Library, notebook_key: str, version_id: str | None
+) -> tuple[NotebookNode, dict[str, Any]]:
+    """One version of anyone's published notebook, by its ``notebook_key``, as a notebook
+    and which version it is."""
+    stored = library.catalog.read(notebook_key, version_id)
+    info = stored.info
+    content = notebooks.read(stored.body, f"published version {info.version_id!r} of {notebook_key!r}")
+    return content, {
+        "stage": "published",
+        "notebook_key": notebook_key,
+        "key": info.key,
+        "version_id": info.version_id,
+    }
+
+
 def nbdime_available() -> bool:
     """Whether nbdime is installed, so that versions can be compared."""
     try:

@@ -15,7 +15,6 @@ thread.
 from __future__ import annotations
 
 import logging
-import posixpath
 import threading
 import time
 import uuid
@@ -27,9 +26,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import metadata, notebooks
+from .catalog import Catalog
 from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
-from .keys import normalize_prefix, path_to_key, validate_path
+from .keys import default_published_root, normalize_prefix, numbered_names, path_to_key
 from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
@@ -83,16 +83,7 @@ def restore_candidates(path: str) -> Iterator[str]:
 
     Callers take the first one that does not exist.
     """
-    folder, name = posixpath.split(validate_path(path))
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    suffix = f".{ext}" if dot else ""
-    counter = 0
-    while True:
-        tail = "-restored" if counter == 0 else f"-restored-{counter}"
-        yield posixpath.join(folder, f"{stem}{tail}{suffix}")
-        counter += 1
+    return numbered_names(path, "-restored")
 
 
 class PendingSaves(Protocol):
@@ -152,6 +143,11 @@ class Library:
         The bucket (from configuration, never from a request).
     workspace_prefix, published_prefix, runs_prefix
         Where saves, publications and executed notebooks go.
+    published_root, owner_index
+        The prefix every user's publications lie under, which notebook keys are relative
+        to, and which segment of a notebook key names its owner (see
+        :meth:`~bookstore.config.Bookstore.published_layout`); by default the root the
+        published prefix implies (``published`` for ``published/kylek/notebooks``).
     wait_timeout
         Seconds :meth:`publish_saved` waits for a notebook's pending archive.
     """
@@ -163,6 +159,8 @@ class Library:
         workspace_prefix: str = DEFAULT_WORKSPACE_PREFIX,
         published_prefix: str = DEFAULT_PUBLISHED_PREFIX,
         runs_prefix: str = DEFAULT_RUNS_PREFIX,
+        published_root: str | None = None,
+        owner_index: int | None = None,
         wait_timeout: float = 10.0,
     ) -> None:
         self.store = store
@@ -171,6 +169,15 @@ class Library:
             PUBLISHED: normalize_prefix(published_prefix),
         }
         self.runs_prefix = normalize_prefix(runs_prefix)
+        self.published_root = (
+            default_published_root(published_prefix, workspace_prefix)
+            if published_root is None
+            else normalize_prefix(published_root)
+        )
+        #: Every user's published notebooks, and any one of them by its notebook key.
+        self.catalog = Catalog(
+            store, self.published_root, owner_index=owner_index, hidden=(self.prefixes[WORKSPACE],)
+        )
         self.wait_timeout = wait_timeout
         self._details: OrderedDict[tuple[str, str | None], metadata.VersionDetails] = OrderedDict()
         self._details_lock = threading.Lock()
@@ -178,10 +185,13 @@ class Library:
     @classmethod
     def from_settings(cls, bookstore: Bookstore, store: Store | None = None, **kwargs: Any) -> Library:
         """The library the ``c.Bookstore`` settings describe (building their store if not given)."""
+        root, owner_index = bookstore.published_layout()
         return cls(
             store or bookstore.create_store(),
             workspace_prefix=bookstore.workspace_prefix,
             published_prefix=bookstore.published_prefix,
+            published_root=root,
+            owner_index=owner_index,
             **kwargs,
         )
 
@@ -207,34 +217,16 @@ class Library:
                 f"{path!r} is refused: it must stay under the {stage} prefix {prefix!r}: {e}"
             ) from e
 
-    def existing_variants(self, path: str, stage: str = WORKSPACE) -> list[str]:
-        """Paths with versions in ``stage`` that ``path``, which has none, probably meant.
-
-        People paste keys: the whole key (``published/kylek/notebooks/a.ipynb``) or an Airflow
-        ``notebook_key`` (``kylek/notebooks/a.ipynb``, under the published root). Each way of
-        reading ``path`` as a key that lands under the stage's prefix is tried.
-        """
-        prefix = self.prefix(stage)
-        parts = prefix.split("/") if prefix else []
-        found: list[str] = []
-        for depth in range(len(parts)):
-            head = "/".join(parts[:depth])
-            key = f"{head}/{path}" if head else path
-            if not key.startswith(prefix + "/"):
-                continue
-            candidate = key[len(prefix) + 1 :]
-            try:
-                validate_path(candidate)
-                self.store.head(key)
-            except BookstoreError:
-                continue
-            found.append(candidate)
-        return found
-
     # -- publishing -----------------------------------------------------------------------
 
     def publish_saved(
-        self, path: str, body: bytes, pending: PendingSaves | None = None, *, force: bool = False
+        self,
+        path: str,
+        body: bytes,
+        pending: PendingSaves | None = None,
+        *,
+        force: bool = False,
+        published_by: str | None = None,
     ) -> Published:
         """Publish the notebook whose saved bytes are ``body``.
 
@@ -242,19 +234,21 @@ class Library:
         stores (waited for, up to :attr:`wait_timeout`), or, when the latest workspace
         version holds other bytes or there is none, a new one stored here. When these bytes
         are already the latest published version, that version is answered (``unchanged``)
-        unless ``force`` is given.
+        unless ``force`` is given. ``published_by`` (who asked) is recorded with it.
         """
         published_key = self.key(path, PUBLISHED)
         source = self.ensure_archived(path, body, pending)
-        return self._copy(path, source, published_key, force=force)
+        return self._copy(path, source, published_key, force=force, published_by=published_by)
 
-    def publish_version(self, path: str, version_id: str, *, force: bool = False) -> Published:
+    def publish_version(
+        self, path: str, version_id: str, *, force: bool = False, published_by: str | None = None
+    ) -> Published:
         """Publish the workspace version ``version_id`` of ``path`` (see :meth:`publish_saved`)."""
         if not isinstance(version_id, str) or not version_id:
             raise InvalidRequestError("version_id must be a non-empty string")
         published_key = self.key(path, PUBLISHED)
         source = self.store.head(self.key(path, WORKSPACE), version_id)
-        return self._copy(path, source, published_key, force=force)
+        return self._copy(path, source, published_key, force=force, published_by=published_by)
 
     def ensure_archived(self, path: str, body: bytes, pending: PendingSaves | None = None) -> ObjectInfo:
         """The workspace version of ``path`` that holds ``body``, storing it if need be."""
@@ -287,7 +281,9 @@ class Library:
         except NotFoundError:
             return None
 
-    def _copy(self, path: str, source: ObjectInfo, published_key: str, *, force: bool) -> Published:
+    def _copy(
+        self, path: str, source: ObjectInfo, published_key: str, *, force: bool, published_by: str | None
+    ) -> Published:
         sha = metadata.content_hash(source.metadata)
         if sha and not force:
             latest = self._latest(published_key)
@@ -308,6 +304,7 @@ class Library:
             path=path,
             sha256=sha,
             published_at=time.time(),
+            published_by=published_by,
         )
         version_id = self.store.copy(source.key, source.version_id, published_key, record)
         log.info(

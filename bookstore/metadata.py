@@ -31,6 +31,8 @@ ARCHIVED_BY = "bookstore-archived-by"
 SOURCE_KEY = "bookstore-source-key"
 SOURCE_VERSION_ID = "bookstore-source-version-id"
 PUBLISHED_AT = "bookstore-published-at"
+#: Who published: the Jupyter user who asked (JupyterHub's user name on a hub), for audit.
+PUBLISHED_BY = "bookstore-published-by"
 
 PARAMETERS = "bookstore-parameters"
 STATUS = "bookstore-status"
@@ -83,9 +85,16 @@ def is_save(metadata: Mapping[str, str], save_id: str) -> bool:
 
 
 def publication_metadata(
-    *, source_key: str, source_version_id: str | None, path: str, sha256: str | None, published_at: float
+    *,
+    source_key: str,
+    source_version_id: str | None,
+    path: str,
+    sha256: str | None,
+    published_at: float,
+    published_by: str | None = None,
 ) -> dict[str, str]:
-    """What a published version records: the exact save it was copied from, and when."""
+    """What a published version records: the exact save it was copied from, when, and who
+    asked for it (when known)."""
     metadata = {
         SOURCE_KEY: source_key,
         SOURCE_VERSION_ID: source_version_id or "null",
@@ -94,7 +103,14 @@ def publication_metadata(
     }
     if sha256:
         metadata[SHA256] = sha256
+    if published_by:
+        metadata[PUBLISHED_BY] = published_by
     return metadata
+
+
+def publisher(metadata: Mapping[str, str]) -> str | None:
+    """Who published a version, when it was recorded."""
+    return metadata.get(PUBLISHED_BY) or None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The ``bookstore`` command: list, publish, show, compare, restore and run notebook versions.
+"""The ``bookstore`` command: list, publish, show, compare, restore and run notebook versions,
+and list the team's published notebooks.
 
 It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the file named
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
@@ -58,6 +59,7 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.diff,
     commands.restore,
     commands.run,
+    commands.catalog,
 )
 
 

@@ -1,4 +1,4 @@
-"""The subcommands: versions, publish, show, diff, restore and run.
+"""The subcommands: versions, publish, show, diff, restore, run and catalog.
 
 Each one parses its options, calls :class:`bookstore.library.Library` (or
 :mod:`bookstore.compare`), and hands the answer to :mod:`bookstore.cli.output`. The common
@@ -19,7 +19,7 @@ import click
 
 from ..compare import diff_notebooks, format_diff, stored_side
 from ..config import DEFAULT_RUNS_PREFIX
-from ..errors import NotFoundError, VersionNotFoundError
+from ..errors import BookstoreError, NotFoundError, VersionNotFoundError
 from ..keys import validate_path
 from ..library import (
     DEFAULT_PAGE_SIZE,
@@ -62,12 +62,37 @@ root_option = click.option(
 )
 
 
+def existing_variants(library: Library, path: str, stage: str = WORKSPACE) -> list[str]:
+    """Paths with versions in ``stage`` that ``path``, which has none, probably meant.
+
+    People paste keys: the whole key (``published/kylek/notebooks/a.ipynb``) or an Airflow
+    ``notebook_key`` (``kylek/notebooks/a.ipynb``, under the published root). Each way of
+    reading ``path`` as a key that lands under the stage's prefix is tried.
+    """
+    prefix = library.prefix(stage)
+    parts = prefix.split("/") if prefix else []
+    found: list[str] = []
+    for depth in range(len(parts)):
+        head = "/".join(parts[:depth])
+        key = f"{head}/{path}" if head else path
+        if not key.startswith(prefix + "/"):
+            continue
+        candidate = key[len(prefix) + 1 :]
+        try:
+            validate_path(candidate)
+            library.store.head(key)
+        except BookstoreError:
+            continue
+        found.append(candidate)
+    return found
+
+
 def with_suggestion(
     error: NotFoundError, session: Session, name: str, path: str, stage: str
 ) -> NotFoundError:
     """``error``, with the command the user probably meant when ``path`` names a notebook
     with (part of) its key prefix in front, as an Airflow ``notebook_key`` does."""
-    meant = session.library.existing_variants(path, stage)
+    meant = existing_variants(session.library, path, stage)
     if not meant:
         return error
     option = f" --stage {stage}" if stage != WORKSPACE and name != "run" else ""
@@ -114,11 +139,16 @@ def versions(session: Session, path: str, stage: str, limit: int, cursor: str | 
 @root_option
 @pass_session
 def publish(session: Session, path: str, version_id: str | None, force: bool, root_dir: str | None) -> None:
+    # Recorded with the publication: the person at this terminal is the owner bookstore
+    # resolves for {username} ($JUPYTERHUB_USER in a hub's terminal, else the OS login).
+    by = session.bookstore.username
     if version_id:
-        published = session.library.publish_version(validate_path(path), version_id, force=force)
+        published = session.library.publish_version(
+            validate_path(path), version_id, force=force, published_by=by
+        )
     else:
         jupyter_path, _, body = read_local(local_root(root_dir), path)
-        published = session.library.publish_saved(jupyter_path, body, force=force)
+        published = session.library.publish_saved(jupyter_path, body, force=force, published_by=by)
     session.emit(published.as_json(), lambda: output.publish_summary(published))
 
 
@@ -322,3 +352,29 @@ def run(
             raise
         raise with_suggestion(e, session, "run", path, PUBLISHED) from e
     session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+@command(
+    "catalog",
+    "list every user's published notebooks, the latest version of each",
+    "Each notebook is named by its key relative to the published root (c.Bookstore."
+    "published_root), as an Airflow task's notebook_key names it.",
+)
+@click.option("--limit", type=int, default=DEFAULT_PAGE_SIZE, show_default=True, help="notebooks per page")
+@click.option("--cursor", help="continue a listing where the previous page ended")
+@click.option("--all", "every", is_flag=True, help="list every notebook, page after page")
+@pass_session
+def catalog(session: Session, limit: int, cursor: str | None, every: bool) -> None:
+    limit = parse_limit(limit)
+    team = session.library.catalog
+    page = team.page(limit=limit, cursor=cursor)
+    listed = list(page.notebooks)
+    while every and page.next_cursor:
+        page = team.page(limit=limit, cursor=page.next_cursor)
+        listed += page.notebooks
+    answer = {
+        "published_root": team.root,
+        "notebooks": [entry.as_json() for entry in listed],
+        "next_cursor": page.next_cursor,
+    }
+    session.emit(answer, lambda: output.catalog_listing(team.root, listed, page.next_cursor))

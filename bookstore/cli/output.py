@@ -12,6 +12,7 @@ import click
 from ..library import PUBLISHED
 
 if TYPE_CHECKING:
+    from ..catalog import CatalogEntry
     from ..library import Published
     from ..runner import RunResult
     from ..store import ObjectVersion, StoredObject
@@ -76,6 +77,30 @@ def versions_listing(
     text = f"{stage} versions of {key}\n" + versions_table(versions, stage)
     if next_cursor:
         text += f"\n\nmore: bookstore versions {path} --stage {stage} --cursor {next_cursor}"
+    return text
+
+
+def catalog_listing(root: str, entries: Sequence[CatalogEntry], next_cursor: str | None) -> str:
+    """The published notebooks under ``root``, and how to ask for the next page."""
+    where = f"{root}/" if root else "the bucket"
+    if not entries and not next_cursor:
+        return f"no published notebooks under {where}"
+    rows = [
+        (
+            entry.notebook_key,
+            entry.owner or "",
+            entry.version_id or "?",
+            when(entry.last_modified),
+            str(entry.size),
+            entry.published_by or "",
+        )
+        for entry in entries
+    ]
+    text = f"published notebooks under {where}\n" + format_table(
+        ("NOTEBOOK KEY", "OWNER", "VERSION ID", "PUBLISHED", "SIZE", "BY"), rows
+    )
+    if next_cursor:
+        text += f"\n\nmore: bookstore catalog --cursor {next_cursor}"
     return text
 
 

@@ -33,10 +33,17 @@ class BookstoreExtension(ExtensionApp):
         # archive queue is looked up from the current manager when needed, never kept here.
         assert self.serverapp is not None
         manager = self.serverapp.contents_manager
-        if isinstance(manager, ArchivingMixin):
-            bookstore = manager.bookstore
-        else:
-            bookstore = Bookstore(parent=self.serverapp)
+        try:
+            if isinstance(manager, ArchivingMixin):
+                bookstore = manager.bookstore
+            else:
+                bookstore = Bookstore(parent=self.serverapp)
+            bookstore.published_layout()
+        except MisconfiguredError as e:
+            # Prefixes that cannot name this server's owner, or a catalog that would list
+            # workspaces: serving anything would write or show the wrong keys. Stop.
+            self.log.critical("Bookstore cannot start: %s", e)
+            self.serverapp.exit(1)
         # A store of its own, not the archive queue's: a person waits on every request here,
         # so it gives up within seconds where uploads are patient.
         library: Library | None = None

@@ -34,7 +34,7 @@ from traitlets.config import LoggingConfigurable
 
 from .. import notebooks
 from ..config import Bookstore
-from ..errors import BookstoreError, InvalidPathError
+from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import path_to_key
 from ..store import BACKGROUND
 from .archive_queue import ArchiveQueue
@@ -119,6 +119,12 @@ class ArchivingMixin(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        try:
+            # Resolves the prefixes ({username}) and checks them before anything is archived.
+            self.bookstore.published_layout()
+        except MisconfiguredError as e:
+            self.log.critical("Bookstore cannot start: %s", e)
+            raise
         store = self.bookstore.create_store(replace(BACKGROUND, read_timeout=self.upload_timeout))
         root = str(getattr(self, "root_dir", "") or os.getcwd())
         folder = os.path.join(self.spool_dir, spool_folder_name(root, store.endpoint_url, store.bucket))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from http.client import responses
@@ -21,11 +22,12 @@ from anyio.to_thread import run_sync
 from jupyter_client.jsonutil import json_default
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .._version import __version__
-from ..compare import diff_notebooks, nbdime_available, stored_side
+from ..compare import diff_notebooks, nbdime_available, published_side, stored_side
 from ..errors import (
     AlreadyExistsError,
     BookstoreError,
@@ -35,12 +37,18 @@ from ..errors import (
     NotFoundError,
     StoreUnavailableError,
 )
-from ..keys import validate_path
-from ..library import Library, page_as_json, parse_limit, parse_stage, restore_candidates
+from ..keys import numbered_names, validate_path
+from ..library import Library, describe, page_as_json, parse_limit, parse_stage, restore_candidates
 from ..notebooks import read as read_notebook
+from ..notebooks import read_json
 from ..notebooks import write as write_notebook
+from ..store import StoredObject
 
 AUTH_RESOURCE = "bookstore"
+#: The action an Authorizer is asked about before a publication, on :data:`AUTH_RESOURCE`
+#: (besides ``write``, which every PUT asks): ``is_authorized(handler, user, "publish",
+#: "bookstore")``; on JupyterHub, the custom scope ``custom:jupyter_server:publish:bookstore``.
+PUBLISH_ACTION = "publish"
 
 #: Error class -> HTTP status, most specific first.
 STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
@@ -53,7 +61,7 @@ STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
     (BookstoreError, 500),
 )
 
-FEATURES = ("archive", "publish", "versions", "notebook", "restore")
+FEATURES = ("archive", "publish", "versions", "notebook", "restore", "catalog", "published", "copy")
 
 
 def features() -> list[str]:
@@ -91,6 +99,22 @@ def endpoint(method: Method) -> Method:
     """A REST method of bookstore: signed in, authorized on the ``bookstore`` resource, and
     answering a :class:`BookstoreError` with its HTTP status."""
     return web.authenticated(authorized(answers_errors(method)))  # type: ignore[return-value]
+
+
+#: Publishing: the ``publish`` action on ``bookstore``, which an administrator's Authorizer
+#: may refuse to some users while they still read, save and compare.
+may_publish: Callable[[Any], Any] = authorized(
+    PUBLISH_ACTION,
+    AUTH_RESOURCE,
+    message="you may not publish notebooks on this server: its Authorizer refuses the action "
+    f"{PUBLISH_ACTION!r} on resource {AUTH_RESOURCE!r}; ask your administrator",
+)
+#: Writing into the Jupyter contents (restore, copy) is a write on ``contents`` too.
+may_write_contents: Callable[[Any], Any] = authorized(
+    "write",
+    "contents",
+    message="you may not write files on this server: its Authorizer refuses 'write' on 'contents'",
+)
 
 
 #: What to do instead when there is no saved notebook to publish or compare with.
@@ -186,6 +210,59 @@ class BookstoreHandler(APIHandler):
             raise InvalidRequestError("name a notebook after the endpoint, e.g. .../analysis/mine.ipynb")
         return validate_path(path)
 
+    def notebook_key(self, notebook_key: str | None) -> str:
+        """A published notebook's key relative to the published root, checked to stay there."""
+        if not notebook_key:
+            raise InvalidRequestError(
+                "name a published notebook after the endpoint by its notebook key, e.g. "
+                ".../alice/notebooks/analysis/mine.ipynb (GET /api/bookstore/catalog lists them)"
+            )
+        self.library.catalog.key(notebook_key)
+        return notebook_key
+
+    def requester(self) -> str | None:
+        """Who asks, for the record: the user an identity provider names (JupyterHub's user
+        name), or the server's owner when Jupyter's own token or password identifies no one
+        in particular (its users are then random "Anonymous" names)."""
+        if type(self.identity_provider) in (IdentityProvider, PasswordIdentityProvider):
+            owner: str | None = self.settings["bookstore_settings"].username
+            return owner
+        user = self.current_user
+        return str(user.username) if user and user.username else None
+
+    async def save_into_contents(
+        self, content: dict[str, Any], target: str | None, candidates: Any, *, overwrite: bool
+    ) -> tuple[dict[str, Any], bool]:
+        """Save a notebook into this server's contents, at ``target`` (refused when it exists,
+        unless ``overwrite``) or at the first free name of ``candidates``; return the contents
+        model and whether a file was replaced."""
+        manager = self.contents_manager
+        existed = False
+        if target is None:
+            for candidate in candidates:
+                if not await ensure_async(manager.exists(candidate)):
+                    target = candidate
+                    break
+        else:
+            existed = bool(await ensure_async(manager.exists(target)))
+            if existed and not overwrite:
+                raise AlreadyExistsError(
+                    f'{target!r} already exists: send "overwrite": true to replace it, or choose '
+                    "another target_path"
+                )
+        assert target is not None
+        model = await ensure_async(
+            manager.save({"type": "notebook", "format": "json", "content": content}, target)
+        )
+        return model, existed
+
+    def finish_notebook(self, stored: StoredObject) -> None:
+        """Answer one stored version's notebook JSON as stored, naming it in the headers."""
+        self.set_header("Content-Type", "application/json")
+        self.set_header("X-Bookstore-Key", stored.info.key)
+        self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
+        self.finish(stored.body)
+
     def body(self, fields: tuple[str, ...]) -> dict[str, Any]:
         """The JSON object in the request body (``{}`` when empty), with only known ``fields``."""
         raw = self.request.body.strip()
@@ -251,20 +328,24 @@ class PublishHandler(BookstoreHandler):
     """``PUT /api/bookstore/publish/<path>``: publish the saved notebook, or a workspace version."""
 
     @endpoint
+    @may_publish
     async def put(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         body = self.body(("version_id", "force"))
         version_id = self.string_field(body, "version_id")
         force = self.bool_field(body, "force")
         library = self.library
+        by = self.requester()
         if version_id is not None:
             published = await self.blocking(
-                functools.partial(library.publish_version, path, version_id, force=force)
+                functools.partial(library.publish_version, path, version_id, force=force, published_by=by)
             )
         else:
             saved = await saved_notebook(self.contents_manager, path)
             published = await self.blocking(
-                functools.partial(library.publish_saved, path, saved, self.queue, force=force)
+                functools.partial(
+                    library.publish_saved, path, saved, self.queue, force=force, published_by=by
+                )
             )
         # 200: nothing new was published (the content is the latest published version).
         self.finish_json(published.as_json(), status=200 if published.unchanged else 201)
@@ -293,16 +374,14 @@ class NotebookHandler(BookstoreHandler):
         stage = parse_stage(self.get_query_argument("stage", None))
         version_id = self.get_query_argument("version_id", None) or None
         stored = await self.blocking(self.library.read, path, stage, version_id)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("X-Bookstore-Key", stored.info.key)
-        self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
-        self.finish(stored.body)
+        self.finish_notebook(stored)
 
 
 class RestoreHandler(BookstoreHandler):
     """``POST /api/bookstore/restore/<path>``: write one version into the Jupyter contents."""
 
     @endpoint
+    @may_write_contents
     async def post(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
         body = self.body(("stage", "version_id", "target_path", "overwrite"))
@@ -313,24 +392,65 @@ class RestoreHandler(BookstoreHandler):
             target = validate_path(target)
         overwrite = self.bool_field(body, "overwrite")
         _, content = await self.blocking(self.library.read_notebook, path, stage, version_id)
-        manager = self.contents_manager
-        existed = False
-        if target is None:
-            for candidate in restore_candidates(path):
-                if not await ensure_async(manager.exists(candidate)):
-                    target = candidate
-                    break
-        else:
-            existed = bool(await ensure_async(manager.exists(target)))
-            if existed and not overwrite:
-                raise AlreadyExistsError(
-                    f'{target!r} already exists: send "overwrite": true to replace it, or choose '
-                    "another target_path"
-                )
-        assert target is not None
-        model = await ensure_async(
-            manager.save({"type": "notebook", "format": "json", "content": content}, target)
+        model, existed = await self.save_into_contents(
+            content, target, restore_candidates(path), overwrite=overwrite
         )
+        self.finish_json(model, status=200 if existed else 201)
+
+
+class CatalogHandler(BookstoreHandler):
+    """``GET /api/bookstore/catalog?limit=&cursor=``: every user's published notebooks, the
+    latest version of each, one page in key order."""
+
+    @endpoint
+    async def get(self) -> None:
+        limit = parse_limit(self.get_query_argument("limit", None))
+        cursor = self.get_query_argument("cursor", None) or None
+        catalog = self.library.catalog
+        page = await self.blocking(lambda: catalog.page(limit=limit, cursor=cursor))
+        self.finish_json({"published_root": catalog.root, **page.as_json()})
+
+
+class PublishedHandler(BookstoreHandler):
+    """``GET /api/bookstore/published/<notebook_key>?version_id=``: the notebook JSON of one
+    version (the latest by default) of anyone's published notebook; read-only."""
+
+    @endpoint
+    async def get(self, notebook_key: str | None = None) -> None:
+        notebook_key = self.notebook_key(notebook_key)
+        version_id = self.get_query_argument("version_id", None) or None
+        stored = await self.blocking(self.library.catalog.read, notebook_key, version_id)
+        self.finish_notebook(stored)
+
+
+class CopyHandler(BookstoreHandler):
+    """``POST /api/bookstore/copy/<notebook_key>``, body ``{"version_id"?, "target_path"?,
+    "overwrite"?}``: write a published notebook (anyone's) into this server's contents, where
+    saving archives it to this user's workspace.
+
+    The default target is the notebook's file name, or ``<name>-copy.ipynb``,
+    ``<name>-copy-1.ipynb``, ... when taken; an existing ``target_path`` is refused (409)
+    without ``"overwrite": true``. Answers the contents model: 201, or 200 when it replaced
+    a file.
+    """
+
+    @endpoint
+    @may_write_contents
+    async def post(self, notebook_key: str | None = None) -> None:
+        notebook_key = self.notebook_key(notebook_key)
+        body = self.body(("version_id", "target_path", "overwrite"))
+        version_id = self.string_field(body, "version_id")
+        target = self.string_field(body, "target_path")
+        if target is not None:
+            target = validate_path(target)
+        overwrite = self.bool_field(body, "overwrite")
+        stored = await self.blocking(self.library.catalog.read, notebook_key, version_id)
+        content = await self.blocking(read_json, stored.body, describe(stored))
+        name = notebook_key.rpartition("/")[2]
+        candidates = itertools.chain([name], numbered_names(name, "-copy"))
+        model, existed = await self.save_into_contents(content, target, candidates, overwrite=overwrite)
+        self.set_header("X-Bookstore-Key", stored.info.key)
+        self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
         self.finish_json(model, status=200 if existed else 201)
 
 
@@ -338,7 +458,8 @@ class DiffHandler(BookstoreHandler):
     """``GET /api/bookstore/diff/<path>?base_stage=&base_version_id=&remote_stage=&remote_version_id=``.
 
     Compares two versions of a notebook with nbdime: the *base* (a stored version, the
-    latest of ``base_stage`` when no id is given) with the *remote*, which is the notebook
+    latest of ``base_stage`` when no id is given, or, with ``base_notebook_key``, anyone's
+    published notebook, e.g. a colleague's) with the *remote*, which is the notebook
     as saved in Jupyter unless ``remote_stage`` or ``remote_version_id`` names a stored
     version. Answers ``{"base", "diff", "base_version", "remote_version"}``, the first two
     as nbdime's diff API does.
@@ -347,7 +468,11 @@ class DiffHandler(BookstoreHandler):
     @endpoint
     async def get(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
-        base_stage = parse_stage(self.get_query_argument("base_stage", None))
+        base_stage_arg = self.get_query_argument("base_stage", None) or None
+        base_key = self.get_query_argument("base_notebook_key", None) or None
+        if base_key is not None and base_stage_arg is not None:
+            raise InvalidRequestError("give base_stage or base_notebook_key, not both")
+        base_stage = parse_stage(base_stage_arg)
         base_id = self.get_query_argument("base_version_id", None) or None
         remote_stage_arg = self.get_query_argument("remote_stage", None) or None
         remote_id = self.get_query_argument("remote_version_id", None) or None
@@ -355,7 +480,11 @@ class DiffHandler(BookstoreHandler):
         with_saved = remote_stage_arg is None and remote_id is None
         remote_stage = None if with_saved else parse_stage(remote_stage_arg)
         library = self.library
-        base, base_version = await self.blocking(stored_side, library, path, base_stage, base_id)
+        if base_key is not None:
+            library.catalog.key(base_key)
+            base, base_version = await self.blocking(published_side, library, base_key, base_id)
+        else:
+            base, base_version = await self.blocking(stored_side, library, path, base_stage, base_id)
         if remote_stage is None:
             saved = await saved_notebook(self.contents_manager, path, "compare")
             remote = await self.blocking(read_notebook, saved, f"the saved notebook {path!r}")
@@ -378,4 +507,7 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
         (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
         (r"/api/bookstore/diff(?:/(?P<path>.*))?", DiffHandler),
+        (r"/api/bookstore/catalog/?", CatalogHandler),
+        (r"/api/bookstore/published(?:/(?P<notebook_key>.*))?", PublishedHandler),
+        (r"/api/bookstore/copy(?:/(?P<notebook_key>.*))?", CopyHandler),
     ]
