@@ -7,7 +7,10 @@ STAMP := $(VENV)/.bookstore-installed
 LABEXT_SOURCES := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) \
 	$(addprefix labextension/,package.json package-lock.json tsconfig.json install.json hatch_build.py)
 
-.PHONY: install test lint jstest pytest browser run bench clean
+# configurable-http-proxy (npm), the proxy of the real JupyterHub tests/test_hub.py starts.
+HUB_PROXY := $(VENV)/hub/node_modules/.bin/configurable-http-proxy
+
+.PHONY: install test lint jstest pytest browser hubproxy run bench clean
 
 $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -38,7 +41,14 @@ jstest: $(STAMP)
 browser:
 	@scripts/ensure_chromium.sh || echo "warning: no Chromium: tests/test_labextension.py will fail"
 
-pytest: $(STAMP) browser
+$(HUB_PROXY):
+	@command -v npm >/dev/null \
+		|| { echo "tests/test_hub.py runs JupyterHub's configurable-http-proxy, from npm: install Node.js and npm"; exit 1; }
+	npm install --no-save --no-audit --no-fund --prefix $(VENV)/hub configurable-http-proxy@4
+
+hubproxy: $(HUB_PROXY)
+
+pytest: $(STAMP) browser hubproxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint jstest pytest
