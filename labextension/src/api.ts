@@ -80,6 +80,8 @@ export interface IStatus {
   endpoint_url?: string | null;
   workspace_prefix?: string;
   published_prefix?: string;
+  /** The server's owner, who `{username}` in the prefixes names; absent from older servers. */
+  username?: string | null;
   /** "Enabled", "Suspended", null (never versioned) or "unknown" (not checked yet). */
   versioning?: string | null;
   archive?: IArchiveStatus;

@@ -42,14 +42,13 @@ class CompareWithMineBody extends Widget implements Dialog.IBodyWidget<string | 
     this._input = element('input', {
       type: 'text',
       class: 'jp-mod-styled jp-bookstore-CompareMine-path',
-      'aria-label': 'Path of your notebook',
       placeholder: 'analysis/mine.ipynb',
       spellcheck: 'false'
     });
     this._input.value = preferred ?? '';
     const parts: (Node | string)[] = [element('p', {}, `Compare the ${published} (left) with your notebook (right):`)];
     if (paths.length) {
-      const select = element('select', { class: 'jp-mod-styled jp-bookstore-CompareWith', 'aria-label': 'Open notebook' });
+      const select = element('select', { class: 'jp-mod-styled jp-bookstore-CompareWith' });
       for (const path of paths) {
         const option = element('option', { value: path }, path);
         select.appendChild(option);
@@ -65,10 +64,10 @@ class CompareWithMineBody extends Widget implements Dialog.IBodyWidget<string | 
       this._input.oninput = () => {
         select.value = paths.includes(this._input.value.trim()) ? this._input.value.trim() : '';
       };
-      parts.push(select);
+      parts.push(element('label', { class: 'jp-bookstore-CompareMine-label' }, 'Open notebooks', select));
     }
     parts.push(
-      element('label', { class: 'jp-bookstore-CompareMine-label' }, 'Path on this server', this._input),
+      element('label', { class: 'jp-bookstore-CompareMine-label' }, 'Path of your notebook', this._input),
       element(
         'p',
         { class: 'jp-bookstore-CompareDialog-note' },
@@ -93,7 +92,6 @@ class CopyTargetBody extends Widget implements Dialog.IBodyWidget<string> {
     this._input = element('input', {
       type: 'text',
       class: 'jp-mod-styled jp-bookstore-CopyDialog-path',
-      'aria-label': 'Copy as',
       spellcheck: 'false'
     });
     this._input.value = suggestion;
@@ -219,9 +217,11 @@ export class CatalogActions implements ICatalogActions {
   }
 
   async copySnippet(entry: ICatalogEntry): Promise<string> {
-    const snippet = dagSnippet(entry);
-    Clipboard.copyToSystem(snippet);
-    return `Copied to the clipboard: ${snippet}`;
+    Clipboard.copyToSystem(dagSnippet(entry));
+    return (
+      `Copied the DAG line that runs ${entryName(entry)} at version ` +
+      `${this.options.model.shortId(entry.version_id)} to the clipboard: PublishedNotebookOperator(...).`
+    );
   }
 
   /** Who published it and when, its keys and version, and the DAG line that runs it. */

@@ -336,8 +336,15 @@ export class CatalogModel {
     return this._state.entries.filter(entry => matchesFilter(entry, this._filter));
   }
 
-  /** Whether a notebook is the user's own: its key is under this server's published prefix. */
+  /**
+   * Whether a notebook is the user's own: its owner is the server's owner, or (from a server
+   * that does not say who owns it) its key is under the server's published prefix.
+   */
   isMine(entry: ICatalogEntry): boolean {
+    const username = this._status?.username;
+    if (username) {
+      return entry.owner === username;
+    }
     const prefix = (this._status?.published_prefix ?? '').replace(/\/+$/, '');
     // A prefix still holding `{username}` (an older server's status) names nobody.
     return prefix !== '' && !prefix.includes('{') && entry.key.startsWith(`${prefix}/`);

@@ -276,9 +276,12 @@ describe('CatalogModel: filter and groups', () => {
     );
   });
 
-  it("knows the user's own notebooks by the server's published prefix", async () => {
+  it("knows the user's own notebooks by the server's owner, or its published prefix", async () => {
     const { model, server } = await listed();
     expect(TEAM.map(e => model.isMine(e))).toEqual([true, true, false, false]);
+    server.status_ = { ...STATUS, username: 'bob', published_prefix: 'published/bob/notebooks' };
+    await model.refresh();
+    expect(TEAM.map(e => model.isMine(e))).toEqual([false, false, true, false]);
     server.status_ = { ...STATUS, published_prefix: 'published/{username}/notebooks' };
     await model.refresh();
     expect(model.isMine(TEAM[0])).toBe(false);
