@@ -14,7 +14,7 @@ import base64
 import functools
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from http.client import responses
 from typing import Any, TypeVar
 
@@ -47,7 +47,8 @@ from ..store import StoredObject
 AUTH_RESOURCE = "bookstore"
 #: The action an Authorizer is asked about before a publication, on :data:`AUTH_RESOURCE`
 #: (besides ``write``, which every PUT asks): ``is_authorized(handler, user, "publish",
-#: "bookstore")``; on JupyterHub, the custom scope ``custom:jupyter_server:publish:bookstore``.
+#: "bookstore")``. jupyter_server's and JupyterHub's own Authorizers allow it to anyone who
+#: may use the server; an administrator's may refuse it (README: "JupyterHub").
 PUBLISH_ACTION = "publish"
 
 #: Error class -> HTTP status, most specific first.
@@ -231,7 +232,7 @@ class BookstoreHandler(APIHandler):
         return str(user.username) if user and user.username else None
 
     async def save_into_contents(
-        self, content: dict[str, Any], target: str | None, candidates: Any, *, overwrite: bool
+        self, content: dict[str, Any], target: str | None, candidates: Iterable[str], *, overwrite: bool
     ) -> tuple[dict[str, Any], bool]:
         """Save a notebook into this server's contents, at ``target`` (refused when it exists,
         unless ``overwrite``) or at the first free name of ``candidates``; return the contents
