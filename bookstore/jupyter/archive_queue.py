@@ -23,17 +23,10 @@ from .. import metadata
 from ..errors import BookstoreError, NotFoundError
 from ..notebooks import sha256_hex
 from ..store import Store
+from .bucket_check import UNKNOWN, BucketCheck
 from .spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
-
-#: Versioning status before the bucket could be checked.
-UNKNOWN = "unknown"
-
-VERSIONING_FIX = (
-    "enable versioning on it, e.g. `aws s3api put-bucket-versioning --bucket {bucket} "
-    "--versioning-configuration Status=Enabled` (or `mc version enable` for MinIO)"
-)
 
 
 @dataclass(frozen=True)
@@ -113,8 +106,7 @@ class ArchiveQueue:
         self._reserialised = 0
         self._spool_full = False
         self._spool_full_logged = False
-        self._versioning: str | None = UNKNOWN
-        self._checking = threading.Lock()
+        self._bucket = BucketCheck(store, self.log)
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -151,34 +143,8 @@ class ArchiveQueue:
         self.spool.release()
 
     def check_bucket(self) -> str | None:
-        """Check that the bucket is reachable and versioned; warn with the fix if not.
-
-        Returns the versioning status, or :data:`UNKNOWN` when S3 could not tell.
-        """
-        if not self._checking.acquire(blocking=False):
-            return self._versioning
-        try:
-            return self._check_bucket()
-        finally:
-            self._checking.release()
-
-    def _check_bucket(self) -> str | None:
-        bucket = self.store.bucket
-        try:
-            status = self.store.versioning_status()
-        except BookstoreError as e:
-            self.log.warning("Bookstore: cannot check bucket %r: %s", bucket, e)
-            return UNKNOWN
-        self._versioning = status
-        if status != "Enabled":
-            self.log.warning(
-                "Bookstore: versioning is %s on bucket %r, so each save replaces the previous "
-                "archived copy instead of adding a version. To keep every version, %s",
-                "suspended" if status == "Suspended" else "not enabled",
-                bucket,
-                VERSIONING_FIX.format(bucket=bucket),
-            )
-        return status
+        """Check that the bucket is reachable and versioned (see :class:`BucketCheck`)."""
+        return self._bucket.check()
 
     # -- the save path --------------------------------------------------------------------
 
@@ -326,7 +292,7 @@ class ArchiveQueue:
             )
             self._failing_since = None
             self._spool_full_logged = False
-        if self._versioning == UNKNOWN:
+        if self._bucket.versioning == UNKNOWN:
             # The start-up check could not reach S3; now that it answers, check again.
             threading.Thread(target=self.check_bucket, name="bookstore-check", daemon=True).start()
 
@@ -433,4 +399,4 @@ class ArchiveQueue:
     @property
     def versioning(self) -> str | None:
         """``"Enabled"``, ``"Suspended"``, None (never versioned) or ``"unknown"`` (not yet checked)."""
-        return self._versioning
+        return self._bucket.versioning
