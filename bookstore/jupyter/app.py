@@ -14,6 +14,7 @@ from ..library import Library
 from .archive import ArchivingMixin
 from .archive_queue import ArchiveQueue
 from .handlers import default_handlers
+from .team import team_handlers
 
 
 class BookstoreExtension(ExtensionApp):
@@ -69,7 +70,7 @@ class BookstoreExtension(ExtensionApp):
         return manager.archive_queue if isinstance(manager, ArchivingMixin) else None
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(default_handlers())
+        self.handlers.extend([*default_handlers(), *team_handlers()])
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         queue = self.archive_queue()

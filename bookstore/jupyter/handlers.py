@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import itertools
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from http.client import responses
@@ -37,10 +36,9 @@ from ..errors import (
     NotFoundError,
     StoreUnavailableError,
 )
-from ..keys import numbered_names, validate_path
-from ..library import Library, describe, page_as_json, parse_limit, parse_stage, restore_candidates
+from ..keys import validate_path
+from ..library import Library, page_as_json, parse_limit, parse_stage, restore_candidates
 from ..notebooks import read as read_notebook
-from ..notebooks import read_json
 from ..notebooks import write as write_notebook
 from ..store import StoredObject
 
@@ -399,62 +397,6 @@ class RestoreHandler(BookstoreHandler):
         self.finish_json(model, status=200 if existed else 201)
 
 
-class CatalogHandler(BookstoreHandler):
-    """``GET /api/bookstore/catalog?limit=&cursor=``: every user's published notebooks, the
-    latest version of each, one page in key order."""
-
-    @endpoint
-    async def get(self) -> None:
-        limit = parse_limit(self.get_query_argument("limit", None))
-        cursor = self.get_query_argument("cursor", None) or None
-        catalog = self.library.catalog
-        page = await self.blocking(lambda: catalog.page(limit=limit, cursor=cursor))
-        self.finish_json({"published_root": catalog.root, **page.as_json()})
-
-
-class PublishedHandler(BookstoreHandler):
-    """``GET /api/bookstore/published/<notebook_key>?version_id=``: the notebook JSON of one
-    version (the latest by default) of anyone's published notebook; read-only."""
-
-    @endpoint
-    async def get(self, notebook_key: str | None = None) -> None:
-        notebook_key = self.notebook_key(notebook_key)
-        version_id = self.get_query_argument("version_id", None) or None
-        stored = await self.blocking(self.library.catalog.read, notebook_key, version_id)
-        self.finish_notebook(stored)
-
-
-class CopyHandler(BookstoreHandler):
-    """``POST /api/bookstore/copy/<notebook_key>``, body ``{"version_id"?, "target_path"?,
-    "overwrite"?}``: write a published notebook (anyone's) into this server's contents, where
-    saving archives it to this user's workspace.
-
-    The default target is the notebook's file name, or ``<name>-copy.ipynb``,
-    ``<name>-copy-1.ipynb``, ... when taken; an existing ``target_path`` is refused (409)
-    without ``"overwrite": true``. Answers the contents model: 201, or 200 when it replaced
-    a file.
-    """
-
-    @endpoint
-    @may_write_contents
-    async def post(self, notebook_key: str | None = None) -> None:
-        notebook_key = self.notebook_key(notebook_key)
-        body = self.body(("version_id", "target_path", "overwrite"))
-        version_id = self.string_field(body, "version_id")
-        target = self.string_field(body, "target_path")
-        if target is not None:
-            target = validate_path(target)
-        overwrite = self.bool_field(body, "overwrite")
-        stored = await self.blocking(self.library.catalog.read, notebook_key, version_id)
-        content = await self.blocking(read_json, stored.body, describe(stored))
-        name = notebook_key.rpartition("/")[2]
-        candidates = itertools.chain([name], numbered_names(name, "-copy"))
-        model, existed = await self.save_into_contents(content, target, candidates, overwrite=overwrite)
-        self.set_header("X-Bookstore-Key", stored.info.key)
-        self.set_header("X-Bookstore-Version-Id", stored.info.version_id or "null")
-        self.finish_json(model, status=200 if existed else 201)
-
-
 class DiffHandler(BookstoreHandler):
     """``GET /api/bookstore/diff/<path>?base_stage=&base_version_id=&remote_stage=&remote_version_id=``.
 
@@ -508,7 +450,4 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
         (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
         (r"/api/bookstore/diff(?:/(?P<path>.*))?", DiffHandler),
-        (r"/api/bookstore/catalog/?", CatalogHandler),
-        (r"/api/bookstore/published(?:/(?P<notebook_key>.*))?", PublishedHandler),
-        (r"/api/bookstore/copy(?:/(?P<notebook_key>.*))?", CopyHandler),
     ]
