@@ -10,7 +10,7 @@ import pytest
 
 from bookstore.compare import diff_notebooks, nbdime_available
 from bookstore.errors import BookstoreError, FeatureUnavailableError
-from bookstore.jupyter.handlers import features
+from bookstore.jupyter.base import features
 from bookstore.notebooks import read as as_notebook
 
 

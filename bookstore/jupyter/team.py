@@ -1,7 +1,7 @@
 """REST handlers of the team's published notebooks: the catalog, reading and copying anyone's
 publication by its ``notebook_key`` (relative to the published root).
 
-They share :class:`~bookstore.jupyter.handlers.BookstoreHandler` and its error table with
+They share :class:`~bookstore.jupyter.base.BookstoreHandler` and its error table with
 the other endpoints; what they call lives in :mod:`bookstore.catalog`.
 """
 
@@ -12,7 +12,7 @@ import itertools
 from ..keys import numbered_names, validate_path
 from ..library import describe, parse_limit
 from ..notebooks import read_json
-from .handlers import BookstoreHandler, endpoint, may_write_contents
+from .base import BookstoreHandler, endpoint, may_write_contents
 
 
 class CatalogHandler(BookstoreHandler):
