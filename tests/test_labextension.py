@@ -1,4 +1,5 @@
-"""The JupyterLab extension in a real browser: publish, browse the history, view, restore.
+"""The JupyterLab extension in a real browser: publish, browse the history, view, restore,
+and browse the team's published notebooks.
 
 A real JupyterLab (with bookstore archiving to a real SeaweedFS bucket) is driven by
 Playwright in Debian's headless Chromium. The screenshots it takes are the README's: set
@@ -20,9 +21,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from bookstore.library import Published
+from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config
 from tests.jupyter_process import JupyterServer, notebook
+from tests.test_catalog import library_of, team_config
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "notebook-bookstore"
@@ -95,9 +99,13 @@ def cell_source(server: JupyterServer, path: str = PATH) -> str:
 def open_notebook(page: Page, server: JupyterServer, path: str) -> None:
     page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
     expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
-    # The kernel is not needed, but wait for it so the status bar settles for the screenshots.
+    # The kernel is not needed, but wait for it so the status bar settles for the screenshots,
+    # and so its language_info reaches the notebook before the test edits and saves it (arriving
+    # after Ctrl+S, it leaves the notebook unsaved). The execution indicator says idle before
+    # the kernel is connected; the status bar's kernel item does not.
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     expect(idle).to_have_count(1, timeout=60_000)
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=60_000)
 
 
 def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, list[dict[str, Any]]]:
@@ -117,6 +125,29 @@ def version_menu(page: Page, row: Locator) -> Locator:
     menu = page.locator(".jp-bookstore-VersionMenu")
     expect(menu).to_be_visible()
     return menu
+
+
+def catalog_menu(page: Page, row: Locator) -> Locator:
+    """Open a published notebook's ⋯ menu: the actions other than Open."""
+    row.get_by_role("button", name="More actions").click()
+    menu = page.locator(".jp-bookstore-CatalogMenu")
+    expect(menu).to_be_visible()
+    return menu
+
+
+def publish_as(store: S3Store, user: str, path: str, source: str) -> Published:
+    """Publish a notebook as ``user`` does from their own server (the same library)."""
+    content = json.dumps(notebook(source, kernelspec=KERNELSPEC)).encode()
+    return library_of(store, user).publish_saved(path, content, published_by=user)
+
+
+def show_published_notebooks(page: Page) -> Locator:
+    """File ▸ Show Published Notebooks: the team's catalog in the left side panel."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Show Published Notebooks").click()
+    catalog = page.locator("#jp-bookstore-catalog")
+    expect(catalog).to_be_visible()
+    return catalog
 
 
 def test_labextension_is_installed_and_enabled() -> None:
@@ -345,4 +376,138 @@ def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser,
     expect(shown.locator(".jp-Cell-diff").first).to_be_in_viewport()
     page.locator(".jp-bookstore-ViewDialog").get_by_role("button", name="Close").click()
     expect(shown).to_have_count(0)
+
+    # The team's catalog is in Notebook 7's left panel; with the seed's static prefixes the
+    # key names no owner, so there is one list without owner headers.
+    catalog = show_published_notebooks(page)
+    entries = catalog.locator(".jp-bookstore-CatalogEntry")
+    expect(entries).to_have_count(1, timeout=30_000)
+    expect(entries.first).to_have_attribute("data-notebook-key", f"kylek/notebooks/{PATH}")
+    expect(catalog.locator(".jp-bookstore-CatalogGroup-header")).to_have_count(0)
+    # A published notebook opens read-only in a dialog too.
+    entries.first.get_by_role("button", name="Open").click()
+    viewed = page.locator(".jp-bookstore-ViewDialog .jp-bookstore-VersionView")
+    expect(viewed.locator(".jp-Cell").first).to_contain_text("x = 1", timeout=30_000)
+    page.locator(".jp-bookstore-ViewDialog").get_by_role("button", name="Close").click()
+    expect(viewed).to_have_count(0)
+    page.close()
+
+
+def test_team_catalog_in_jupyterlab(
+    jupyter_factory: Any,
+    s3_server: SeaweedFS,
+    bucket: str,
+    store: S3Store,
+    tmp_path: Path,
+    browser: Browser,
+    screenshots: Path,
+) -> None:
+    # alice's server, with one configuration for the whole team; bob and carol published
+    # from theirs (through the same library their servers use).
+    home = tmp_path / "jupyter"
+    quiet_lab_settings(home)
+    config = team_config(s3_server, bucket) + 'c.Bookstore.username = "alice"\n'
+    lab = jupyter_factory(config, home=home, other_extensions=True)
+    publish_as(store, "bob", PATH, "x = 10\nprint(x)")
+    bobs = publish_as(store, "bob", PATH, "x = 20\nprint(x)")
+    publish_as(store, "bob", "forecast/Q3 forecast.ipynb", "import math")
+    publish_as(store, "carol", "etl/load_orders.ipynb", "rows = 42")
+    bob_key = f"bob/notebooks/{PATH}"
+
+    # alice publishes her own analysis/mine.ipynb from the toolbar.
+    (lab.root_dir / "analysis").mkdir()
+    lab.save(PATH, notebook("x = 1\nprint(x)", kernelspec=KERNELSPEC))
+    lab.wait_archived()
+    page = browser.new_page(
+        viewport={"width": 1440, "height": 860}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    open_notebook(page, lab, PATH)
+    dialog, _ = publish_from_toolbar(page, lab)
+    dialog.get_by_role("button", name="Close").click()
+
+    # The catalog lists everyone's latest publication, by owner: alice's own marked "you".
+    catalog = show_published_notebooks(page)
+    # Wider than JupyterLab's default side panel, as one would drag it, to show whole keys.
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first.bounding_box()
+    assert handle is not None
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 140, handle["y"] + 200, steps=5)
+    page.mouse.up()
+    rows = catalog.locator(".jp-bookstore-CatalogEntry")
+    expect(rows).to_have_count(4, timeout=30_000)
+    groups = catalog.locator(".jp-bookstore-CatalogGroup-header")
+    expect(groups).to_have_count(3)
+    expect(groups.nth(0)).to_contain_text("alice")
+    expect(groups.nth(0).locator(".jp-bookstore-Badge")).to_have_text("you")
+    expect(groups.nth(1)).to_contain_text("bob")
+    expect(catalog.locator(".jp-bookstore-Catalog-summary")).to_have_text("4 notebooks by 3 people")
+    bobs_row = catalog.locator(f".jp-bookstore-CatalogEntry[data-notebook-key='{bob_key}']")
+    expect(bobs_row).to_have_attribute("data-version-id", bobs.version_id or "")
+    expect(bobs_row.locator(".jp-bookstore-CatalogEntry-name")).to_have_text("mine.ipynb")
+    when = bobs_row.locator(".jp-bookstore-CatalogEntry-time")
+    expect(when).to_have_attribute("title", re.compile(r"^Published \d{4}-\d\d-\d\d .* by bob"))
+    # A dense row, as in the file browser.
+    box = bobs_row.bounding_box()
+    assert box is not None and box["height"] < 60, box
+
+    # The filter is over owner and path.
+    search = catalog.get_by_label("Filter published notebooks by owner or path")
+    search.fill("carol")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-notebook-key", "carol/notebooks/etl/load_orders.ipynb")
+    search.fill("analysis mine")
+    expect(rows).to_have_count(2)
+    search.fill("")
+    expect(rows).to_have_count(4)
+
+    menu = catalog_menu(page, bobs_row)
+    for action in (
+        "Copy into my notebooks",
+        "Compare with my notebook…",
+        "Copy notebook_key",
+        "Copy version id",
+        "Copy DAG snippet",
+        "Details…",
+    ):
+        expect(menu.get_by_role("menuitem", name=action)).to_be_visible()
+    page.screenshot(path=screenshots / "catalog-panel.png")
+
+    # Copy its notebook_key and version id: what a DAG needs.
+    menu.get_by_role("menuitem", name="Copy notebook_key").click()
+    outcome = catalog.get_by_test_id("catalog-outcome")
+    expect(outcome).to_contain_text(f"Copied notebook_key {bob_key}")
+    assert page.evaluate("navigator.clipboard.readText()") == bob_key
+    bobs_row.click(button="right")
+    page.locator(".lm-Menu").get_by_role("menuitem", name="Copy DAG snippet").click()
+    expect(outcome).to_contain_text("Copied the DAG line")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        f'PublishedNotebookOperator(task_id="mine", notebook_key="{bob_key}", version_id="{bobs.version_id}")'
+    )
+
+    # Open bob's latest version read-only.
+    bobs_row.get_by_role("button", name="Open").click()
+    view = page.locator(".jp-bookstore-VersionView").last
+    expect(view.locator(".jp-Cell").first).to_contain_text("x = 20", timeout=30_000)
+    expect(view.locator(".jp-bookstore-VersionView-label")).to_contain_text("by bob")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(view).to_have_count(0)
+
+    # Compare it with alice's notebook of the same name, offered first.
+    catalog_menu(page, bobs_row).get_by_role("menuitem", name="Compare with my notebook…").click()
+    choose = page.locator(".jp-Dialog")
+    expect(choose.get_by_label("Path of your notebook")).to_have_value(PATH)
+    choose.get_by_role("button", name="Compare").click()
+    diff = page.locator(".jp-bookstore-DiffView").last
+    expect(diff.locator(".jp-bookstore-DiffView-summary")).to_contain_text("1 cell changed", timeout=30_000)
+    expect(diff.locator(".jp-bookstore-DiffView-base")).to_contain_text(bob_key)
+    expect(diff.locator(".jp-bookstore-DiffView-remote")).to_contain_text(f"{PATH} as saved now")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(diff).to_have_count(0)
+
+    # Copy it into alice's own notebooks: the copy opens, hers to edit and publish.
+    catalog_menu(page, bobs_row).get_by_role("menuitem", name="Copy into my notebooks").click()
+    expect(outcome).to_contain_text("Copied mine.ipynb (bob) into mine.ipynb", timeout=30_000)
+    assert cell_source(lab, "mine.ipynb") == "x = 20\nprint(x)"
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current", has_text="mine.ipynb")).to_have_count(1)
     page.close()
