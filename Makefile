@@ -48,8 +48,11 @@ $(HUB_PROXY):
 
 hubproxy: $(HUB_PROXY)
 
+# Test modules run two at a time (pytest-xdist, a module's tests together so its servers
+# start once): most of the suite waits on servers, kernels and S3 outages, not on the CPU.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) browser hubproxy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint jstest pytest
 
