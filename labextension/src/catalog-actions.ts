@@ -14,8 +14,8 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { BookstoreApiError, BookstoreClient, ICatalogEntry, ICopyRequest } from './api';
-import { CatalogModel, ICatalogActions, compareTargets, dagSnippet, entryName, nextFreeName } from './catalog-model';
+import { BookstoreClient, ICatalogEntry } from './api';
+import { CatalogModel, ICatalogActions, compareTargets, copyNotebook, dagSnippet, entryName } from './catalog-model';
 import { createDiffView } from './diffview';
 import { element } from './dom';
 import { baseName, formatSize, formatTime } from './format';
@@ -137,35 +137,26 @@ export class CatalogActions implements ICatalogActions {
     return null;
   }
 
-  /** Copy into the user's files (where the server puts it), asking when that name is taken; then open it. */
+  /** Copy into the user's files (where the server puts it), asking when a chosen name is taken; then open it. */
   async copy(entry: ICatalogEntry): Promise<string | null> {
     const { client, app } = this.options;
-    let request: ICopyRequest = { version_id: entry.version_id };
-    for (;;) {
-      try {
-        const copied = await client.copy(entry.notebook_key, request);
-        await app.commands.execute('docmanager:open', { path: copied.path });
-        return `Copied ${entryName(entry)} into ${copied.path}: yours to edit.`;
-      } catch (error) {
-        if (!(error instanceof BookstoreApiError) || error.status !== 409) {
-          throw error;
-        }
-        const taken = request.target_path ?? null;
-        const answer = await showDialog({
-          title: `Copy ${baseName(entry.notebook_key)}`,
-          body: new CopyTargetBody(error.message, nextFreeName(taken ?? baseName(entry.notebook_key))),
-          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: REPLACE }), Dialog.okButton({ label: 'Copy' })],
-          focusNodeSelector: '.jp-bookstore-CopyDialog-path'
-        });
-        if (answer.button.label === REPLACE) {
-          request = { ...request, overwrite: true };
-        } else if (answer.button.accept && answer.value) {
-          request = { version_id: entry.version_id, target_path: answer.value };
-        } else {
-          return null;
-        }
+    const copied = await copyNotebook(client, entry, async (message, suggestion) => {
+      const answer = await showDialog({
+        title: `Copy ${baseName(entry.notebook_key)}`,
+        body: new CopyTargetBody(message, suggestion),
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: REPLACE }), Dialog.okButton({ label: 'Copy' })],
+        focusNodeSelector: '.jp-bookstore-CopyDialog-path'
+      });
+      if (answer.button.label === REPLACE) {
+        return { overwrite: true };
       }
+      return answer.button.accept && answer.value ? { targetPath: answer.value } : null;
+    });
+    if (copied === null) {
+      return null;
     }
+    await app.commands.execute('docmanager:open', { path: copied.path });
+    return `Copied ${entryName(entry)} into ${copied.path}: yours to edit.`;
   }
 
   /** Compare the listed version (left) with one of the user's notebooks as saved (right). */

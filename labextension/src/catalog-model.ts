@@ -8,7 +8,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { BookstoreClient, ICatalogEntry, IStatus } from './api';
+import { BookstoreApiError, BookstoreClient, ICatalogEntry, ICopyRequest, IRestored, IStatus } from './api';
 import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
 import { INotice } from './messages';
 import { Outcome, settleOutcome } from './model';
@@ -153,6 +153,41 @@ export function compareTargets(
     .sort((a, b) => rank(a.path) - rank(b.path) || a.index - b.index)
     .map(item => item.path);
   return { paths, preferred: paths.length ? paths[0] : null };
+}
+
+/** What the person chose when a copy's target exists: another path, replacing it, or nothing. */
+export type CopyChoice = { targetPath: string } | { overwrite: true } | null;
+
+/**
+ * Copy a published notebook into the user's files: where the server puts it (its file name,
+ * or a free `-copy` name), or, when a chosen target exists (409), where `ask` says, given the
+ * server's message and a free-looking name to suggest. Answers the copy, or null when the
+ * person gave up.
+ */
+export async function copyNotebook(
+  client: Pick<BookstoreClient, 'copy'>,
+  entry: ICatalogEntry,
+  ask: (message: string, suggestion: string) => Promise<CopyChoice>
+): Promise<IRestored | null> {
+  let request: ICopyRequest = { version_id: entry.version_id };
+  for (;;) {
+    try {
+      return await client.copy(entry.notebook_key, request);
+    } catch (error) {
+      if (!(error instanceof BookstoreApiError) || error.status !== 409) {
+        throw error;
+      }
+      const taken = request.target_path ?? baseName(entry.notebook_key);
+      const choice = await ask(error.message, nextFreeName(taken));
+      if (choice === null) {
+        return null;
+      }
+      request =
+        'overwrite' in choice
+          ? { ...request, overwrite: true }
+          : { version_id: entry.version_id, target_path: choice.targetPath };
+    }
+  }
 }
 
 /** A listed notebook by its file name and owner: `mine.ipynb (alice)`. */
