@@ -15,11 +15,12 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
 import { BookstoreClient, ICatalogEntry } from './api';
-import { CatalogModel, ICatalogActions, compareTargets, copyNotebook, dagSnippet, entryName } from './catalog-model';
+import { CatalogModel, ICatalogActions, entryName } from './catalog-model';
 import { createDiffView } from './diffview';
 import { element } from './dom';
 import { baseName, formatSize, formatTime } from './format';
 import { catalogIcon } from './icons';
+import { compareTargets, copyNotebook, dagSnippet } from './reuse';
 import { createVersionView, showView } from './viewer';
 
 export interface ICatalogActionsOptions {

@@ -8,7 +8,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { BookstoreApiError, BookstoreClient, ICatalogEntry, ICopyRequest, IRestored, IStatus } from './api';
+import { BookstoreClient, ICatalogEntry, IStatus } from './api';
 import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
 import { INotice } from './messages';
 import { Outcome, settleOutcome } from './model';
@@ -97,97 +97,6 @@ export function matchesFilter(entry: ICatalogEntry, filter: string): boolean {
 export function mergeEntries(entries: ICatalogEntry[], page: ICatalogEntry[]): ICatalogEntry[] {
   const seen = new Set(entries.map(entry => entry.key));
   return entries.concat(page.filter(entry => !seen.has(entry.key)));
-}
-
-/** A Python string literal (JSON's escapes are Python's too). */
-function pythonString(text: string): string {
-  return JSON.stringify(text);
-}
-
-/** An Airflow task id for running the notebook: its file name without `.ipynb`, in the characters task ids allow. */
-export function taskIdFor(notebookKey: string): string {
-  const stem = baseName(notebookKey).replace(/\.ipynb$/i, '');
-  const taskId = stem.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.]+|_+$/g, '');
-  return taskId || 'run_notebook';
-}
-
-/**
- * The operator call that runs exactly this version in a DAG:
- * `PublishedNotebookOperator(task_id="mine", notebook_key="alice/notebooks/mine.ipynb", version_id="...")`.
- */
-export function dagSnippet(entry: ICatalogEntry): string {
-  const versionId = entry.version_id ? pythonString(entry.version_id) : 'None';
-  return (
-    `PublishedNotebookOperator(task_id=${pythonString(taskIdFor(entry.notebook_key))}, ` +
-    `notebook_key=${pythonString(entry.notebook_key)}, version_id=${versionId})`
-  );
-}
-
-/** A name beside a file that exists: `analysis/mine-1.ipynb` for `analysis/mine.ipynb`, `-3` after `-2`. */
-export function nextFreeName(path: string): string {
-  const slash = path.lastIndexOf('/') + 1;
-  const folder = path.slice(0, slash);
-  const name = path.slice(slash);
-  const dot = name.lastIndexOf('.');
-  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
-  const numbered = /^(.*)-(\d+)$/.exec(stem);
-  const next = numbered ? `${numbered[1]}-${Number(numbered[2]) + 1}` : `${stem}-1`;
-  return `${folder}${next}${extension}`;
-}
-
-/**
- * Which of the user's notebooks to offer for comparing with `entry`: the open ones with its
- * file name first (the current one first among them), then the current one, then the other
- * open ones; `preferred` is the one chosen at first, null when none is open.
- */
-export function compareTargets(
-  entry: ICatalogEntry,
-  open: readonly string[],
-  current: string | null
-): { paths: string[]; preferred: string | null } {
-  const name = baseName(entry.notebook_key);
-  const unique = [...new Set(open)];
-  const rank = (path: string) => (baseName(path) === name ? 0 : 2) + (path === current ? 0 : 1);
-  const paths = unique
-    .map((path, index) => ({ path, index }))
-    .sort((a, b) => rank(a.path) - rank(b.path) || a.index - b.index)
-    .map(item => item.path);
-  return { paths, preferred: paths.length ? paths[0] : null };
-}
-
-/** What the person chose when a copy's target exists: another path, replacing it, or nothing. */
-export type CopyChoice = { targetPath: string } | { overwrite: true } | null;
-
-/**
- * Copy a published notebook into the user's files: where the server puts it (its file name,
- * or a free `-copy` name), or, when a chosen target exists (409), where `ask` says, given the
- * server's message and a free-looking name to suggest. Answers the copy, or null when the
- * person gave up.
- */
-export async function copyNotebook(
-  client: Pick<BookstoreClient, 'copy'>,
-  entry: ICatalogEntry,
-  ask: (message: string, suggestion: string) => Promise<CopyChoice>
-): Promise<IRestored | null> {
-  let request: ICopyRequest = { version_id: entry.version_id };
-  for (;;) {
-    try {
-      return await client.copy(entry.notebook_key, request);
-    } catch (error) {
-      if (!(error instanceof BookstoreApiError) || error.status !== 409) {
-        throw error;
-      }
-      const taken = request.target_path ?? baseName(entry.notebook_key);
-      const choice = await ask(error.message, nextFreeName(taken));
-      if (choice === null) {
-        return null;
-      }
-      request =
-        'overwrite' in choice
-          ? { ...request, overwrite: true }
-          : { version_id: entry.version_id, target_path: choice.targetPath };
-    }
-  }
 }
 
 /** A listed notebook by its file name and owner: `mine.ipynb (alice)`. */
