@@ -56,7 +56,7 @@ pytest: $(STAMP) browser hubproxy
 
 test: lint jstest pytest
 
-run: $(STAMP)
+run: $(STAMP) hubproxy
 	$(BIN)/python scripts/run_local_stack.py
 
 bench: $(STAMP)

@@ -13,6 +13,9 @@
   repository's ``dags/`` and ``plugins/`` and the ``bookstore_default`` connection wired to
   the local S3.
 
+With ``BOOKSTORE_HUB=1``, JupyterHub takes JupyterLab's place, with two demo users, alice and
+bob, each with a JupyterLab of their own (see ``scripts/stack_hub.py``).
+
 Everything listens on 127.0.0.1 only; the state lives in ``.stack/`` (``BOOKSTORE_STACK_DIR``).
 Start-up refuses ports in use and processes of an earlier run still running; a server that
 dies is reported with the end of its log and the rest are stopped; Ctrl-C stops everything
@@ -63,6 +66,7 @@ from devtools.supervisor import (  # noqa: E402
     supervise,
     tail,
 )
+from scripts import stack_hub  # noqa: E402
 
 
 def step(message: str) -> None:
@@ -74,9 +78,12 @@ def stack_dir(environ: Mapping[str, str]) -> Path:
 
 
 def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
-    """Each port variable's value (or default); SystemExit naming a variable that is no port."""
+    """Each port variable's value (or default); SystemExit naming a variable that is no port.
+
+    With the hub, its internal ports too."""
     ports = {}
-    for name, default in PORTS.items():
+    wanted = {**PORTS, **(stack_hub.PORTS if stack_hub.enabled(environ) else {})}
+    for name, default in wanted.items():
         value = environ.get(name, str(default))
         if not value.isdigit() or not 0 < int(value) < 65536:
             raise SystemExit(f"error: {name}={value!r} is not a TCP port (1-65535)")
@@ -115,14 +122,18 @@ def write_private(path: Path, text: str) -> None:
 def credentials(stack: Path) -> dict[str, str]:
     """Generated once, reused by every later run (the data in S3 belongs to them)."""
     path = stack / "credentials.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    creds = {
-        "access_key": "bookstore-" + secrets.token_hex(4),
-        "secret_key": secrets.token_urlsafe(24),
-        "jupyter_token": secrets.token_hex(24),
+    creds: dict[str, str] = dict(json.loads(path.read_text())) if path.exists() else {}
+    generated = {
+        "access_key": lambda: "bookstore-" + secrets.token_hex(4),
+        "secret_key": lambda: secrets.token_urlsafe(24),
+        "jupyter_token": lambda: secrets.token_hex(24),
+        # The hub's demo users' shared password (a stack of an earlier version has none yet).
+        "hub_password": lambda: secrets.token_urlsafe(9),
     }
-    write_private(path, json.dumps(creds, indent=2))
+    missing = {name: make() for name, make in generated.items() if name not in creds}
+    if missing:
+        creds.update(missing)
+        write_private(path, json.dumps(creds, indent=2))
     return creds
 
 
@@ -140,15 +151,23 @@ def sample_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def write_jupyter_config(stack: Path, endpoint_url: str, bucket: str = BUCKET) -> Path:
+def write_jupyter_config(
+    stack: Path,
+    endpoint_url: str,
+    bucket: str = BUCKET,
+    *,
+    config: Path | None = None,
+    workspace_prefix: str = f"/workspace/{USER}/notebooks",
+    published_prefix: str = f"/published/{USER}/notebooks",
+) -> Path:
     """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment)."""
-    config = stack / "jupyter" / "jupyter_server_config.py"
+    config = config or stack / "jupyter" / "jupyter_server_config.py"
     config.write_text(
         "from bookstore import BookstoreContentsArchiver\n"
         "c = get_config()\n"
         "c.ServerApp.contents_manager_class = BookstoreContentsArchiver\n"
-        f'c.Bookstore.workspace_prefix = "/workspace/{USER}/notebooks"\n'
-        f'c.Bookstore.published_prefix = "/published/{USER}/notebooks"\n'
+        f'c.Bookstore.workspace_prefix = "{workspace_prefix}"\n'
+        f'c.Bookstore.published_prefix = "{published_prefix}"\n'
         'c.Bookstore.backend = "s3"\n'
         f'c.Bookstore.S3.bucket = "{bucket}"\n'
         f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
@@ -157,17 +176,31 @@ def write_jupyter_config(stack: Path, endpoint_url: str, bucket: str = BUCKET) -
     return config
 
 
-def write_cli_env(stack: Path, config: Path, creds: Mapping[str, str]) -> Path:
-    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal."""
+def write_cli_env(
+    stack: Path,
+    config: Path,
+    creds: Mapping[str, str],
+    *,
+    path: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Path:
+    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal.
+
+    ``path`` and ``variables`` (instead of the single-user server's) for a hub user."""
     variables = {
-        "BOOKSTORE_CONFIG": str(config),
-        # The CLI takes notebook paths relative to Jupyter's root folder, as the REST API does,
-        # whatever folder the terminal is in.
-        "BOOKSTORE_ROOT_DIR": str(stack / "notebooks"),
+        **(
+            variables
+            or {
+                "BOOKSTORE_CONFIG": str(config),
+                # The CLI takes notebook paths relative to Jupyter's root folder, as the REST
+                # API does, whatever folder the terminal is in.
+                "BOOKSTORE_ROOT_DIR": str(stack / "notebooks"),
+            }
+        ),
         "AWS_ACCESS_KEY_ID": creds["access_key"],
         "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
     }
-    path = stack / "bookstore.env"
+    path = path or stack / "bookstore.env"
     write_private(path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()))
     return path
 
@@ -286,10 +319,15 @@ def start_s3(sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str]) 
         s3.create_bucket(BUCKET)
     else:
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    sample = stack / "notebooks" / "analysis" / "mine.ipynb"
-    if not sample.exists():
-        nbformat.write(sample_notebook(), sample)
     return s3
+
+
+def seed(folder: Path) -> None:
+    """Put the sample notebook in a notebook folder that has none yet."""
+    sample = folder / "analysis" / "mine.ipynb"
+    if not sample.exists():
+        sample.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(sample_notebook(), sample)
 
 
 def start_jupyter(
@@ -326,6 +364,81 @@ def start_jupyter(
         wave=1,
     )
     return lambda: sup.listening(jupyter, port) and http_answers(f"http://127.0.0.1:{port}/api/status")
+
+
+def prepare_hub(
+    stack: Path, ports: Mapping[str, int], endpoint_url: str, creds: Mapping[str, str], bucket: str = BUCKET
+) -> Path:
+    """Write the hub's configuration, the users' Jupyter configuration and CLI env files, and
+    seed each user's notebooks; returns the hub's ``jupyterhub_config.py``."""
+    hub = stack / "hub"
+    (hub / "jupyter").mkdir(parents=True, exist_ok=True)
+    jupyter_config = write_jupyter_config(
+        stack,
+        endpoint_url,
+        bucket,
+        config=hub / "jupyter" / "jupyter_server_config.py",
+        workspace_prefix=stack_hub.WORKSPACE_PREFIX,
+        published_prefix=stack_hub.PUBLISHED_PREFIX,
+    )
+    for name in stack_hub.USERS:
+        seed(stack_hub.user_home(hub, name))
+        write_cli_env(
+            stack,
+            jupyter_config,
+            creds,
+            path=hub / f"{name}.env",
+            variables=stack_hub.cli_variables(hub, jupyter_config, name),
+        )
+    config = hub / "jupyterhub_config.py"
+    write_private(  # it holds the demo password
+        config,
+        stack_hub.hub_config(
+            hub,
+            proxy_port=ports["BOOKSTORE_JUPYTER_PORT"],
+            hub_port=ports["BOOKSTORE_HUB_API_PORT"],
+            proxy_api_port=ports["BOOKSTORE_HUB_PROXY_API_PORT"],
+            password=creds["hub_password"],
+            jupyter_config=jupyter_config,
+            keep=[*stack_hub.ENV_KEEP, RUN_MARK, "SPT_NOENV"],
+            allow_root=os.geteuid() == 0,
+        ),
+    )
+    return config
+
+
+def start_hub(
+    sup: Supervisor, stack: Path, ports: Mapping[str, int], config: Path, creds: Mapping[str, str]
+) -> Callable[[], bool]:
+    """Start JupyterHub (and through it its proxy); returns whether it answers."""
+    port = ports["BOOKSTORE_JUPYTER_PORT"]
+    step(
+        f"starting JupyterHub on 127.0.0.1:{port} (hub API on {ports['BOOKSTORE_HUB_API_PORT']}, "
+        f"proxy API on {ports['BOOKSTORE_HUB_PROXY_API_PORT']}), users {' and '.join(stack_hub.USERS)}, "
+        f"archiving to s3://{BUCKET}/{stack_hub.WORKSPACE_PREFIX}"
+    )
+    if not stack_hub.PROXY.exists():
+        sup.fail(f"JupyterHub's proxy is not installed ({stack_hub.PROXY}): run `make hubproxy`")
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Passed on to the single-user servers (c.Spawner.env_keep), not written in a file.
+        AWS_ACCESS_KEY_ID=creds["access_key"],
+        AWS_SECRET_ACCESS_KEY=creds["secret_key"],
+    )
+    for name in list(env):  # a hub started from a hub's terminal must not think it is a server
+        if name.startswith("JUPYTERHUB_"):
+            del env[name]
+    hub = sup.start(
+        "JupyterHub",
+        [str(BIN / "jupyterhub"), "-f", str(config)],
+        env=env,
+        log=stack / "logs" / "jupyterhub.log",
+        # Stopped before the others: it stops the users' servers, whose archivers send
+        # pending saves to S3 as they stop.
+        wave=1,
+    )
+    return lambda: sup.listening(hub, port) and http_answers(f"http://127.0.0.1:{port}/hub/api/")
 
 
 def start_airflow(sup: Supervisor, stack: Path, ports: Mapping[str, int], env: Mapping[str, str]) -> Child:
@@ -374,17 +487,24 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     # /proc/<pid>/environ, mark included.
     os.environ["SPT_NOENV"] = "1"
     logs = stack / "logs"
-    for folder in (logs, stack / "notebooks" / "analysis", stack / "jupyter", stack / "airflow"):
+    for folder in (logs, stack / "notebooks", stack / "jupyter", stack / "airflow"):
         folder.mkdir(parents=True, exist_ok=True)
     creds = credentials(stack)
+    hub = "BOOKSTORE_HUB_API_PORT" in ports
 
     s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds)
     config = write_jupyter_config(stack, s3.endpoint_url)
     cli_env = write_cli_env(stack, config, creds)
     jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
-    jupyter_ready = start_jupyter(sup, stack, jupyter_port, config, creds)
+    if hub:
+        ready = start_hub(sup, stack, ports, prepare_hub(stack, ports, s3.endpoint_url, creds), creds)
+        what, log = "JupyterHub did not answer", logs / "jupyterhub.log"
+    else:
+        seed(stack / "notebooks")
+        ready = start_jupyter(sup, stack, jupyter_port, config, creds)
+        what, log = "JupyterLab did not answer", logs / "jupyter.log"
     api = start_airflow(sup, stack, ports, airflow_env(stack, ports, s3.endpoint_url, creds))
-    sup.wait_until(jupyter_ready, 120, "JupyterLab did not answer", logs / "jupyter.log")
+    sup.wait_until(ready, 120, what, log)
     airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
     sup.wait_until(
         lambda: (
@@ -404,18 +524,35 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     login: Any = json.loads(passwords.read_text()) if passwords.exists() else {}
     password = login.get("admin", f"(see {passwords})")
 
-    print(
-        f"""
-bookstore is running. Ctrl-C stops everything.
-
+    if hub:
+        users = " and ".join(stack_hub.USERS)
+        first = stack_hub.USERS[0]
+        front = f"""\
+  JupyterHub  http://127.0.0.1:{jupyter_port}/hub/login
+              sign in as {users}, password {creds["hub_password"]} (the same for both);
+              each has a JupyterLab of their own, notebooks in {stack / "hub" / "users"}/<name>,
+              saves archived under workspace/<name>/notebooks, publications under
+              published/<name>/notebooks; Published notebooks in the side bar lists everyone's
+  CLI         as {first} (bob likewise): source {stack / "hub" / f"{first}.env"}
+              (BOOKSTORE_ROOT_DIR={stack_hub.user_home(stack / "hub", first)}, JUPYTERHUB_USER={first})
+              bookstore versions analysis/mine.ipynb; bookstore catalog
+"""
+    else:
+        front = f"""\
   JupyterLab  http://127.0.0.1:{jupyter_port}/lab?token={creds["jupyter_token"]}
               open analysis/mine.ipynb, save it, then publish it:
               curl -X PUT -H "Authorization: token {creds["jupyter_token"]}" \\
                    http://127.0.0.1:{jupyter_port}/api/bookstore/publish/analysis/mine.ipynb -d '{{}}'
-  Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
-              DAGs: bookstore_daily_report, bookstore_pinned_version
   CLI         source {cli_env}
               bookstore versions analysis/mine.ipynb
+"""
+    print(
+        f"""
+bookstore is running. Ctrl-C stops everything.
+
+{front}\
+  Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
+              DAGs: bookstore_daily_report, bookstore_pinned_version
   S3          {s3.endpoint_url}   bucket {BUCKET}
               access key {creds["access_key"]}, secret in {stack / "credentials.json"}
   Logs        {logs}

@@ -31,7 +31,7 @@ from botocore.config import Config
 
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import alive, free_port, port_is_free
-from scripts import run_local_stack
+from scripts import run_local_stack, stack_hub
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "run_local_stack.py"
@@ -321,6 +321,61 @@ def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_pat
         check=True,
     ).stdout.strip()
     assert hostname == "127.0.0.1"
+
+
+def test_the_hubs_configuration_gives_alice_and_bob_their_own_prefixes_on_the_given_ports(
+    tmp_path: Path,
+) -> None:
+    from traitlets.config import Config as TraitletsConfig
+    from traitlets.config.loader import PyFileConfigLoader
+
+    env = {"BOOKSTORE_HUB": "1", "BOOKSTORE_HUB_API_PORT": "18181", "BOOKSTORE_JUPYTER_PORT": "18888"}
+    ports = run_local_stack.read_ports(env)
+    assert ports["BOOKSTORE_HUB_PROXY_API_PORT"] == 8001 and ports["BOOKSTORE_HUB_API_PORT"] == 18181
+    assert "BOOKSTORE_HUB_API_PORT" not in run_local_stack.read_ports({})  # not without the hub
+    creds = run_local_stack.credentials(tmp_path)
+    config = run_local_stack.prepare_hub(tmp_path, ports, "http://127.0.0.1:1", creds)
+    assert config.stat().st_mode & 0o777 == 0o600  # it holds the demo password
+
+    def load(path: Path) -> TraitletsConfig:
+        return PyFileConfigLoader(path.name, str(path.parent)).load_config()
+
+    hub = load(config)
+    assert hub.JupyterHub.bind_url == "http://127.0.0.1:18888"  # where users go: the proxy
+    assert hub.JupyterHub.hub_bind_url == "http://127.0.0.1:18181"
+    assert hub.ConfigurableHTTPProxy.api_url == f"http://127.0.0.1:{ports['BOOKSTORE_HUB_PROXY_API_PORT']}"
+    assert Path(hub.ConfigurableHTTPProxy.command[0]) == stack_hub.PROXY
+    assert hub.SharedPasswordAuthenticator.user_password == creds["hub_password"]
+    assert hub.Authenticator.allowed_users == {"alice", "bob"} and not hub.Authenticator.admin_users
+    assert hub.Spawner.ip == "127.0.0.1" and hub.Spawner.default_url == "/lab"
+    kept = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", run_local_stack.RUN_MARK}
+    assert kept <= set(hub.Spawner.env_keep)
+    assert creds["secret_key"] not in config.read_text()  # S3's secret only in the environment
+
+    # One bookstore configuration for both users, each serving their own seeded folder.
+    jupyter_config = Path(hub.Spawner.args[0].removeprefix("--config="))
+    bookstore = load(jupyter_config).Bookstore
+    assert bookstore.workspace_prefix == "workspace/{username}/notebooks"
+    assert bookstore.published_prefix == "published/{username}/notebooks"
+    assert bookstore.S3.bucket == run_local_stack.BUCKET
+    for name in ("alice", "bob"):
+        home = Path(hub.SimpleLocalProcessSpawner.home_dir_template.format(username=name))
+        assert home == tmp_path / "hub" / "users" / name
+        assert (home / "analysis" / "mine.ipynb").exists()
+        env_file = (tmp_path / "hub" / f"{name}.env").read_text()
+        assert f"BOOKSTORE_ROOT_DIR={home}" in env_file and f"JUPYTERHUB_USER={name}" in env_file
+
+    # JupyterHub itself loads it, with every setting known to it.
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterhub", "-f", str(config), "--show-config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "shared-password" in done.stdout and "18181" in done.stdout
+    assert "not recognized" not in done.stderr and "Config option" not in done.stderr, done.stderr
 
 
 def test_the_database_migration_is_announced_only_when_there_is_none(tmp_path: Path) -> None:
