@@ -466,6 +466,23 @@ def test_restore_onto_an_existing_file_needs_overwrite(server: JupyterServer, na
     assert first_source(json.loads((server.root_dir / name).read_text())) == sources[0]
 
 
+def test_restore_into_a_folder_that_does_not_exist_yet_creates_it(server: JupyterServer, name: str) -> None:
+    save_versions(server, name, 1)
+    version_id = versions(server, name)["versions"][0]["version_id"]
+    target = f"new-{uuid.uuid4().hex[:6]}/deeper/restored.ipynb"
+    answer = server.request(
+        "POST", f"/api/bookstore/restore/{name}", json={"version_id": version_id, "target_path": target}
+    )
+    assert answer.status_code == 201, answer.text
+    assert (server.root_dir / target).is_file()
+    blocked = server.request(
+        "POST",
+        f"/api/bookstore/restore/{name}",
+        json={"version_id": version_id, "target_path": f"{target}/inside.ipynb"},
+    )
+    assert blocked.status_code == 400 and "is a file" in blocked.json()["message"]
+
+
 def test_restore_a_published_version(server: JupyterServer, name: str) -> None:
     sources = save_versions(server, name, 1)
     published = server.request("PUT", f"/api/bookstore/publish/{name}", json={}).json()

@@ -249,10 +249,23 @@ class BookstoreHandler(APIHandler):
                     "another target_path"
                 )
         assert target is not None
+        await self._make_folders(target)
         model = await ensure_async(
             manager.save({"type": "notebook", "format": "json", "content": content}, target)
         )
         return model, existed
+
+    async def _make_folders(self, path: str) -> None:
+        """Create the folders ``path`` lies in that do not exist yet, as a person would."""
+        manager = self.contents_manager
+        parts = path.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if await ensure_async(manager.dir_exists(folder)):
+                continue
+            if await ensure_async(manager.file_exists(folder)):
+                raise InvalidRequestError(f"{folder!r} is a file, so {path!r} cannot be written in it")
+            await ensure_async(manager.save({"type": "directory"}, folder))
 
     def finish_notebook(self, stored: StoredObject) -> None:
         """Answer one stored version's notebook JSON as stored, naming it in the headers."""
