@@ -93,6 +93,26 @@ def test_a_port_in_use_is_named_with_its_holder_and_nothing_starts(tmp_path: Pat
     assert not (tmp_path / "stack" / "logs").exists()  # nothing was started
 
 
+def test_the_hubs_internal_ports_are_checked_like_the_others(tmp_path: Path) -> None:
+    ports = free_ports()
+    for name in stack_hub.PORTS:
+        ports[name] = free_port(taken=set(ports.values()))
+    with socket.socket() as squatter:  # another server on the hub's API port
+        squatter.bind(("127.0.0.1", ports["BOOKSTORE_HUB_API_PORT"]))
+        squatter.listen()
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT)],
+            env=dict(stack_env(tmp_path, ports), BOOKSTORE_HUB="1"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done
+    assert f"port {ports['BOOKSTORE_HUB_API_PORT']} (BOOKSTORE_HUB_API_PORT) is in use" in done.stderr
+    assert not (tmp_path / "stack" / "logs").exists()  # nothing was started
+
+
 def test_two_port_variables_on_one_port_are_refused(tmp_path: Path) -> None:
     ports = free_ports()
     ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"] = ports["BOOKSTORE_AIRFLOW_LOG_PORT"]
