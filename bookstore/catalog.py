@@ -12,7 +12,6 @@ root, which is what an Airflow task's ``notebook_key`` takes.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,12 +19,9 @@ from typing import Any
 from . import metadata
 from .errors import BookstoreError, InvalidPathError, NotFoundError
 from .keys import is_under, path_to_key, validate_path
-from .store import Store, StoredKey, StoredObject
+from .store import ObjectInfo, Store, StoredKey, StoredObject
 
 log = logging.getLogger(__name__)
-
-#: HEAD requests in flight at once while reading the latest versions of a page.
-HEAD_LOOKUPS = 8
 
 
 @dataclass(frozen=True)
@@ -148,21 +144,21 @@ class Catalog:
             if not any(is_under(item.key, prefix) for prefix in self.hidden)
             and (notebook_key := notebook_key_of(item.key, self.root)) is not None
         ]
-        if len(listed) <= 1:
-            found = [self._latest(*pair) for pair in listed]
-        else:
-            with ThreadPoolExecutor(min(HEAD_LOOKUPS, len(listed))) as pool:
-                found = list(pool.map(lambda pair: self._latest(*pair), listed))
+        heads = self.store.head_many([(item.key, None) for item, _ in listed])
+        found = [
+            self._latest(item, notebook_key, head)
+            for (item, notebook_key), head in zip(listed, heads, strict=True)
+        ]
         return CatalogPage(tuple(entry for entry in found if entry is not None), page.next_cursor)
 
-    def _latest(self, item: StoredKey, notebook_key: str) -> CatalogEntry | None:
+    def _latest(
+        self, item: StoredKey, notebook_key: str, info: ObjectInfo | BookstoreError
+    ) -> CatalogEntry | None:
         owner = owner_of(notebook_key, self.owner_index)
-        try:
-            info = self.store.head(item.key)
-        except NotFoundError:
+        if isinstance(info, NotFoundError):
             return None
-        except BookstoreError as e:
-            log.debug("Bookstore: no latest version of %r for the catalog: %s", item.key, e)
+        if isinstance(info, BookstoreError):
+            log.debug("Bookstore: no latest version of %r for the catalog: %s", item.key, info)
             return CatalogEntry(item.key, notebook_key, owner, None, item.last_modified, item.size)
         # The HEAD's answer throughout: a publication since the listing is then shown whole.
         return CatalogEntry(

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,8 +43,6 @@ STAGES = (WORKSPACE, PUBLISHED)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-#: HEAD requests in flight at once while reading the metadata of a page of versions.
-DETAIL_LOOKUPS = 8
 #: Versions whose details are remembered (a version never changes, so they never go stale).
 DETAIL_CACHE_SIZE = 20_000
 
@@ -354,28 +351,20 @@ class Library:
         information: a version whose HEAD fails (deleted since the listing, S3 failing for a
         moment) keeps ``None``, and the listing itself still answers.
         """
-
-        def detailed(version: ObjectVersion) -> ObjectVersion:
-            cache_key = (version.key, version.version_id)
+        with self._details_lock:
+            known = {(v.key, v.version_id): self._details.get((v.key, v.version_id)) for v in versions}
+        missing = [target for target, details in known.items() if details is None]
+        for target, found in zip(missing, self.store.head_many(missing), strict=True):
+            if isinstance(found, BookstoreError):
+                log.debug("Bookstore: no metadata for %r %s: %s", *target, found)
+                continue
+            details = metadata.version_details(found.metadata)
+            known[target] = details
             with self._details_lock:
-                details = self._details.get(cache_key)
-            if details is None:
-                try:
-                    info = self.store.head(version.key, version.version_id)
-                except BookstoreError as e:
-                    log.debug("Bookstore: no metadata for %r %s: %s", version.key, version.version_id, e)
-                    return version
-                details = metadata.version_details(info.metadata)
-                with self._details_lock:
-                    self._details[cache_key] = details
-                    while len(self._details) > DETAIL_CACHE_SIZE:
-                        self._details.popitem(last=False)
-            return replace(version, saved_at=details.saved_at, source_version_id=details.source_version_id)
-
-        if len(versions) <= 1:
-            return tuple(map(detailed, versions))
-        with ThreadPoolExecutor(min(DETAIL_LOOKUPS, len(versions))) as pool:
-            return tuple(pool.map(detailed, versions))
+                self._details[target] = details
+                while len(self._details) > DETAIL_CACHE_SIZE:
+                    self._details.popitem(last=False)
+        return tuple(_with(version, known[(version.key, version.version_id)]) for version in versions)
 
     def read(self, path: str, stage: str = WORKSPACE, version_id: str | None = None) -> StoredObject:
         """The bytes of one version of ``path`` in ``stage`` (the latest when ``version_id`` is
@@ -407,6 +396,13 @@ class Library:
         if not version_id:
             raise NotFoundError(f"{key!r} has no version id: is versioning enabled on {self.store.bucket!r}?")
         return version_id
+
+
+def _with(version: ObjectVersion, details: metadata.VersionDetails | None) -> ObjectVersion:
+    """``version`` with its ``details``, when they could be read."""
+    if details is None:
+        return version
+    return replace(version, saved_at=details.saved_at, source_version_id=details.source_version_id)
 
 
 def describe(stored: StoredObject) -> str:

@@ -15,13 +15,14 @@ import binascii
 import importlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidPathError, MisconfiguredError
+from .errors import BookstoreError, InvalidPathError, MisconfiguredError
 
 if TYPE_CHECKING:
     from .config import Bookstore
@@ -166,6 +167,10 @@ def decode_key_cursor(cursor: str, prefix: str) -> str:
     return after
 
 
+#: HEAD requests in flight at once in :meth:`Store.head_many`.
+HEADS_IN_FLIGHT = 8
+
+
 class Store(ABC):
     """Versioned notebook storage in one bucket: the interface every backend implements.
 
@@ -216,6 +221,22 @@ class Store(ABC):
     def list_keys(self, prefix: str, *, limit: int = 1000, cursor: str | None = None) -> KeyPage:
         """One page of the current keys (latest versions, no delete markers) that start with
         ``prefix``, in key order. ``next_cursor`` is None on the last page."""
+
+    def head_many(self, targets: Sequence[tuple[str, str | None]]) -> list[ObjectInfo | BookstoreError]:
+        """HEAD each ``(key, version_id)`` (a few at a time), answering each with what it
+        found or the error it met, in order: a listing that needs every entry's metadata
+        fails for none of them."""
+
+        def head(target: tuple[str, str | None]) -> ObjectInfo | BookstoreError:
+            try:
+                return self.head(*target)
+            except BookstoreError as e:
+                return e
+
+        if len(targets) <= 1:
+            return [head(target) for target in targets]
+        with ThreadPoolExecutor(min(HEADS_IN_FLIGHT, len(targets))) as pool:
+            return list(pool.map(head, targets))
 
     def iter_versions(self, key: str, page_size: int = 1000) -> Iterator[ObjectVersion]:
         """Every version of ``key``, newest first, fetched page by page."""

@@ -149,3 +149,16 @@ class StoreContract:
         assert versions_cursor is not None
         with pytest.raises(InvalidPathError, match="not one this server handed out"):
             store.list_keys("published/", cursor=versions_cursor)
+
+    def test_head_many_answers_each_target_or_its_error_in_order(self, store: Store) -> None:
+        first = store.put(KEY, b"one", {"bookstore-path": "a.ipynb"})
+        store.put(KEY, b"two")
+        targets = [(KEY, first), ("workspace/missing.ipynb", None), (KEY, "no-such-version"), (KEY, None)]
+        found = store.head_many(targets * 3)  # more than one at a time
+        assert len(found) == 12
+        for answer in (found[0], found[4], found[8]):
+            assert not isinstance(answer, BaseException)
+            assert (answer.version_id, answer.metadata) == (first, {"bookstore-path": "a.ipynb"})
+        assert isinstance(found[1], NotFoundError) and not isinstance(found[1], VersionNotFoundError)
+        assert isinstance(found[2], VersionNotFoundError)
+        assert not isinstance(found[3], BaseException) and found[3].size == 3
