@@ -8,6 +8,7 @@ import { copyIcon, duplicateIcon } from '@jupyterlab/ui-components';
 import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { CatalogAction, CatalogModel, ICatalogActions } from './catalog-model';
+import { ActionGroups, addGroupedContextMenu } from './menus';
 
 export const CATALOG_COMMANDS: Record<CatalogAction, string> = {
   open: 'bookstore:catalog-open',
@@ -20,7 +21,7 @@ export const CATALOG_COMMANDS: Record<CatalogAction, string> = {
 };
 
 /** The ⋯ menu, in groups; Open, the most common action, is on the row itself. */
-export const CATALOG_MENU: readonly (readonly CatalogAction[])[] = [
+export const CATALOG_MENU: ActionGroups<CatalogAction> = [
   ['copy', 'compare'],
   ['copyKey', 'copyId', 'copySnippet'],
   ['details']
@@ -80,14 +81,5 @@ export function addCatalogCommands(app: JupyterFrontEnd, model: CatalogModel, ac
     });
   }
 
-  const selector = `.${CATALOG_ROW_CLASS}`;
-  let rank = 0;
-  [['open'] as const, ...CATALOG_MENU].forEach((group, index) => {
-    if (index > 0) {
-      app.contextMenu.addItem({ type: 'separator', selector, rank: rank++ });
-    }
-    for (const action of group) {
-      app.contextMenu.addItem({ command: CATALOG_COMMANDS[action], selector, rank: rank++ });
-    }
-  });
+  addGroupedContextMenu(app.contextMenu, `.${CATALOG_ROW_CLASS}`, [['open'], ...CATALOG_MENU], CATALOG_COMMANDS);
 }

@@ -6,12 +6,10 @@
  * The panel (catalog-panel.tsx) renders it and the catalog commands (catalog-commands.ts) call
  * it. It imports no JupyterLab widget, so that the unit tests run it in Node.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { BookstoreClient, ICatalogEntry, IStatus } from './api';
 import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
-import { INotice } from './messages';
-import { Outcome, settleOutcome } from './model';
+import { IPagingState, PagedList } from './paged';
+import { Outcome, PanelModelBase } from './panel-model';
 
 /** A page of the catalog: a team's publications fill a few pages, a large one many. */
 export const CATALOG_PAGE_SIZE = 100;
@@ -46,13 +44,9 @@ const ONGOING: Partial<Record<CatalogAction, string>> = {
 /** Whether the server lists a catalog: unknown until its status answers; older servers do not. */
 export type CatalogAvailability = 'unknown' | 'available' | 'unavailable';
 
-export interface ICatalogState {
+/** The listed notebooks; `loaded` also once the status said there is no catalog. */
+export interface ICatalogState extends IPagingState {
   entries: ICatalogEntry[];
-  nextCursor: string | null;
-  loading: boolean;
-  /** True once the first page (or the status saying there is no catalog) has answered. */
-  loaded: boolean;
-  error: unknown;
 }
 
 /** One owner's notebooks, as listed under the owner's name. */
@@ -111,31 +105,16 @@ export function catalogBusyLabel(action: CatalogAction, notebookKey: string): st
 }
 
 /** The state the Published notebooks panel renders. */
-export class CatalogModel {
+export class CatalogModel extends PanelModelBase {
   constructor(
     readonly client: Pick<BookstoreClient, 'status' | 'catalog'>,
     private readonly pageSize: number = CATALOG_PAGE_SIZE
-  ) {}
-
-  /** Emitted on every change; the panel renders again (JupyterLab's VDomRenderer.IModel). */
-  get stateChanged(): ISignal<this, void> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
+  ) {
+    super();
   }
 
   get state(): Readonly<ICatalogState> {
-    return this._state;
+    return this._pages.state;
   }
 
   get status(): IStatus | null {
@@ -167,30 +146,6 @@ export class CatalogModel {
     this.changed();
   }
 
-  /** The outcome of the last action (copied, failed), shown until the next one. */
-  get notice(): INotice | null {
-    return this._notice;
-  }
-
-  set notice(notice: INotice | null) {
-    this._notice = notice;
-    this.changed();
-  }
-
-  /** What is under way (`Copying mine.ipynb…`), or null. */
-  get busy(): string | null {
-    return this._busy;
-  }
-
-  /** Whether the panel is shown: a hidden panel asks the server for nothing. */
-  get visible(): boolean {
-    return this._visible;
-  }
-
-  set visible(visible: boolean) {
-    this._visible = visible;
-  }
-
   /**
    * The catalog may have changed (the user published): list it again now if the panel is
    * shown, else when it is shown next.
@@ -204,80 +159,46 @@ export class CatalogModel {
 
   /** List the catalog unless it is listed and up to date: when the panel is shown. */
   async refreshIfStale(): Promise<void> {
-    if ((!this._state.loaded || this._stale) && !this._state.loading) {
+    if ((!this.state.loaded || this._stale) && !this.state.loading) {
       await this.refresh();
     }
   }
 
   /** Ask the server whether it has a catalog, then list its first page again. */
   async refresh(): Promise<void> {
-    const generation = ++this._generation;
     this._stale = false;
-    this.update({ ...this._state, loading: true, error: null });
-    try {
-      const status = await this.client.status();
-      if (generation !== this._generation) {
-        return;
-      }
-      this._status = status;
-      if (this.availability !== 'available') {
-        this.update({ entries: [], nextCursor: null, loading: false, loaded: true, error: null });
-        return;
-      }
-      const page = await this.client.catalog({ limit: this.pageSize });
-      if (generation !== this._generation) {
-        return;
-      }
-      this.update({
-        entries: page.notebooks,
-        nextCursor: page.next_cursor,
-        loading: false,
-        loaded: true,
-        error: null
-      });
-    } catch (error) {
-      if (generation !== this._generation) {
-        return;
-      }
-      this.update({ ...this._state, loading: false, loaded: true, error });
-    }
+    await this._pages.reload(
+      async current => {
+        const status = await this.client.status();
+        if (!current()) {
+          return null;
+        }
+        this._status = status;
+        if (this.availability !== 'available') {
+          return { notebooks: [], next_cursor: null };
+        }
+        return this.client.catalog({ limit: this.pageSize });
+      },
+      page => ({ entries: page.notebooks })
+    );
   }
 
   /** Load the page after the last one loaded; nothing when on the last page or busy. */
   async loadMore(): Promise<void> {
-    const { nextCursor, loading } = this._state;
-    if (nextCursor === null || loading) {
-      return;
-    }
-    const generation = this._generation;
-    this.update({ ...this._state, loading: true, error: null });
-    try {
-      const page = await this.client.catalog({ limit: this.pageSize, cursor: nextCursor });
-      if (generation !== this._generation) {
-        return;
-      }
-      this.update({
-        ...this._state,
-        entries: mergeEntries(this._state.entries, page.notebooks),
-        nextCursor: page.next_cursor,
-        loading: false
-      });
-    } catch (error) {
-      if (generation !== this._generation) {
-        return;
-      }
-      this.update({ ...this._state, loading: false, error });
-    }
+    await this._pages.loadMore(
+      cursor => this.client.catalog({ limit: this.pageSize, cursor }),
+      (state, page) => ({ entries: mergeEntries(state.entries, page.notebooks) })
+    );
   }
 
   /** The listed notebook with this notebook_key. */
   entry(notebookKey: string): ICatalogEntry | undefined {
-    return this._state.entries.find(entry => entry.notebook_key === notebookKey);
+    return this.state.entries.find(entry => entry.notebook_key === notebookKey);
   }
 
   /** The listed notebooks that the filter lets through. */
   get shown(): ICatalogEntry[] {
-    return this._state.entries.filter(entry => matchesFilter(entry, this._filter));
+    return this.state.entries.filter(entry => matchesFilter(entry, this._filter));
   }
 
   /**
@@ -330,7 +251,7 @@ export class CatalogModel {
 
   /** How many notebooks are listed and shown: `12 notebooks by 3 people`, `2 of 12 loaded match`. */
   summary(): string | null {
-    const { entries, nextCursor, loaded } = this._state;
+    const { entries, nextCursor, loaded } = this.state;
     if (!loaded || entries.length === 0) {
       return null;
     }
@@ -418,49 +339,28 @@ export class CatalogModel {
     const run = () => actions[action](entry);
     if (IMMEDIATE.has(action)) {
       // Not shown as busy: done at once, or in a dialog that says what is going on.
-      this._notice = await settleOutcome(run);
-      this.changed();
+      await this.runAtOnce(run);
       return;
     }
-    this._busy = catalogBusyLabel(action, notebookKey);
-    this._notice = null;
-    this.changed();
-    try {
-      this._notice = await settleOutcome(run);
-    } finally {
-      this._busy = null;
-      this.changed();
-    }
+    await this.run(catalogBusyLabel(action, notebookKey), run);
   }
 
   /** The short ids of the listed versions, computed again only when the list changed. */
   private listedShortIds(): Map<string, string> {
-    const entries = this._state.entries;
+    const entries = this.state.entries;
     if (this._shortIds?.entries !== entries) {
       this._shortIds = { entries, shown: uniqueShortIds(entries.map(entry => entry.version_id)) };
     }
     return this._shortIds.shown;
   }
 
-  private update(state: ICatalogState): void {
-    this._state = state;
-    this.changed();
-  }
-
-  private changed(): void {
-    this._stateChanged.emit(void 0);
-  }
-
-  private readonly _stateChanged = new Signal<this, void>(this);
-  private _isDisposed = false;
-  private _state: ICatalogState = { entries: [], nextCursor: null, loading: false, loaded: false, error: null };
+  private readonly _pages = new PagedList<ICatalogState>(
+    { entries: [], nextCursor: null, loading: false, loaded: false, error: null },
+    () => this.changed()
+  );
   private _status: IStatus | null = null;
   private _filter = '';
-  private _notice: INotice | null = null;
-  private _busy: string | null = null;
-  private _visible = false;
   private _stale = false;
-  private _generation = 0;
   private readonly _collapsed = new Set<string>();
   private _shortIds: { entries: readonly ICatalogEntry[]; shown: Map<string, string> } | null = null;
 }

@@ -8,11 +8,8 @@
  */
 import {
   InputGroup,
-  MenuSvg,
-  VDomRenderer,
   caretDownIcon,
   caretRightIcon,
-  ellipsesIcon,
   notebookIcon,
   searchIcon
 } from '@jupyterlab/ui-components';
@@ -24,23 +21,12 @@ import { ICatalogEntry } from './api';
 import { CATALOG_COMMANDS, CATALOG_MENU, CATALOG_ROW_CLASS, ICatalogArgs } from './catalog-commands';
 import { CatalogModel, ICatalogGroup } from './catalog-model';
 import { catalogIcon } from './icons';
-import { INotice, describeCatalogEmpty, describeError, describeNoCatalog } from './messages';
-
-function Notice(props: { notice: INotice; testId?: string }): JSX.Element {
-  const { notice } = props;
-  return (
-    <div
-      className={`jp-bookstore-Notice jp-bookstore-Notice-${notice.level}`}
-      role={notice.level === 'error' ? 'alert' : 'status'}
-      data-testid={props.testId}
-    >
-      {notice.text}
-    </div>
-  );
-}
+import { openGroupedMenu } from './menus';
+import { describeCatalogEmpty, describeError, describeNoCatalog } from './messages';
+import { LoadMore, MoreButton, Notice, OpenRowMenu, PanelHeader, SidePanel } from './side-panel';
 
 /** Opens a notebook's ⋯ menu at a point of the page. */
-type OpenMenu = (args: ICatalogArgs, x: number, y: number) => void;
+type OpenMenu = OpenRowMenu<ICatalogArgs>;
 
 interface IRowProps {
   model: CatalogModel;
@@ -84,18 +70,11 @@ function CatalogRow(props: IRowProps & { entry: ICatalogEntry }): JSX.Element {
         >
           Open
         </button>
-        <button
-          className="jp-bookstore-Version-more"
-          aria-label={`More actions for ${entry.notebook_key}`}
-          aria-haspopup="menu"
+        <MoreButton
+          label={`More actions for ${entry.notebook_key}`}
           title="Copy into my notebooks, compare, copy its notebook_key, version id or DAG snippet"
-          onClick={event => {
-            const rect = event.currentTarget.getBoundingClientRect();
-            openMenu(args, rect.left, rect.bottom);
-          }}
-        >
-          <ellipsesIcon.react tag="span" elementPosition="center" />
-        </button>
+          onOpen={(x, y) => openMenu(args, x, y)}
+        />
       </div>
       <div className="jp-bookstore-Version-meta">
         <span className="jp-bookstore-CatalogEntry-time" title={row.timeTitle}>
@@ -183,60 +162,30 @@ function CatalogList(props: IRowProps): JSX.Element {
           <CatalogGroup key={group.owner ?? ''} {...props} group={group} header={headers} />
         ))}
       </div>
-      {state.loading && <div className="jp-bookstore-Loading">Loading…</div>}
-      {!state.loading && state.nextCursor !== null && (
-        <button className="jp-bookstore-LoadMore" onClick={() => void model.loadMore()}>
-          Load more
-        </button>
-      )}
+      <LoadMore loading={state.loading} more={state.nextCursor !== null} onLoadMore={() => void model.loadMore()} />
     </>
   );
 }
 
 /** The side panel. */
-export class CatalogPanel extends VDomRenderer<CatalogModel> {
-  constructor(
-    model: CatalogModel,
-    private readonly commands: CommandRegistry
-  ) {
-    super(model);
-    this.id = 'jp-bookstore-catalog';
-    this.addClass('jp-bookstore-CatalogPanel');
-    this.title.icon = catalogIcon;
-    this.title.caption = 'Published notebooks';
-    this._menu = new MenuSvg({ commands });
-    this._menu.addClass('jp-bookstore-CatalogMenu');
+export class CatalogPanel extends SidePanel<CatalogModel> {
+  constructor(model: CatalogModel, commands: CommandRegistry) {
+    super(model, commands, {
+      id: 'jp-bookstore-catalog',
+      className: 'jp-bookstore-CatalogPanel',
+      icon: catalogIcon,
+      caption: 'Published notebooks',
+      menuClass: 'jp-bookstore-CatalogMenu'
+    });
   }
 
-  /** The ⋯ menu of the notebook `args` names, one menu filled afresh for each row. */
-  private readonly openMenu: OpenMenu = (args, x, y) => {
-    const menu = this._menu;
-    menu.clearItems();
-    CATALOG_MENU.forEach((group, index) => {
-      if (index > 0) {
-        menu.addItem({ type: 'separator' });
-      }
-      for (const action of group) {
-        menu.addItem({ command: CATALOG_COMMANDS[action], args });
-      }
-    });
-    menu.open(x, y);
-  };
+  /** The ⋯ menu of the notebook `args` names. */
+  private readonly openMenu: OpenMenu = (args, x, y) =>
+    openGroupedMenu(this.menu, CATALOG_MENU, CATALOG_COMMANDS, args, x, y);
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this.model.visible = true;
     void this.model.refreshIfStale();
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.visible = false;
-  }
-
-  dispose(): void {
-    this._menu.dispose();
-    super.dispose();
   }
 
   protected render(): JSX.Element {
@@ -244,16 +193,11 @@ export class CatalogPanel extends VDomRenderer<CatalogModel> {
     const availability = model.availability;
     return (
       <div className="jp-bookstore-History jp-bookstore-Catalog">
-        <header className="jp-bookstore-History-header">
-          <h2>Published notebooks</h2>
-          <button
-            className="jp-bookstore-Refresh"
-            title="List the team's published notebooks again"
-            onClick={() => void model.refresh()}
-          >
-            Refresh
-          </button>
-        </header>
+        <PanelHeader
+          title="Published notebooks"
+          refreshTitle="List the team's published notebooks again"
+          onRefresh={() => void model.refresh()}
+        />
         {availability === 'available' ? (
           <CatalogList model={model} commands={this.commands} openMenu={this.openMenu} />
         ) : availability === 'unavailable' ? (
@@ -268,6 +212,4 @@ export class CatalogPanel extends VDomRenderer<CatalogModel> {
       </div>
     );
   }
-
-  private readonly _menu: MenuSvg;
 }

@@ -10,6 +10,7 @@ import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils
 import { Stage } from './api';
 import { baseName } from './format';
 import { publishIcon } from './icons';
+import { ActionGroups, addGroupedContextMenu } from './menus';
 import { HistoryModel, IVersionActions, VersionAction } from './model';
 
 export const VERSION_COMMANDS: Record<VersionAction, string> = {
@@ -22,7 +23,7 @@ export const VERSION_COMMANDS: Record<VersionAction, string> = {
 };
 
 /** The ⋯ menu, in groups; Open, the most common action, is on the row itself. */
-export const ROW_MENU: readonly (readonly VersionAction[])[] = [
+export const ROW_MENU: ActionGroups<VersionAction> = [
   ['compare', 'restoreCopy', 'restoreOverwrite'],
   ['publish'],
   ['copyId']
@@ -103,14 +104,5 @@ export function addVersionCommands(app: JupyterFrontEnd, model: HistoryModel, ac
     });
   }
 
-  const selector = `.${VERSION_ROW_CLASS}`;
-  let rank = 0;
-  [['open'] as const, ...ROW_MENU].forEach((group, index) => {
-    if (index > 0) {
-      app.contextMenu.addItem({ type: 'separator', selector, rank: rank++ });
-    }
-    for (const action of group) {
-      app.contextMenu.addItem({ command: VERSION_COMMANDS[action], selector, rank: rank++ });
-    }
-  });
+  addGroupedContextMenu(app.contextMenu, `.${VERSION_ROW_CLASS}`, [['open'], ...ROW_MENU], VERSION_COMMANDS);
 }

@@ -6,8 +6,6 @@
  * The panel (panel.tsx) renders it and the version commands (commands.ts) call it. It imports
  * no JupyterLab widget, so that the unit tests run it in Node.
  */
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { BookstoreClient, IStatus, IVersion, Stage } from './api';
 import { waitUntilArchived } from './archive';
 import {
@@ -21,20 +19,10 @@ import {
   withEllipsis
 } from './format';
 import { VersionHistory } from './history';
-import { INotice, describeError } from './messages';
+import { Outcome, PanelModelBase } from './panel-model';
 
-/** What an action tells the person when done: a sentence (all went well), a notice, or nothing. */
-export type Outcome = string | INotice | null;
-
-/** Run `action` and answer the notice of its outcome, or of what went wrong and what to do. */
-export async function settleOutcome(action: () => Promise<Outcome>): Promise<INotice | null> {
-  try {
-    const outcome = await action();
-    return typeof outcome === 'string' ? { level: 'ok', text: outcome } : outcome;
-  } catch (error) {
-    return { level: 'error', text: describeError(error) };
-  }
-}
+export { settleOutcome } from './panel-model';
+export type { Outcome } from './panel-model';
 
 /** What the extension does with a version: dialogs, tabs and the clipboard (actions.ts). */
 export interface IVersionActions {
@@ -89,8 +77,9 @@ export interface IVersionRow {
 }
 
 /** The state the panel renders: which notebook, its two histories, health and the last outcome. */
-export class HistoryModel {
+export class HistoryModel extends PanelModelBase {
   constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status'>) {
+    super();
     const changed = () => this.changed();
     this.histories = {
       workspace: new VersionHistory(client, 'workspace', changed),
@@ -99,23 +88,6 @@ export class HistoryModel {
   }
 
   readonly histories: Record<Stage, VersionHistory>;
-
-  /** Emitted on every change; the panel renders again (JupyterLab's VDomRenderer.IModel). */
-  get stateChanged(): ISignal<this, void> {
-    return this._stateChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
 
   get path(): string | null {
     return this._path;
@@ -143,21 +115,6 @@ export class HistoryModel {
 
   get statusError(): unknown {
     return this._statusError;
-  }
-
-  /** The outcome of the last action (restored, published, failed), shown until the next one. */
-  get notice(): INotice | null {
-    return this._notice;
-  }
-
-  set notice(notice: INotice | null) {
-    this._notice = notice;
-    this.changed();
-  }
-
-  /** What is under way (`Comparing 6713fada…`), or null. */
-  get busy(): string | null {
-    return this._busy;
   }
 
   /** The version id to point out in the list (the save a publication came from). */
@@ -274,8 +231,7 @@ export class HistoryModel {
     };
     if (action === 'copyId') {
       // Not shown as busy: it is done at once, and may run while a dialog is open.
-      await this.settle(run);
-      this.changed();
+      await this.runAtOnce(run);
       return;
     }
     await this.run(busyLabel(action, this.shortId(versionId)), run);
@@ -307,18 +263,10 @@ export class HistoryModel {
   }
 
   /**
-   * Whether the panel is shown: a hidden panel asks S3 for nothing (switching notebooks
-   * would otherwise list versions each time); showing it refreshes.
+   * Show the versions of the notebook at `path` (a path on the Jupyter server), or none. A
+   * hidden panel lists nothing (switching notebooks would otherwise ask S3 each time): showing
+   * it refreshes.
    */
-  get visible(): boolean {
-    return this._visible;
-  }
-
-  set visible(visible: boolean) {
-    this._visible = visible;
-  }
-
-  /** Show the versions of the notebook at `path` (a path on the Jupyter server), or none. */
   setPath(path: string | null): void {
     if (path === this._path) {
       return;
@@ -370,27 +318,6 @@ export class HistoryModel {
     await this.histories.workspace.reload();
   }
 
-  /** Run an action, showing `label` while it runs and then its outcome; one at a time. */
-  async run(label: string, action: () => Promise<Outcome>): Promise<void> {
-    if (this._busy !== null) {
-      return;
-    }
-    this._busy = label;
-    this._notice = null;
-    this.changed();
-    try {
-      await this.settle(action);
-    } finally {
-      this._busy = null;
-      this.changed();
-    }
-  }
-
-  /** Run `action` and show its outcome, or what went wrong. */
-  private async settle(action: () => Promise<Outcome>): Promise<void> {
-    this._notice = await settleOutcome(action);
-  }
-
   /** The short ids of every id listed, computed again only when a list changed. */
   private listedShortIds(): Map<string, string> {
     const workspace = this.histories.workspace.state.versions;
@@ -406,19 +333,10 @@ export class HistoryModel {
     return shown;
   }
 
-  private changed(): void {
-    this._stateChanged.emit(void 0);
-  }
-
-  private readonly _stateChanged = new Signal<this, void>(this);
-  private _isDisposed = false;
   private _path: string | null = null;
-  private _visible = false;
   private _stage: Stage = 'workspace';
   private _status: IStatus | null = null;
   private _statusError: unknown = null;
-  private _notice: INotice | null = null;
-  private _busy: string | null = null;
   private _highlighted: string | null = null;
   private _scrollTo: string | null = null;
   private _shortIds: {

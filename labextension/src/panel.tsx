@@ -6,7 +6,6 @@
  * A view only: what it shows comes from HistoryModel (model.ts), what it does goes through
  * the version commands (commands.ts).
  */
-import { MenuSvg, VDomRenderer, ellipsesIcon } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
@@ -14,26 +13,15 @@ import * as React from 'react';
 import { IVersion, Stage } from './api';
 import { IVersionArgs, ROW_MENU, VERSION_COMMANDS, VERSION_ROW_CLASS } from './commands';
 import { historyIcon } from './icons';
-import { INotice, describeEmpty, describeError, describeHealth } from './messages';
+import { openGroupedMenu } from './menus';
+import { describeEmpty, describeError, describeHealth } from './messages';
 import { HistoryModel } from './model';
+import { LoadMore, MoreButton, Notice, OpenRowMenu, PanelHeader, SidePanel } from './side-panel';
 
 const STAGE_LABELS: Record<Stage, string> = { workspace: 'Saves', published: 'Published' };
 
-function Notice(props: { notice: INotice; testId?: string }): JSX.Element {
-  const { notice } = props;
-  return (
-    <div
-      className={`jp-bookstore-Notice jp-bookstore-Notice-${notice.level}`}
-      role={notice.level === 'error' ? 'alert' : 'status'}
-      data-testid={props.testId}
-    >
-      {notice.text}
-    </div>
-  );
-}
-
 /** Opens a version's ⋯ menu at a point of the page. */
-type OpenMenu = (args: IVersionArgs, x: number, y: number) => void;
+type OpenMenu = OpenRowMenu<IVersionArgs>;
 
 function VersionRow(props: {
   model: HistoryModel;
@@ -78,18 +66,11 @@ function VersionRow(props: {
         >
           Open
         </button>
-        <button
-          className="jp-bookstore-Version-more"
-          aria-label="More actions"
-          aria-haspopup="menu"
+        <MoreButton
+          label="More actions"
           title="Compare, restore, publish or copy the id of this version"
-          onClick={event => {
-            const rect = event.currentTarget.getBoundingClientRect();
-            openMenu(args, rect.left, rect.bottom);
-          }}
-        >
-          <ellipsesIcon.react tag="span" elementPosition="center" />
-        </button>
+          onOpen={(x, y) => openMenu(args, x, y)}
+        />
       </div>
       <div className="jp-bookstore-Version-meta">
         {row.latest !== null && (
@@ -147,12 +128,11 @@ function VersionList(props: {
           <VersionRow key={version.version_id ?? 'null'} {...props} version={version} />
         ))}
       </ul>
-      {state.loading && <div className="jp-bookstore-Loading">Loading…</div>}
-      {!state.loading && state.nextCursor !== null && (
-        <button className="jp-bookstore-LoadMore" onClick={() => void history.loadMore()}>
-          Load more
-        </button>
-      )}
+      <LoadMore
+        loading={state.loading}
+        more={state.nextCursor !== null}
+        onLoadMore={() => void history.loadMore()}
+      />
     </div>
   );
 }
@@ -175,38 +155,23 @@ function Health(props: { model: HistoryModel }): JSX.Element | null {
 }
 
 /** The side panel. */
-export class HistoryPanel extends VDomRenderer<HistoryModel> {
-  constructor(
-    model: HistoryModel,
-    private readonly commands: CommandRegistry
-  ) {
-    super(model);
-    this.id = 'jp-bookstore-history';
-    this.addClass('jp-bookstore-HistoryPanel');
-    this.title.icon = historyIcon;
-    this.title.caption = 'Version history';
-    this._menu = new MenuSvg({ commands });
-    this._menu.addClass('jp-bookstore-VersionMenu');
+export class HistoryPanel extends SidePanel<HistoryModel> {
+  constructor(model: HistoryModel, commands: CommandRegistry) {
+    super(model, commands, {
+      id: 'jp-bookstore-history',
+      className: 'jp-bookstore-HistoryPanel',
+      icon: historyIcon,
+      caption: 'Version history',
+      menuClass: 'jp-bookstore-VersionMenu'
+    });
   }
 
-  /** The ⋯ menu of the version `args` names, one menu filled afresh for each row. */
-  private readonly openMenu: OpenMenu = (args, x, y) => {
-    const menu = this._menu;
-    menu.clearItems();
-    ROW_MENU.forEach((group, index) => {
-      if (index > 0) {
-        menu.addItem({ type: 'separator' });
-      }
-      for (const action of group) {
-        menu.addItem({ command: VERSION_COMMANDS[action], args });
-      }
-    });
-    menu.open(x, y);
-  };
+  /** The ⋯ menu of the version `args` names. */
+  private readonly openMenu: OpenMenu = (args, x, y) =>
+    openGroupedMenu(this.menu, ROW_MENU, VERSION_COMMANDS, args, x, y);
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this.model.visible = true;
     void this.model.refresh();
     // The archive's health changes while the panel is open: S3 fails, saves queue up.
     this._poll = window.setInterval(() => void this.model.refreshStatus(), 15000);
@@ -214,13 +179,11 @@ export class HistoryPanel extends VDomRenderer<HistoryModel> {
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
-    this.model.visible = false;
     window.clearInterval(this._poll);
   }
 
   dispose(): void {
     window.clearInterval(this._poll);
-    this._menu.dispose();
     super.dispose();
   }
 
@@ -229,16 +192,11 @@ export class HistoryPanel extends VDomRenderer<HistoryModel> {
     const path = model.path;
     return (
       <div className="jp-bookstore-History">
-        <header className="jp-bookstore-History-header">
-          <h2>Version history</h2>
-          <button
-            className="jp-bookstore-Refresh"
-            title="Reload the versions and the archive's health"
-            onClick={() => void model.refresh()}
-          >
-            Refresh
-          </button>
-        </header>
+        <PanelHeader
+          title="Version history"
+          refreshTitle="Reload the versions and the archive's health"
+          onRefresh={() => void model.refresh()}
+        />
         <Health model={model} />
         {path === null ? (
           <div className="jp-bookstore-Empty">Open a notebook to see its saved and published versions.</div>
@@ -270,6 +228,5 @@ export class HistoryPanel extends VDomRenderer<HistoryModel> {
     );
   }
 
-  private readonly _menu: MenuSvg;
   private _poll = 0;
 }
