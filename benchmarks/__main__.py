@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import dag_import, listing, load, memory, operator_overhead, save_latency
+from benchmarks import catalog, dag_import, listing, load, memory, operator_overhead, save_latency
 from benchmarks.report import Row, load_average, print_rows, summarize
 
 Benchmark = Callable[[bool], "list[Row] | tuple[list[Row], dict[str, Any]]"]
@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         page_sizes=(1000, 100) if quick else (1000,),
     ),
     "dag_import": lambda quick: dag_import.run(rounds=2 if quick else 8),
+    "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
 }
 
 
