@@ -17,7 +17,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import catalog, dag_import, listing, load, memory, operator_overhead, save_latency
+from benchmarks import (
+    catalog,
+    cli_startup,
+    dag_import,
+    listing,
+    load,
+    memory,
+    operator_overhead,
+    save_latency,
+)
 from benchmarks.report import Row, load_average, print_rows, summarize
 
 Benchmark = Callable[[bool], "list[Row] | tuple[list[Row], dict[str, Any]]"]
@@ -35,6 +44,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         page_sizes=(1000, 100) if quick else (1000,),
     ),
     "dag_import": lambda quick: dag_import.run(rounds=2 if quick else 8),
+    "cli": lambda quick: cli_startup.run(rounds=3 if quick else 10),
     "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
 }
 
