@@ -29,11 +29,6 @@ VERSIONS_TARGET = Target("ratio", 1.1)
 CONFIG = """\
 c = get_config()
 c.Bookstore.workspace_prefix = "workspace/kylek/notebooks"
-c.Bookstore.S3.bucket = "{bucket}"
-c.Bookstore.S3.endpoint_url = "{endpoint_url}"
-c.Bookstore.S3.region_name = "us-east-1"
-c.Bookstore.S3.access_key_id = "{access_key}"
-c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
 
 BOTO3_LISTING = """\
@@ -82,14 +77,7 @@ def run(rounds: int = 10) -> list[Row]:
             env_servers.store.put(key, f'{{"cells": [], "n": {i}}}'.encode())
         config = env_servers.home / "jupyter_server_config.py"
         s3 = env_servers.s3
-        config.write_text(
-            CONFIG.format(
-                bucket=env_servers.bucket,
-                endpoint_url=s3.endpoint_url,
-                access_key=s3.access_key,
-                secret_key=s3.secret_key,
-            )
-        )
+        config.write_text(CONFIG + s3.bookstore_config(env_servers.bucket))
         listing = [BOOKSTORE, "versions", "analysis/mine.ipynb", "--config", str(config)]
         direct = [
             sys.executable,

@@ -81,14 +81,7 @@ class Servers:
     def store(self) -> S3Store:
         """An :class:`S3Store` on the benchmark bucket (as bookstore itself reads it)."""
         if self._store is None:
-            self._store = S3Store(
-                self.bucket,
-                endpoint_url=self.s3.endpoint_url,
-                access_key_id=self.s3.access_key,
-                secret_access_key=self.s3.secret_key,
-                region_name="us-east-1",
-                max_pool_connections=32,
-            )
+            self._store = self.s3.store(self.bucket, max_pool_connections=32)
         return self._store
 
     def client(self) -> Any:

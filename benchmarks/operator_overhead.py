@@ -73,7 +73,6 @@ def run_runner(rounds: int) -> list[Row]:
     """Time ``run_published`` against bare papermill, alternating, after one warm-up each."""
     from bookstore.library import PUBLISHED, Library
     from bookstore.runner import run_published
-    from bookstore.s3 import S3Store
 
     body = parameterized_notebook()
     runner_times: list[float] = []
@@ -85,13 +84,7 @@ def run_runner(rounds: int) -> list[Row]:
         for i in range(rounds + 1):
             t_papermill = bare_papermill(local, Path(tmp) / f"out-{i}.ipynb")
             started = time.perf_counter()
-            store = S3Store(
-                env.bucket,
-                endpoint_url=env.s3.endpoint_url,
-                region_name="us-east-1",
-                access_key_id=env.s3.access_key,
-                secret_access_key=env.s3.secret_key,
-            )
+            store = env.s3.store(env.bucket)
             result = run_published(Library(store), NOTEBOOK_KEY, parameters=PARAMETERS, log_output=True)
             t_runner = time.perf_counter() - started
             if not result.output_version_id:

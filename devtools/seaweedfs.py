@@ -15,13 +15,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .supervisor import free_port, terminate
+
+if TYPE_CHECKING:
+    from bookstore.s3 import S3Store
 
 _PORT_NAMES = ("master", "volume", "filer", "s3")
 
@@ -80,6 +83,37 @@ class SeaweedFS:
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.ports['s3']}"
+
+    def store(self, bucket: str, **overrides: Any) -> S3Store:
+        """bookstore's S3 store on ``bucket`` of this server (settings overridable, e.g. a
+        wrong secret to test refusal)."""
+        from bookstore.s3 import S3Store
+
+        settings: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": "us-east-1",
+            "access_key_id": self.access_key,
+            "secret_access_key": self.secret_key,
+        }
+        settings.update(overrides)
+        return S3Store(bucket, **settings)
+
+    def bookstore_config(self, bucket: str, **overrides: str) -> str:
+        """The ``c.Bookstore.S3`` lines of a Jupyter config file for ``bucket`` on this server
+        (``endpoint_url``, ``access_key`` or ``secret_key`` overridable)."""
+        values = {
+            "endpoint_url": self.endpoint_url,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            **overrides,
+        }
+        return (
+            f'c.Bookstore.S3.bucket = "{bucket}"\n'
+            f'c.Bookstore.S3.endpoint_url = "{values["endpoint_url"]}"\n'
+            'c.Bookstore.S3.region_name = "us-east-1"\n'
+            f'c.Bookstore.S3.access_key_id = "{values["access_key"]}"\n'
+            f'c.Bookstore.S3.secret_access_key = "{values["secret_key"]}"\n'
+        )
 
     def client(self, **overrides: Any) -> Any:
         """A boto3 S3 client for this server (credentials overridable, e.g. to test refusal)."""

@@ -50,13 +50,7 @@ def area() -> Area:
 
 @pytest.fixture
 def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
-    return S3Store(
-        bucket,
-        endpoint_url=s3_server.endpoint_url,
-        region_name="us-east-1",
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-    )
+    return s3_server.store(bucket)
 
 
 def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:

@@ -34,13 +34,7 @@ def sources(store: S3Store, key: str) -> list[str]:
 
 
 def store_on(server: SeaweedFS, bucket: str) -> S3Store:
-    return S3Store(
-        bucket,
-        endpoint_url=server.endpoint_url,
-        access_key_id=server.access_key,
-        secret_access_key=server.secret_key,
-        region_name="us-east-1",
-    )
+    return server.store(bucket)
 
 
 def test_each_save_becomes_a_version_holding_the_bytes_on_disk(
@@ -101,7 +95,7 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
 ) -> None:
     """S3 frozen with its sockets open holds every request sent to it and acts on all of them
     when it resumes: an upload re-sent blindly after a timeout would be stored twice."""
-    from tests.test_cli import CONFIG, clean_env, settings
+    from tests.test_cli import CONFIG, clean_env
 
     bucket = private_s3.create_bucket(new_bucket_name())
     hang = "\nc.BookstoreContentsArchiver.upload_timeout = 1.5\n"
@@ -109,7 +103,7 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
     jupyter.save("hang.ipynb", notebook("before"))
     jupyter.wait_archived()
     config = tmp_path / "cli_config.py"
-    config.write_text(CONFIG.format(**settings(private_s3, bucket)))
+    config.write_text(CONFIG + private_s3.bookstore_config(bucket))
 
     private_s3.pause()
     try:

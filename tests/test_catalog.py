@@ -76,13 +76,7 @@ def team_bucket(s3_server: SeaweedFS) -> str:
 
 @pytest.fixture(scope="module")
 def s3(s3_server: SeaweedFS, team_bucket: str) -> S3Store:
-    return S3Store(
-        team_bucket,
-        endpoint_url=s3_server.endpoint_url,
-        region_name="us-east-1",
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-    )
+    return s3_server.store(team_bucket)
 
 
 def library_of(store: S3Store, user: str) -> Library:

@@ -23,17 +23,13 @@ from tests.jupyter_process import notebook
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
 
-# Only the c.Bookstore lines: starts faster than the full seed file, which imports the
-# Jupyter archiver (one test below runs the seed file itself).
+# Only the c.Bookstore lines (these, then the server's c.Bookstore.S3 lines): starts faster
+# than the full seed file, which imports the Jupyter archiver (one test below runs the seed
+# file itself).
 CONFIG = """\
 c = get_config()
 c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
 c.Bookstore.published_prefix = "/published/kylek/notebooks"
-c.Bookstore.S3.bucket = "{bucket}"
-c.Bookstore.S3.endpoint_url = "{endpoint_url}"
-c.Bookstore.S3.region_name = "us-east-1"
-c.Bookstore.S3.access_key_id = "{access_key}"
-c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
 
 
@@ -89,15 +85,6 @@ class Cli:
         return body
 
 
-def settings(server: SeaweedFS, bucket: str) -> dict[str, str]:
-    return {
-        "bucket": bucket,
-        "endpoint_url": server.endpoint_url,
-        "access_key": server.access_key,
-        "secret_key": server.secret_key,
-    }
-
-
 @pytest.fixture(scope="module")
 def bucket(s3_server: SeaweedFS) -> str:
     """One bucket for the module (a SeaweedFS takes writes in a limited number of buckets);
@@ -107,7 +94,7 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 @pytest.fixture
 def cli(tmp_path: Path, s3_server: SeaweedFS, bucket: str) -> Cli:
-    return Cli(tmp_path, CONFIG.format(**settings(s3_server, bucket)))
+    return Cli(tmp_path, CONFIG + s3_server.bookstore_config(bucket))
 
 
 def one_line_error(done: Result) -> str:
@@ -291,7 +278,7 @@ def test_configuration_from_the_environment_and_the_aws_chain(
     assert store.get("published/env.ipynb").body == body
 
     env_config = clean_env(tmp_path, BOOKSTORE_CONFIG=str(tmp_path / "from-env.py"))
-    (tmp_path / "from-env.py").write_text(CONFIG.format(**settings(s3_server, bucket)))
+    (tmp_path / "from-env.py").write_text(CONFIG + s3_server.bookstore_config(bucket))
     listed = cli("versions", "env.ipynb", "--json", config=False, env=env_config)
     assert listed.exit_code == 3  # the file's prefixes apply: nothing under workspace/kylek/...
     assert f"{WORKSPACE}/env.ipynb" in one_line_error(listed)
@@ -487,15 +474,14 @@ def test_configuration_problems_are_reported_without_secrets(
     assert no_bucket.exit_code == 6
     assert "BOOKSTORE_S3_BUCKET" in one_line_error(no_bucket)
 
-    wrong = dict(settings(s3_server, bucket), secret_key="not-the-secret-123")
-    cli.config.write_text(CONFIG.format(**wrong))
+    cli.config.write_text(CONFIG + s3_server.bookstore_config(bucket, secret_key="not-the-secret-123"))
     refused = cli("versions", "x.ipynb")
     assert refused.exit_code == 6
     assert "credentials" in one_line_error(refused)
     assert "not-the-secret-123" not in refused.output
 
-    down = dict(settings(s3_server, bucket), endpoint_url=f"http://127.0.0.1:{free_port()}")
-    cli.config.write_text(CONFIG.format(**down))
+    down = f"http://127.0.0.1:{free_port()}"
+    cli.config.write_text(CONFIG + s3_server.bookstore_config(bucket, endpoint_url=down))
     unreachable = cli("versions", "x.ipynb")
     assert unreachable.exit_code == 5
     assert "cannot reach S3" in one_line_error(unreachable)

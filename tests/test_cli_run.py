@@ -19,11 +19,6 @@ from tests.test_cli import clean_env, invoke
 CONFIG = """\
 c = get_config()
 c.Bookstore.published_prefix = "/elsewhere/kylek/notebooks"
-c.Bookstore.S3.bucket = "{bucket}"
-c.Bookstore.S3.endpoint_url = "{endpoint_url}"
-c.Bookstore.S3.region_name = "us-east-1"
-c.Bookstore.S3.access_key_id = "{access_key}"
-c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
 
 
@@ -36,14 +31,7 @@ def bucket(s3_server: SeaweedFS) -> str:
 @pytest.fixture
 def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, area: Area) -> Path:
     file = tmp_path / "jupyter_server_config.py"
-    file.write_text(
-        CONFIG.format(
-            bucket=bucket,
-            endpoint_url=s3_server.endpoint_url,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-        )
-    )
+    file.write_text(CONFIG + s3_server.bookstore_config(bucket))
     return file
 
 

@@ -45,13 +45,7 @@ def server(
 
 @pytest.fixture(scope="module")
 def s3(s3_server: SeaweedFS, server_bucket: str) -> S3Store:
-    return S3Store(
-        server_bucket,
-        endpoint_url=s3_server.endpoint_url,
-        region_name="us-east-1",
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-    )
+    return s3_server.store(server_bucket)
 
 
 @pytest.fixture

@@ -230,13 +230,7 @@ def hub_bucket(s3_server: SeaweedFS) -> str:
 
 @pytest.fixture(scope="module")
 def s3(s3_server: SeaweedFS, hub_bucket: str) -> S3Store:
-    return S3Store(
-        hub_bucket,
-        endpoint_url=s3_server.endpoint_url,
-        region_name="us-east-1",
-        access_key_id=s3_server.access_key,
-        secret_access_key=s3_server.secret_key,
-    )
+    return s3_server.store(hub_bucket)
 
 
 @pytest.fixture(scope="module")

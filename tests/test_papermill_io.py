@@ -19,13 +19,8 @@ from tests.notebooks import cell_text, ensure_python3_kernel, executed, paramete
 
 CONFIG = """\
 c = get_config()
-c.Bookstore.published_prefix = "/published/{{username}}/notebooks"
+c.Bookstore.published_prefix = "/published/{username}/notebooks"
 c.Bookstore.username = "kylek"
-c.Bookstore.S3.bucket = "{bucket}"
-c.Bookstore.S3.endpoint_url = "{endpoint_url}"
-c.Bookstore.S3.region_name = "us-east-1"
-c.Bookstore.S3.access_key_id = "{access_key}"
-c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
 NOTEBOOK_KEY = "kylek/notebooks/analysis/pinned.ipynb"
 
@@ -39,14 +34,7 @@ def bucket(s3_server: SeaweedFS) -> str:
 @pytest.fixture
 def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     file = tmp_path / "jupyter_server_config.py"
-    file.write_text(
-        CONFIG.format(
-            bucket=bucket,
-            endpoint_url=s3_server.endpoint_url,
-            access_key=s3_server.access_key,
-            secret_key=s3_server.secret_key,
-        )
-    )
+    file.write_text(CONFIG + s3_server.bookstore_config(bucket))
     monkeypatch.setenv("BOOKSTORE_CONFIG", str(file))
     from bookstore import papermill_io
 

@@ -15,17 +15,6 @@ from tests.conftest import new_bucket_name
 from tests.store_contract import KEY, StoreContract
 
 
-def store_for(server: SeaweedFS, bucket: str, **overrides: str) -> S3Store:
-    settings = {
-        "endpoint_url": server.endpoint_url,
-        "region_name": "us-east-1",
-        "access_key_id": server.access_key,
-        "secret_access_key": server.secret_key,
-    }
-    settings.update(overrides)
-    return S3Store(bucket, **settings)
-
-
 class TestS3Store(StoreContract):
     """Every backend's contract, on SeaweedFS (the ``store`` fixture of conftest.py)."""
 
@@ -33,11 +22,11 @@ class TestS3Store(StoreContract):
 def test_versioning_status(s3_server: SeaweedFS, store: S3Store) -> None:
     assert store.versioning_status() == "Enabled"
     plain = s3_server.create_bucket(new_bucket_name(), versioned=False)
-    assert store_for(s3_server, plain).versioning_status() is None
+    assert s3_server.store(plain).versioning_status() is None
 
 
 def test_wrong_secret_is_a_configuration_error_without_the_secret(s3_server: SeaweedFS, bucket: str) -> None:
-    bad = store_for(s3_server, bucket, secret_access_key="wrong-secret-123")
+    bad = s3_server.store(bucket, secret_access_key="wrong-secret-123")
     with pytest.raises(MisconfiguredError) as refused:
         bad.put(KEY, b"x")
     message = str(refused.value)
@@ -47,7 +36,7 @@ def test_wrong_secret_is_a_configuration_error_without_the_secret(s3_server: Sea
 
 def test_missing_bucket_is_named(s3_server: SeaweedFS) -> None:
     with pytest.raises(MisconfiguredError, match="does not exist: create it"):
-        store_for(s3_server, "no-such-bucket-here").versioning_status()
+        s3_server.store("no-such-bucket-here").versioning_status()
 
 
 def test_unreachable_server_is_unavailable() -> None:
