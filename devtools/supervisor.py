@@ -341,8 +341,10 @@ class Supervisor:
         log: Path,
         wave: int = 0,
         one_shot: bool = False,
+        cwd: Path | None = None,
     ) -> Child:
-        """Start ``command`` in a session of its own, output appended to ``log``."""
+        """Start ``command`` in a session of its own, output appended to ``log``, in ``cwd``
+        (default: this process's working directory)."""
         with self._signals_deferred():
             with open(log, "ab") as handle:
                 process = subprocess.Popen(
@@ -351,6 +353,7 @@ class Supervisor:
                     stdout=handle,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    cwd=cwd,
                     # Its own session: a Ctrl-C in the terminal reaches this process only,
                     # which then stops the children in order.
                     start_new_session=True,
