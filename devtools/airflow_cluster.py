@@ -79,8 +79,13 @@ class Worker:
         return self.folder / "dags"
 
     def leftovers(self) -> list[Path]:
-        """Files and folders a task left in the worker's temporary and runtime folders."""
-        return sorted([*self.tmp.iterdir(), *self.runtime.iterdir()])
+        """Files and folders tasks left in the worker's temporary and runtime folders.
+
+        The worker process's own ``pymp-*`` folder (Python's multiprocessing, for its pool)
+        lives as long as the worker and is not counted.
+        """
+        found = [path for path in self.tmp.iterdir() if not path.name.startswith("pymp-")]
+        return sorted([*found, *self.runtime.iterdir()])
 
     def task_logs(self) -> list[Path]:
         return sorted(self.logs.rglob("*.log")) if self.logs.exists() else []
@@ -228,10 +233,14 @@ class AirflowCluster:
                 "dag-processor": ["dag-processor"],
             }
             for name, command in components.items():
-                sup.start(name, [str(BIN / "airflow"), *command], env=self.env(), log=self.logs / f"{name}.log")
+                sup.start(
+                    name, [str(BIN / "airflow"), *command], env=self.env(), log=self.logs / f"{name}.log"
+                )
             for worker in self.workers.values():
                 self.start_worker(worker.name)
-            sup.wait_until(self.api_answers, 300, "Airflow's api-server did not answer", self.logs / "api-server.log")
+            sup.wait_until(
+                self.api_answers, 300, "Airflow's api-server did not answer", self.logs / "api-server.log"
+            )
             for worker in self.workers.values():
                 self.wait_for_worker(worker)
         except BaseException:
@@ -255,7 +264,11 @@ class AirflowCluster:
             "--skip-serve-logs",
         ]
         worker.child = self.supervisor.start(
-            worker.name, command, env=self.env(worker), log=self.logs / f"{worker.name}.log", cwd=worker.folder
+            worker.name,
+            command,
+            env=self.env(worker),
+            log=self.logs / f"{worker.name}.log",
+            cwd=worker.folder,
         )
         return worker
 
@@ -263,8 +276,11 @@ class AirflowCluster:
         """Wait until the worker is connected to the broker and ready for tasks."""
         log = self.logs / f"{worker.name}.log"
         self.supervisor.wait_until(
-            lambda: log.exists() and f"{worker.name}@" in log.read_text(errors="replace")
-            and "ready." in log.read_text(errors="replace"),
+            lambda: (
+                log.exists()
+                and f"{worker.name}@" in log.read_text(errors="replace")
+                and "ready." in log.read_text(errors="replace")
+            ),
             timeout,
             f"Celery worker {worker.name} did not become ready",
             log,
@@ -326,7 +342,9 @@ class AirflowCluster:
     def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
         """Start a run of ``dag_id`` now; return its run id."""
         self.wait_for_dag(dag_id)
-        run = self.api("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})})
+        run = self.api(
+            "POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": dict(conf or {})}
+        )
         return str(run["dag_run_id"])
 
     def run_state(self, dag_id: str, run_id: str) -> str:

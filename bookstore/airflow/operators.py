@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
+class NotebookStoppedError(Exception):
+    """Airflow stopped the task (SIGTERM) while it ran."""
+
+
 class PublishedNotebookOperator(BaseOperator):
     """Run a notebook published to the bookstore bucket, with papermill.
 
@@ -128,6 +132,18 @@ class PublishedNotebookOperator(BaseOperator):
             raise AirflowFailException(str(e)) from e
         self._record_output(context, result)
         return result.as_dict()
+
+    def on_kill(self) -> None:
+        """Stop the notebook where it is, because Airflow is stopping the task.
+
+        Airflow calls this in the task's process on SIGTERM (the task marked failed or
+        successful while it runs, its heartbeat refused, its pod stopping), then kills the
+        process a few seconds later. Raising here interrupts papermill: papermill shuts the
+        kernel down, the runner uploads the notebook as far as it ran, marked failed, under
+        the try's own key, and its temporary folder is removed. Without it, the process
+        would be killed mid-notebook, leaving the kernel and the folder on the worker.
+        """
+        raise NotebookStoppedError("Airflow stopped the task (SIGTERM)")
 
     def _record_output(self, context: Context, result: RunResult) -> None:
         store = self.hook.store
