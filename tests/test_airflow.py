@@ -207,17 +207,23 @@ def test_example_dags_import_cleanly(airflow_home: Path) -> None:
     bag = DagBag(dag_folder=str(REPO / "dags"))
 
     assert bag.import_errors == {}
-    assert {"bookstore_daily_report", "bookstore_pinned_version"} <= set(bag.dag_ids)
+    assert {"bookstore_daily_report", "bookstore_pinned_version", "bookstore_fan_out"} <= set(bag.dag_ids)
     pinned = bag.dags["bookstore_pinned_version"]
     assert pinned.params["version_id"] is None
     assert pinned.get_task("run_notebook").version_id == "{{ params.version_id or '' }}"
+    # The fan-out maps the notebook over the parameter sets of its trigger form.
+    fan_out = bag.dags["bookstore_fan_out"]
+    mapped = fan_out.get_task("run_notebook")
+    assert type(mapped).__name__ == "MappedOperator"
+    assert mapped.upstream_task_ids == {"parameter_sets"}
+    assert len(fan_out.params["parameter_sets"]) > 1
 
 
 def test_example_dag_files_import_no_heavy_modules(airflow_home: Path) -> None:
     """Parsing a DAG file must stay cheap: no papermill, kernels or S3 client at import."""
     code = (
         "import sys, runpy\n"
-        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version'):\n"
+        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version', 'bookstore_fan_out'):\n"
         f"    runpy.run_path({str(REPO / 'dags')!r} + '/' + name + '.py')\n"
         "heavy = [m for m in ('papermill', 'boto3', 'nbclient', 'jupyter_client') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"

@@ -14,6 +14,7 @@ running, without guessing how long anything takes.
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,9 @@ from devtools.supervisor import StackError
 from tests.conftest import new_bucket_name
 from tests.notebooks import Area, ensure_python3_kernel
 
+REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "team/notebooks/fan_out.ipynb"
+FAN_OUT_DAG = "bookstore_fan_out"
 WORKERS = ("worker-a", "worker-b")
 FAN_OUT = [1, 2, 3, 4]
 
@@ -41,7 +44,7 @@ def gated_notebook() -> bytes:
     """A notebook that prints in its first cell, then waits on its gate, then finishes."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    parameters = nbformat.v4.new_code_cell("x = 1\ngate = ''\ntogether = 0\nrelease = ''")
+    parameters = nbformat.v4.new_code_cell("x = 1\ngate = ''\ntogether = 0\nrelease = ''\nfail = False")
     parameters.metadata["tags"] = ["parameters"]
     first = textwrap.dedent(
         """
@@ -62,6 +65,8 @@ def gated_notebook() -> bytes:
             assert time.monotonic() < deadline, "never released"
             time.sleep(0.2)
         print(f"x={x} squared is {x * x}")
+        if fail:
+            raise ValueError(f"x={x} failed on purpose")
         """
     )
     nb.cells = [parameters, nbformat.v4.new_code_cell(first), nbformat.v4.new_code_cell(wait)]
@@ -142,12 +147,13 @@ def scene(s3_server: SeaweedFS, tmp_path_factory: pytest.TempPathFactory) -> Ite
     area = Area()
     s3_server.store(bucket).put(f"{area.published}/{NOTEBOOK}", gated_notebook())
     gates = folder / "gates"
-    for name in ("fan_out", "stopped", "killed"):
+    for name in ("fan_out", "fails", "stopped", "killed"):
         (gates / name).mkdir(parents=True)
     dags = folder / "dags"
     dags.mkdir()
-    fan_out = [{"x": x, "gate": str(gates / "fan_out"), "together": 2} for x in FAN_OUT]
-    (dags / "fan_out.py").write_text(dag_file("fan_out", expand=fan_out))
+    # The example DAG as shipped, its parameter sets given when triggered.
+    shutil.copy(REPO / "dags" / f"{FAN_OUT_DAG}.py", dags)
+    (dags / "fails.py").write_text(dag_file("fails", parameters={"x": 5, "fail": True}))
     stopped = {"x": 10, "gate": str(gates / "stopped"), "release": str(gates / "stopped" / "never")}
     (dags / "stopped.py").write_text(dag_file("stopped", parameters=stopped))
     killed = {"x": 20, "gate": str(gates / "killed"), "release": str(gates / "killed" / "release")}
@@ -184,16 +190,17 @@ def started_in(gate: Path) -> list[str]:
 
 def test_mapped_runs_spread_over_both_workers_each_with_its_own_output(scene: Scene) -> None:
     cluster = scene.cluster
-    run_id = cluster.trigger("fan_out")
-    assert cluster.wait_for_run("fan_out", run_id) == "success"
+    parameter_sets = [{"x": x, "gate": str(scene.gates / "fan_out"), "together": 2} for x in FAN_OUT]
+    run_id = cluster.trigger(FAN_OUT_DAG, {"notebook_key": NOTEBOOK, "parameter_sets": parameter_sets})
+    assert cluster.wait_for_run(FAN_OUT_DAG, run_id) == "success"
 
-    instances = cluster.task_instances("fan_out", run_id)
+    instances = [ti for ti in cluster.task_instances(FAN_OUT_DAG, run_id) if ti["task_id"] == "run_notebook"]
     assert sorted(ti["map_index"] for ti in instances) == list(range(len(FAN_OUT)))
     assert all(ti["state"] == "success" and ti["try_number"] == 1 for ti in instances)
     # The first two runs waited for each other, and a worker runs one task at a time: the
     # runs overlapped, so both workers ran some.
     hosts = {ti["map_index"]: ti["hostname"] for ti in instances}
-    print(f"fan_out {run_id}: map index -> worker: {hosts}")
+    print(f"{FAN_OUT_DAG} {run_id}: map index -> worker: {hosts}")
     assert set(hosts.values()) == set(WORKERS)
     # The notebooks' own record of where they ran agrees with Airflow's.
     started = started_in(scene.gates / "fan_out")
@@ -202,10 +209,10 @@ def test_mapped_runs_spread_over_both_workers_each_with_its_own_output(scene: Sc
         assert any(name.startswith(f"started-{x}-{ti['hostname']}-") for name in started), (x, started)
 
     # One executed notebook per mapped run, each under its own key, none overwritten.
-    outputs = scene.outputs("fan_out")
+    outputs = scene.outputs(FAN_OUT_DAG)
     assert len(outputs) == len(FAN_OUT)
     for index, x in enumerate(FAN_OUT):
-        (key,) = [k for k in outputs if f"/map-{index}/try-1/" in k]
+        (key,) = [k for k in outputs if f"/run_notebook/map-{index}/try-1/" in k]
         (version,) = outputs[key]
         assert version[metadata.STATUS] == "succeeded"
         assert json.loads(version[metadata.PARAMETERS])["x"] == x
@@ -214,6 +221,28 @@ def test_mapped_runs_spread_over_both_workers_each_with_its_own_output(scene: Sc
         assert version[metadata.AIRFLOW["run_id"]] == run_id
 
     # Nothing left on the workers: no temporary folders, kernel files or kernels.
+    for name in WORKERS:
+        assert scene.worker(name).leftovers() == [], name
+    assert scene.running_kernels() == []
+
+
+# -- a notebook that fails --------------------------------------------------------------------
+
+
+def test_a_failed_notebook_is_uploaded_marked_failed_and_leaves_nothing_behind(scene: Scene) -> None:
+    cluster = scene.cluster
+    run_id = cluster.trigger("fails")
+    assert cluster.wait_for_run("fails", run_id) == "failed"
+    (ti,) = cluster.task_instances("fails", run_id)
+    assert ti["state"] == "failed" and ti["hostname"] in WORKERS
+
+    outputs = scene.outputs("fails")
+    (key,) = outputs
+    assert "/try-1/" in key
+    (version,) = outputs[key]
+    assert version[metadata.STATUS] == "failed"
+    log = scene.worker(ti["hostname"]).task_log_text()
+    assert "x=5 failed on purpose" in log
     for name in WORKERS:
         assert scene.worker(name).leftovers() == [], name
     assert scene.running_kernels() == []
