@@ -43,8 +43,9 @@ AIRFLOW_SERVICES = (
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-worker",
 )
-SERVICES = {"minio", "minio-init", "jupyter", "postgres", *AIRFLOW_SERVICES}
+SERVICES = {"minio", "minio-init", "jupyter", "postgres", "redis", *AIRFLOW_SERVICES}
 ONE_SHOT = {"minio-init", "airflow-init"}
 #: Host ports the README promises, published on the loopback interface only.
 PUBLISHED = {"jupyter": {8888}, "airflow-apiserver": {8080}, "minio": {9000, 9001}}
@@ -63,6 +64,7 @@ OVERRIDES = {
     "AIRFLOW_ADMIN_USERNAME": "admin-override",
     "AIRFLOW_ADMIN_PASSWORD": "admin-password-override",
     "AIRFLOW_DB_PASSWORD": "db-password-override",
+    "AIRFLOW_REDIS_PASSWORD": "redis-password-override",
     "AIRFLOW_JWT_SECRET": "jwt-override",
     "AIRFLOW_FERNET_KEY": "fernet-override",
 }
@@ -257,8 +259,10 @@ def test_start_order_waits_for_health_and_one_shot_success() -> None:
         assert waits_for(name, "airflow-init", "service_completed_successfully"), name
         # Tasks read and write the bucket: it must exist before any Airflow component runs them.
         assert waits_for(name, "minio-init", "service_completed_successfully"), name
-    # The LocalExecutor runs tasks in the scheduler; they report to the api-server.
-    assert waits_for("airflow-scheduler", "airflow-apiserver", "service_healthy")
+    # Every Airflow component needs the broker; the workers' tasks report to the api-server.
+    for name in AIRFLOW_SERVICES[1:]:
+        assert waits_for(name, "redis", "service_healthy"), name
+    assert waits_for("airflow-worker", "airflow-apiserver", "service_healthy")
 
 
 def test_one_shot_services_run_once_and_the_others_are_health_checked() -> None:
@@ -329,6 +333,43 @@ def test_services_listen_where_their_ports_and_urls_point() -> None:
     # The scheduler health server the scheduler's check asks (Airflow's default port 8974).
     assert service_env(stack, "airflow-scheduler")["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
     assert "http://localhost:8974/health" in services["airflow-scheduler"]["healthcheck"]["test"]
+
+
+def test_airflow_runs_tasks_on_celery_workers_that_scale() -> None:
+    """The production shape of Airflow's own compose file: the CeleryExecutor everywhere,
+    tasks on a scalable worker service, every component on the same broker and database."""
+    stack = compose({})
+    services = stack["services"]
+    components = AIRFLOW_SERVICES[1:]
+    for name in AIRFLOW_SERVICES:
+        assert service_env(stack, name)["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+    for option in ("AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND"):
+        assert len({service_env(stack, name)[option] for name in AIRFLOW_SERVICES}) == 1, option
+    worker = services["airflow-worker"]
+    assert worker["command"] == ["celery", "worker"]
+    # Two workers by default; `--scale airflow-worker=N` overrides the count, which only
+    # works for a service without a fixed container name or published ports.
+    assert worker["deploy"]["replicas"] == 2
+    assert "container_name" not in worker and not worker.get("ports")
+    # The worker's own health check asks Celery whether this container's worker answers.
+    assert "inspect ping" in worker["healthcheck"]["test"][1]
+    assert "celery@${HOSTNAME}" in worker["healthcheck"]["test"][1]
+    # Warm shutdown: the stop signal reaches Celery alone, which lets running tasks finish.
+    assert service_env(stack, "airflow-worker")["DUMB_INIT_SETSID"] == "0"
+    # The broker: Redis, healthy before any component starts, not published on the host.
+    broker = urlsplit(service_env(stack, "airflow-worker")["AIRFLOW__CELERY__BROKER_URL"])
+    assert broker.hostname in services and broker.hostname == "redis"
+    assert services["redis"]["image"].startswith("redis:")
+    assert not services["redis"].get("ports")
+    for name in components:
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
+    # The workers run the notebooks: the same image as the other components, with
+    # bookstore, papermill and the kernel.
+    assert worker["image"] == services["airflow-scheduler"]["image"]
+    assert worker["build"] == services["airflow-scheduler"]["build"]
+    # Nothing of a task's is shared between workers but S3, the database and the broker
+    # (and the log volume the api-server reads task logs from).
+    assert set(named_volumes(worker).values()) == {"airflow-logs"}
 
 
 def test_readme_docker_section_gives_the_urls() -> None:
@@ -693,10 +734,23 @@ def extra_keys_read_by_hook() -> set[str]:
 
 
 def operator_calls(path: Path) -> list[ast.Call]:
+    """Calls of ``PublishedNotebookOperator(...)``, and of its ``.partial(...)`` (mapped tasks)."""
+
+    def is_operator(node: ast.AST) -> bool:
+        return getattr(node, "id", None) == "PublishedNotebookOperator"
+
     return [
         node
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "PublishedNotebookOperator"
+        if isinstance(node, ast.Call)
+        and (
+            is_operator(node.func)
+            or (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "partial"
+                and is_operator(node.func.value)
+            )
+        )
     ]
 
 
@@ -784,8 +838,19 @@ def test_airflow_options_set_in_the_environment_exist() -> None:
     }
     from bookstore.airflow import get_provider_info
 
-    for section, body in get_provider_info()["config"].items():
-        known |= {(section, option) for option in body["options"]}
+    # The Celery provider's options ([celery] broker_url, ...), read from its provider info
+    # file alone: importing the provider would import Airflow.
+    celery_info = (
+        Path(next(iter(spec.submodule_search_locations))) / "providers" / "celery" / "get_provider_info.py"
+    )
+    assert celery_info.is_file(), "the Celery provider is not installed: pip install -e '.[celery]'"
+    celery_spec = importlib.util.spec_from_file_location("celery_provider_info", celery_info)
+    assert celery_spec and celery_spec.loader
+    celery_module = importlib.util.module_from_spec(celery_spec)
+    celery_spec.loader.exec_module(celery_module)
+    for info in (get_provider_info(), celery_module.get_provider_info()):
+        for section, body in info["config"].items():
+            known |= {(section, option) for option in body["options"]}
     stack = compose({})
     for name in AIRFLOW_SERVICES:
         for variable in service_env(stack, name):
@@ -874,3 +939,14 @@ def test_no_credential_is_written_into_the_file() -> None:
     sql = service_env(overridden, "airflow-scheduler")["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert urlsplit(sql).password == OVERRIDES["AIRFLOW_DB_PASSWORD"]
     assert urlsplit(sql).hostname == "postgres"
+    # Celery's broker and result backend: the Redis password the broker requires, and the
+    # metadata database's.
+    worker = service_env(overridden, "airflow-worker")
+    broker = urlsplit(worker["AIRFLOW__CELERY__BROKER_URL"])
+    assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379)
+    assert broker.password == OVERRIDES["AIRFLOW_REDIS_PASSWORD"]
+    redis_command = overridden["services"]["redis"]["command"]
+    assert redis_command[redis_command.index("--requirepass") + 1] == OVERRIDES["AIRFLOW_REDIS_PASSWORD"]
+    assert service_env(overridden, "redis")["REDISCLI_AUTH"] == OVERRIDES["AIRFLOW_REDIS_PASSWORD"]
+    backend = urlsplit(worker["AIRFLOW__CELERY__RESULT_BACKEND"].removeprefix("db+"))
+    assert (backend.hostname, backend.password) == ("postgres", OVERRIDES["AIRFLOW_DB_PASSWORD"])
