@@ -37,7 +37,7 @@ import requests
 
 from .postgres import PostgreSQL
 from .redis_server import RedisServer
-from .supervisor import Child, StackError, Supervisor, free_port, signal_processes, tail
+from .supervisor import Child, StackError, Supervisor, free_port, signal_processes, tail, terminate
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -291,6 +291,14 @@ class AirflowCluster:
             return requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=3).ok
         except requests.RequestException:
             return False
+
+    def stop_worker(self, name: str) -> None:
+        """Stop the worker as an operator would (SIGTERM: Celery's warm shutdown)."""
+        worker = self.workers[name]
+        assert worker.child is not None
+        terminate(worker.child.process, grace=self.supervisor.grace)
+        self.supervisor.children.remove(worker.child)
+        worker.child = None
 
     # -- a lost machine --
 
