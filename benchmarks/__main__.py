@@ -19,6 +19,7 @@ from typing import Any
 
 from benchmarks import (
     catalog,
+    celery,
     cli_startup,
     dag_import,
     listing,
@@ -46,6 +47,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "dag_import": lambda quick: dag_import.run(rounds=2 if quick else 8),
     "cli": lambda quick: cli_startup.run(rounds=3 if quick else 10),
     "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
+    # Starts PostgreSQL, Redis and Airflow on the CeleryExecutor: ~5 minutes in full.
+    "celery": lambda quick: celery.run(runs=4 if quick else 8, rounds=1 if quick else 2),
 }
 
 

@@ -1,6 +1,8 @@
 # Airflow 3 with the bookstore provider (hook, PublishedNotebookOperator, plugin), papermill
-# and ipykernel. One image for the api-server, scheduler (the LocalExecutor runs tasks, and
-# so notebooks, in it), dag-processor and triggerer of docker-compose.yaml.
+# and ipykernel. One image for the api-server, scheduler, dag-processor, triggerer and the
+# Celery workers (which run tasks, and so notebooks) of docker-compose.yaml. The official
+# image already carries the Celery provider and the PostgreSQL drivers, pinned by its
+# constraints, so the `airflow` extra is all this adds.
 FROM apache/airflow:3.3.2-python3.12
 
 COPY --chown=airflow:0 pyproject.toml README.md /opt/bookstore/
