@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from bookstore import metadata
-from devtools.airflow_cluster import AirflowCluster, Worker
+from devtools.airflow_cluster import WORKER_NAME, AirflowCluster, Worker
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import StackError
 from tests.conftest import new_bucket_name
@@ -125,17 +125,16 @@ class Scene:
         return found
 
     def running_kernels(self) -> list[psutil.Process]:
-        """Kernels of notebook runs still alive on either worker (their sockets are in a run's
-        temporary folder, under a worker's TMPDIR)."""
-        folders = [str(w.tmp) for w in self.cluster.workers.values()]
+        """Kernels of notebook runs still alive on either worker (a kernel inherits its
+        worker's environment, and so the worker's name)."""
+        names = set(self.cluster.workers)
         found = []
         for process in psutil.process_iter():
             try:
-                command = " ".join(process.cmdline())
+                if "ipykernel" in " ".join(process.cmdline()) and process.environ().get(WORKER_NAME) in names:
+                    found.append(process)
             except psutil.Error:
                 continue
-            if "ipykernel" in command and any(folder in command for folder in folders):
-                found.append(process)
         return found
 
 
@@ -258,6 +257,9 @@ def test_a_task_stopped_from_airflow_uploads_what_ran_and_leaves_nothing_behind(
     cluster.wait(lambda: started_in(gate), 300, "the notebook did not start")
     (ti,) = cluster.task_instances("stopped", run_id)
     worker = scene.worker(ti["hostname"])
+    # While the notebook runs, its kernel and temporary folder are there to be found.
+    assert scene.running_kernels()
+    assert any(path.name.startswith("bookstore-run-") for path in worker.leftovers())
 
     # Marking the running task failed makes its worker's task supervisor stop it (SIGTERM).
     cluster.api(
