@@ -14,9 +14,9 @@ workers up and with one of them stopped, in alternating rounds. Measured:
    papermill run of the same notebook in this process; and the time a task waited between
    being queued and starting on a worker with a free slot.
 
-Then the workers restart with ``[workers] min_heartbeat_interval`` at 1 s instead of 5 s
-(:data:`TUNED`) for one more round of each: how long a worker's task supervisor takes to
-notice that a short task has ended weighs on every run.
+Each round is run twice, the workers restarted in between: with Airflow's defaults, and with
+``[workers] min_heartbeat_interval`` at 1 s instead of 5 s (:data:`TUNED`), since how long a
+worker's task supervisor takes to notice that a short task has ended weighs on every run.
 
 Run: ``.venv/bin/python -m benchmarks.celery [--runs N] [--rounds R]``.
 """
@@ -135,6 +135,9 @@ def measure(cluster: AirflowCluster, runs: int, workers: int, notebook: Path, in
 
 
 def restart_workers(cluster: AirflowCluster, settings: dict[str, str]) -> None:
+    """Restart every worker with ``settings`` (and without those of :data:`TUNED` not in it)."""
+    for key in TUNED:
+        cluster.settings.pop(key, None)
     cluster.settings.update(settings)
     for name in cluster.workers:
         cluster.stop_worker(name)
@@ -180,8 +183,8 @@ def rows(label: str, runs: int, measured: dict[int, Measured]) -> list[Row]:
 
 
 def run(runs: int = 8, rounds: int = 2, tuned: bool = True) -> list[Row]:
-    """Alternate rounds of 2 workers and 1 worker on one cluster, each beside its baseline;
-    then (``tuned``) one more round of each with workers that poll their tasks every second."""
+    """Rounds of 2 workers and 1 worker on one cluster, each beside its baseline; with
+    ``tuned``, each round also with workers that poll their tasks every second."""
     default = {1: Measured(), 2: Measured()}
     fast = {1: Measured(), 2: Measured()}
     with tempfile.TemporaryDirectory(prefix="bookstore-bench-celery-") as tmp:
@@ -209,13 +212,14 @@ def run(runs: int = 8, rounds: int = 2, tuned: bool = True) -> list[Row]:
             cluster.start()
             try:
                 dag_run(cluster, runs)  # warm-up: the first task on each worker imports everything
+                # Default and tuned rounds alternate, so that the load of the machine weighs on
+                # both alike.
                 for _ in range(rounds):
-                    for workers in (2, 1):
-                        measure(cluster, runs, workers, notebook, default[workers])
-                if tuned:
-                    restart_workers(cluster, TUNED)
-                    for workers in (2, 1):
-                        measure(cluster, runs, workers, notebook, fast[workers])
+                    for settings, into in [({}, default), (TUNED, fast)][: 2 if tuned else 1]:
+                        if tuned:
+                            restart_workers(cluster, settings)
+                        for workers in (2, 1):
+                            measure(cluster, runs, workers, notebook, into[workers])
             finally:
                 cluster.stop()
         finally:
