@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import statistics
 import tempfile
 import textwrap
@@ -67,6 +68,12 @@ def _seconds(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
+def own_cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (papermill's kernels, the pool's)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def papermill_batch(notebook: Path, runs: int, processes: int) -> float:
     """Seconds for bare papermill to run ``notebook`` ``runs`` times in ``processes`` processes."""
     folder = notebook.parent
@@ -83,8 +90,11 @@ def papermill_batch(notebook: Path, runs: int, processes: int) -> float:
 
 def dag_run(cluster: AirflowCluster, runs: int) -> dict[str, Any]:
     """Run the DAG once; return its wall time and its tasks' durations and queue waits."""
+    cluster.wait_for_dag(DAG_ID)
+    cpu_before = cluster.cpu_seconds()
     run_id = cluster.trigger(DAG_ID)
     state = cluster.wait_for_run(DAG_ID, run_id)
+    cpu = cluster.cpu_seconds() - cpu_before
     if state != "success":
         raise RuntimeError(f"the benchmark DAG run {run_id} ended {state}")
     run = cluster.api("GET", f"dags/{DAG_ID}/dagRuns/{run_id}")
@@ -96,6 +106,7 @@ def dag_run(cluster: AirflowCluster, runs: int) -> dict[str, Any]:
         "durations": [_seconds(ti["start_date"], ti["end_date"]) for ti in instances],
         "waits": [_seconds(ti["queued_when"], ti["start_date"]) for ti in instances],
         "hosts": sorted({ti["hostname"] for ti in instances}),
+        "cpu_per_run": cpu / runs,
     }
 
 
@@ -114,6 +125,8 @@ class Measured:
     durations: list[float] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)
     papermill: list[float] = field(default_factory=list)
+    cpu_per_run: list[float] = field(default_factory=list)
+    papermill_cpu: list[float] = field(default_factory=list)
     hosts: set[str] = field(default_factory=set)
 
 
@@ -126,9 +139,12 @@ def measure(cluster: AirflowCluster, runs: int, workers: int, notebook: Path, in
     into.durations += measured["durations"]
     into.waits += measured["waits"]
     into.hosts |= set(measured["hosts"])
+    into.cpu_per_run.append(measured["cpu_per_run"])
     batch = papermill_batch(notebook, runs, workers)
     into.baseline_per_minute.append(runs / batch * 60)
+    cpu_before = own_cpu_seconds()
     into.papermill.append(bare_papermill(notebook, notebook.with_name("single.ipynb")))
+    into.papermill_cpu.append(own_cpu_seconds() - cpu_before)
     if workers == 1:
         cluster.start_worker("worker-b")
         cluster.wait_for_worker(cluster.workers["worker-b"])
@@ -172,6 +188,13 @@ def rows(label: str, runs: int, measured: dict[int, Measured]) -> list[Row]:
             one.papermill + two.papermill,
             "task instance start to end on its worker (task process, connection, S3 read, "
             "papermill, S3 upload, reporting) vs one bare papermill run in this process",
+        ),
+        summarize(
+            f"celery{label}: CPU per notebook run",
+            one.cpu_per_run + two.cpu_per_run,
+            one.papermill_cpu + two.papermill_cpu,
+            "user + system CPU of the whole cluster (components, workers, tasks, kernels, "
+            "PostgreSQL, Redis) over a DAG run, per mapped run; vs one bare papermill run's",
         ),
         summarize(
             f"celery{label}: queued until started, 1 worker",

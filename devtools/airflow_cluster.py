@@ -37,7 +37,16 @@ import requests
 
 from .postgres import PostgreSQL
 from .redis_server import RedisServer
-from .supervisor import Child, StackError, Supervisor, free_port, signal_processes, tail, terminate
+from .supervisor import (
+    Child,
+    StackError,
+    Supervisor,
+    family_of,
+    free_port,
+    signal_processes,
+    tail,
+    terminate,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -312,6 +321,21 @@ class AirflowCluster:
         worker.child.process.wait(10)
         self.supervisor.children.remove(worker.child)
         worker.child = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by every process of the cluster: the
+        components, the workers and their tasks and kernels (counted once reaped), PostgreSQL
+        and Redis."""
+        roots = [child.process.pid for child in self.supervisor.children]
+        roots += [server.process.pid for server in (self.postgres, self.redis) if server.process]
+        total = 0.0
+        for process in family_of([psutil.Process(pid) for pid in roots]):
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
 
     # -- the REST API --
 

@@ -146,13 +146,16 @@ def scene(s3_server: SeaweedFS, tmp_path_factory: pytest.TempPathFactory) -> Ite
     area = Area()
     s3_server.store(bucket).put(f"{area.published}/{NOTEBOOK}", gated_notebook())
     gates = folder / "gates"
-    for name in ("fan_out", "fails", "stopped", "killed"):
+    for name in ("fan_out", "fails", "timeout", "stopped", "killed"):
         (gates / name).mkdir(parents=True)
     dags = folder / "dags"
     dags.mkdir()
     # The example DAG as shipped, its parameter sets given when triggered.
     shutil.copy(REPO / "dags" / f"{FAN_OUT_DAG}.py", dags)
     (dags / "fails.py").write_text(dag_file("fails", parameters={"x": 5, "fail": True}))
+    # Never released: the task's execution_timeout ends it.
+    timeout = {"x": 7, "gate": str(gates / "timeout"), "release": str(gates / "timeout" / "never")}
+    (dags / "timeout.py").write_text(dag_file("timeout", parameters=timeout, timeout=10))
     stopped = {"x": 10, "gate": str(gates / "stopped"), "release": str(gates / "stopped" / "never")}
     (dags / "stopped.py").write_text(dag_file("stopped", parameters=stopped))
     killed = {"x": 20, "gate": str(gates / "killed"), "release": str(gates / "killed" / "release")}
@@ -242,6 +245,20 @@ def test_a_failed_notebook_is_uploaded_marked_failed_and_leaves_nothing_behind(s
     assert version[metadata.STATUS] == "failed"
     log = scene.worker(ti["hostname"]).task_log_text()
     assert "x=5 failed on purpose" in log
+    for name in WORKERS:
+        assert scene.worker(name).leftovers() == [], name
+    assert scene.running_kernels() == []
+
+
+def test_a_timed_out_task_fails_as_a_timeout_and_leaves_nothing_behind(scene: Scene) -> None:
+    cluster = scene.cluster
+    run_id = cluster.trigger("timeout")
+    assert cluster.wait_for_run("timeout", run_id) == "failed"
+    (ti,) = cluster.task_instances("timeout", run_id)
+    log = scene.worker(ti["hostname"]).task_log_text()
+    # Airflow calls on_kill after a timeout too: the timeout stays what the task failed with.
+    assert "AirflowTaskTimeout" in log
+    assert "NotebookStoppedError" not in log
     for name in WORKERS:
         assert scene.worker(name).leftovers() == [], name
     assert scene.running_kernels() == []

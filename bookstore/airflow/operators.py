@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -142,7 +143,12 @@ class PublishedNotebookOperator(BaseOperator):
         kernel down, the runner uploads the notebook as far as it ran, marked failed, under
         the try's own key, and its temporary folder is removed. Without it, the process
         would be killed mid-notebook, leaving the kernel and the folder on the worker.
+
+        When an exception is already under way (``execution_timeout``'s, after which Airflow
+        calls this too, or a failed notebook being uploaded), it is left to go on.
         """
+        if sys.exc_info()[1] is not None:
+            return
         raise NotebookStoppedError("Airflow stopped the task (SIGTERM)")
 
     def _record_output(self, context: Context, result: RunResult) -> None:
