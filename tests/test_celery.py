@@ -73,21 +73,13 @@ def gated_notebook() -> bytes:
     return nbformat.writes(nb).encode()
 
 
-def dag_file(
-    dag_id: str,
-    *,
-    expand: list[dict[str, Any]] | None = None,
-    parameters: dict[str, Any] | None = None,
-    retries: int = 0,
-) -> str:
-    """A DAG of one PublishedNotebookOperator, mapped over ``expand`` when given."""
-    operator = f"PublishedNotebookOperator.partial(task_id='run', notebook_key={NOTEBOOK!r})"
-    if expand is not None:
-        task = f"{operator}.expand(parameters={expand!r})"
-    else:
-        task = (
-            f"PublishedNotebookOperator(task_id='run', notebook_key={NOTEBOOK!r}, parameters={parameters!r})"
-        )
+def dag_file(dag_id: str, *, parameters: dict[str, Any], retries: int = 0, timeout: int | None = None) -> str:
+    """A DAG of one PublishedNotebookOperator (with an ``execution_timeout`` of ``timeout`` s)."""
+    limit = f", execution_timeout=timedelta(seconds={timeout})" if timeout else ""
+    task = (
+        f"PublishedNotebookOperator(task_id='run', notebook_key={NOTEBOOK!r}, "
+        f"parameters={parameters!r}{limit})"
+    )
     return textwrap.dedent(
         f"""
         from datetime import timedelta
