@@ -152,7 +152,7 @@ export class HistoryModel extends PanelModelBase {
 
   /** The listed version of `stage` with this id. */
   version(stage: Stage, versionId: string | null): IVersion | undefined {
-    return this.histories[stage].state.versions.find(version => version.version_id === versionId);
+    return this.histories[stage].find(versionId);
   }
 
   /** A version's row: its time (when saved), short id, size, and whether it is the latest. */
@@ -249,7 +249,7 @@ export class HistoryModel extends PanelModelBase {
     if (this._highlighted !== sourceVersionId) {
       return;
     }
-    const listed = history.state.versions.some(version => version.version_id === sourceVersionId);
+    const listed = history.find(sourceVersionId) !== undefined;
     this._notice =
       listed || history.state.error
         ? null
@@ -320,8 +320,8 @@ export class HistoryModel extends PanelModelBase {
 
   /** The short ids of every id listed, computed again only when a list changed. */
   private listedShortIds(): Map<string, string> {
-    const workspace = this.histories.workspace.state.versions;
-    const published = this.histories.published.state.versions;
+    const workspace = this.histories.workspace.state.items;
+    const published = this.histories.published.state.items;
     const cached = this._shortIds;
     if (cached && cached.workspace === workspace && cached.published === published) {
       return cached.shown;

@@ -21,6 +21,12 @@ export interface IPageAnswer {
   next_cursor: string | null;
 }
 
+/** Append `page` to `listed`, leaving out what is listed already (pages may overlap), by `key`. */
+export function mergeNew<T>(listed: readonly T[], page: readonly T[], key: (item: T) => unknown): T[] {
+  const seen = new Set(listed.map(key));
+  return listed.concat(page.filter(item => !seen.has(key(item))));
+}
+
 export class PagedList<S extends IPagingState> {
   constructor(
     initial: S,

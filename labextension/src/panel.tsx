@@ -124,7 +124,7 @@ function VersionList(props: {
         </div>
       )}
       <ul className="jp-bookstore-Versions">
-        {state.versions.map(version => (
+        {state.items.map(version => (
           <VersionRow key={version.version_id ?? 'null'} {...props} version={version} />
         ))}
       </ul>
