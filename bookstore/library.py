@@ -25,10 +25,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import metadata, notebooks
-from .catalog import Catalog
+from .catalog import Catalog, notebook_key_of
 from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
 from .keys import default_published_root, normalize_prefix, numbered_names, path_to_key
+from .runs import RunLog
 from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
@@ -175,6 +176,8 @@ class Library:
         self.catalog = Catalog(
             store, self.published_root, owner_index=owner_index, hidden=(self.prefixes[WORKSPACE],)
         )
+        #: The records of every run of a published notebook.
+        self.runs = RunLog(store, self.runs_prefix)
         self.wait_timeout = wait_timeout
         self._details: OrderedDict[tuple[str, str | None], metadata.VersionDetails] = OrderedDict()
         self._details_lock = threading.Lock()
@@ -187,6 +190,7 @@ class Library:
             store or bookstore.create_store(),
             workspace_prefix=bookstore.workspace_prefix,
             published_prefix=bookstore.published_prefix,
+            runs_prefix=bookstore.runs_prefix,
             published_root=root,
             owner_index=owner_index,
             **kwargs,
@@ -213,6 +217,15 @@ class Library:
             raise InvalidPathError(
                 f"{path!r} is refused: it must stay under the {stage} prefix {prefix!r}: {e}"
             ) from e
+
+    def notebook_key(self, path: str) -> str:
+        """The notebook key of ``path``'s publication: its key relative to the published root,
+        as the team catalog, run records and an Airflow task's ``notebook_key`` name it."""
+        key = self.key(path, PUBLISHED)
+        notebook_key = notebook_key_of(key, self.published_root)
+        if notebook_key is None:
+            raise InvalidPathError(f"{key!r} is not under the published root {self.published_root!r}")
+        return notebook_key
 
     # -- publishing -----------------------------------------------------------------------
 
