@@ -46,6 +46,17 @@ def published_side(
     }
 
 
+def run_side(library: Library, path: str, run_id: str) -> tuple[NotebookNode, dict[str, Any]]:
+    """The executed notebook of one run of ``path``'s publication, and which run it is."""
+    record, stored = library.executed(path, run_id)
+    content = notebooks.read(stored.body, f"the executed notebook of run {run_id!r}")
+    return content, {
+        "run_id": record.run_id,
+        "output_key": record.output_key,
+        "output_version_id": record.output_version_id,
+    }
+
+
 def nbdime_available() -> bool:
     """Whether nbdime is installed, so that versions can be compared."""
     try:
