@@ -17,7 +17,7 @@ import { describeSummary, summarizeDiff } from './compare';
 import { historyIcon } from './icons';
 
 export interface IDiffViewOptions {
-  answer: IDiffAnswer;
+  answer: IDiffAnswer<unknown>;
   /** The tab's title, e.g. `mine.ipynb: 14:03 ↔ saved`. */
   label: string;
   /** The tab's tooltip: path and both sides in full. */
