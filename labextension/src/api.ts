@@ -139,6 +139,8 @@ export type RunStatus = 'running' | 'succeeded' | 'failed';
 /** One run of a published version, as `GET /api/bookstore/runs/<path>` lists it. */
 export interface IRun {
   run_id: string;
+  /** The notebook's path under the published root; absent from older servers. */
+  notebook_key?: string;
   status: RunStatus;
   /** Null while it runs. */
   succeeded: boolean | null;
@@ -156,6 +158,8 @@ export interface IRun {
   error: string | null;
   /** The Airflow task instance, when Airflow ran it. */
   airflow: IAirflowTask | null;
+  /** True when publishing the version started the run (a DAG scheduled on the publication). */
+  published_event?: boolean;
   /** The task in Airflow's UI, when the server knows Airflow's address. */
   airflow_url?: string | null;
   /** The executed notebook in Airflow's viewer, when the server knows it. */
@@ -167,6 +171,8 @@ export interface IRunPage {
   path: string;
   /** The published notebook's key, whose runs these are. */
   key: string;
+  /** Its key under the published root, as `PublishedNotebookOperator(notebook_key=...)` names it. */
+  notebook_key?: string;
   runs: IRun[];
   next_cursor: string | null;
 }

@@ -88,6 +88,24 @@ export class NotebookList<I, P extends IPageAnswer> {
     );
   }
 
+  /**
+   * List the newest page again above what is listed (new items first, changed ones replaced),
+   * keeping the older pages loaded: for items that change while listed, such as runs.
+   */
+  async refreshNewest(): Promise<void> {
+    const path = this.state.path;
+    if (path === null) {
+      return;
+    }
+    await this._pages.refreshFirst(
+      () => this.source.fetch(path, { limit: this.pageSize }),
+      (state, page) => {
+        const items = mergeNew(this.source.items(page), state.items, this.source.key);
+        return { items, emptyMessage: items.length ? null : state.emptyMessage };
+      }
+    );
+  }
+
   private static initial<I>(path: string | null): INotebookListState<I> {
     return { path, items: [], nextCursor: null, loading: false, loaded: false, emptyMessage: null, error: null };
   }

@@ -343,6 +343,18 @@ export class HistoryModel extends PanelModelBase {
     this.changed();
   }
 
+  /**
+   * While the Runs tab is shown: list the newest runs again when one is running (to see it
+   * end) or none is listed yet (to see the first start). The panel calls it now and then.
+   */
+  async pollRuns(): Promise<void> {
+    const list = this.runs.list;
+    const waiting = list.state.items.length === 0 || list.state.items.some(run => run.status === 'running');
+    if (this._visible && this._tab === 'runs' && waiting) {
+      await list.refreshNewest();
+    }
+  }
+
   /** After a save: wait (bounded) for it to reach the bucket, then list the saves again. */
   async refreshAfterSave(): Promise<void> {
     if (!this._visible) {

@@ -109,6 +109,32 @@ export class PagedList<S extends IPagingState> {
     }
   }
 
+  /**
+   * Ask for the first page again and merge it into what is listed, keeping the pages loaded
+   * after it and where the next one starts: a poll for what changed at the top of the list.
+   * `merge` answers what of the state changes. Nothing before the first page is loaded or while
+   * a page is on its way.
+   */
+  async refreshFirst<P extends IPageAnswer>(
+    fetch: () => Promise<P>,
+    merge: (state: Readonly<S>, page: P) => Partial<S>
+  ): Promise<void> {
+    if (this._state.loading || !this._state.loaded) {
+      return;
+    }
+    const generation = this._generation;
+    try {
+      const page = await fetch();
+      if (generation === this._generation) {
+        this.update({ ...this._state, ...merge(this._state, page), error: null });
+      }
+    } catch (error) {
+      if (generation === this._generation) {
+        this.update({ ...this._state, error });
+      }
+    }
+  }
+
   private update(state: S): void {
     this._state = state;
     this.onChange();

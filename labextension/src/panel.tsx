@@ -176,8 +176,12 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
-    // The archive's health changes while the panel is open: S3 fails, saves queue up.
-    this._poll = window.setInterval(() => void this.model.refreshStatus(), 15000);
+    // The archive's health changes while the panel is open (S3 fails, saves queue up), and
+    // runs start and end.
+    this._poll = window.setInterval(() => {
+      void this.model.refreshStatus();
+      void this.model.pollRuns();
+    }, 15000);
   }
 
   protected onAfterHide(msg: Message): void {

@@ -112,7 +112,10 @@ export function formatParameters(parameters: Record<string, unknown> | null | un
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }
 
-/** Who started a run: the Airflow task, or the terminal when no Airflow task is recorded. */
+/**
+ * Who started a run: the Airflow task (`DAG daily, task report[3] (try 2)`, `…, on publish` when
+ * publishing the version started it), or the terminal when no Airflow task is recorded.
+ */
 export function describeOrigin(run: IRun): string {
   const airflow = run.airflow;
   if (!airflow) {
@@ -120,7 +123,10 @@ export function describeOrigin(run: IRun): string {
   }
   const mapped = airflow.map_index !== undefined && airflow.map_index !== null && airflow.map_index >= 0;
   const tryNumber = airflow.try_number && airflow.try_number > 1 ? ` (try ${airflow.try_number})` : '';
-  return `DAG ${airflow.dag_id}, task ${airflow.task_id}${mapped ? `[${airflow.map_index}]` : ''}${tryNumber}`;
+  return (
+    `DAG ${airflow.dag_id}, task ${airflow.task_id}${mapped ? `[${airflow.map_index}]` : ''}${tryNumber}` +
+    (run.published_event ? ', on publish' : '')
+  );
 }
 
 /** Whether a run's executed notebook is stored, to open and compare. */

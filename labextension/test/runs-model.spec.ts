@@ -136,6 +136,9 @@ describe('describeOrigin', () => {
     expect(describeOrigin(aRun('r', { airflow: { ...airflow, try_number: 1, map_index: 3 } }))).toBe(
       'DAG daily, task report[3]'
     );
+    expect(describeOrigin(aRun('r', { airflow, published_event: true }))).toBe(
+      'DAG daily, task report (try 2), on publish'
+    );
     expect(describeOrigin(aRun('r'))).toBe('bookstore run');
   });
 });
@@ -216,6 +219,41 @@ describe('HistoryModel: the Runs tab', () => {
     expect(runs.selected).toEqual([]);
     expect(runs.list.state.path).toBe('b.ipynb');
     expect(server.runCalls).toHaveLength(2);
+  });
+});
+
+describe('HistoryModel: watching runs', () => {
+  it('lists the newest runs again while one runs, keeping older pages, until it ends', async () => {
+    const running = aRun('r3', { status: 'running', succeeded: null, finished_at: null, output_version_id: null });
+    const [r2, r1] = [aRun('r2'), aRun('r1')];
+    const { server, model, runs } = await setUp([running, r2, r1], 2);
+    await runs.list.loadMore();
+    expect(runs.runs.map(run => run.run_id)).toEqual(['r3', 'r2', 'r1']);
+    // It ends, and another starts.
+    const next = aRun('r4', { status: 'running', finished_at: null, output_version_id: null });
+    next.started_at = new Date(Date.parse(running.started_at) + 60_000).toISOString();
+    server.runs_ = [next, { ...running, status: 'succeeded', output_version_id: 'out-r3' }, r2, r1];
+    await model.pollRuns();
+    expect(runs.runs.map(run => `${run.run_id} ${run.status}`)).toEqual([
+      'r4 running',
+      'r3 succeeded',
+      'r2 succeeded',
+      'r1 succeeded'
+    ]);
+    expect(runs.list.state.nextCursor).toBeNull();
+  });
+
+  it('asks for nothing when no run is running, or on another tab', async () => {
+    const { server, model } = await setUp([aRun('r1')]);
+    await model.pollRuns();
+    expect(server.runCalls).toHaveLength(1);
+    const waiting = await setUp([]);
+    waiting.model.tab = 'workspace';
+    await waiting.model.pollRuns();
+    expect(waiting.server.runCalls).toHaveLength(1);
+    waiting.model.tab = 'runs';
+    await waiting.model.pollRuns();
+    expect(waiting.server.runCalls).toHaveLength(2);
   });
 });
 
