@@ -57,6 +57,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
         env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
         env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", raising=False)
+        env.delenv("AIRFLOW__API__BASE_URL", raising=False)
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             check=True,
@@ -248,6 +250,8 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
     from airflow.serialization.serialized_objects import DagSerialization
 
     _, second = published_twice
+    # The raw-S3 kind of link, formatted with a template of the user's own.
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "s3")
     monkeypatch.setenv(
         "AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE",
         "https://viewer.example.org/{bucket}/{key}?v={version_id}",
@@ -379,7 +383,9 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.org/")
     version = store.put(area.key, parameterized_notebook("failing", raises="no data for today"))
     dag = write_dag(airflow_home, "bookstore_test_failing", retries=1, notebook_key=KEY, parameters={"x": 9})
 
@@ -397,9 +403,12 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     task_xcoms = xcoms(dag_run, "run")
     output = task_xcoms["bookstore_output"]
     assert output["key"] == f"{run_folder}/try-2/mine.ipynb"
-    assert task_xcoms["_link_bookstore_executed_notebook"].endswith(
-        f"/try-2/mine.ipynb?versionId={output['version_id']}"
+    # By default the link opens the plugin's viewer on Airflow's API server, for the last try.
+    link = task_xcoms["_link_bookstore_executed_notebook"]
+    assert link.startswith(
+        f"https://airflow.example.org/bookstore/executed/{area.runs}/bookstore_test_failing/"
     )
+    assert link.endswith(f"/run/try-2/mine.ipynb?version_id={output['version_id']}&conn_id=bookstore_default")
     assert "return_value" not in task_xcoms
     stored = store.get(output["key"], output["version_id"])
     assert stored.info.metadata["bookstore-status"] == "failed"
@@ -507,3 +516,26 @@ def test_link_template_fields(airflow_home: Path) -> None:
     assert notebook_url(output, "https://console.example.org/s3/object/{bucket}?prefix={quoted_key}") == (
         "https://console.example.org/s3/object/nb?prefix=runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"
     )
+
+
+def test_viewer_link_quotes_the_key_and_names_the_connection(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bookstore.airflow.links import S3, VIEWER, link_kind, viewer_url
+
+    key = "runs/d/manual__1:2+3/t/try-1/a b.ipynb"
+
+    assert viewer_url(key, "v1", "bookstore_default", "http://127.0.0.1:8080/") == (
+        "http://127.0.0.1:8080/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb"
+        "?version_id=v1&conn_id=bookstore_default"
+    )
+    # Without [api] base_url, relative to Airflow's UI, which opens same-origin links itself.
+    assert viewer_url(key, None, "other conn") == (
+        "/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?conn_id=other+conn"
+    )
+    assert link_kind() == VIEWER
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", " S3 ")
+    assert link_kind() == S3
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "console")
+    assert link_kind() == VIEWER
+    assert "executed_notebook_link is 'console', not one of viewer, s3" in caplog.text
