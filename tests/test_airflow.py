@@ -203,23 +203,47 @@ def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
     assert not [link for link in plugins_manager.get_operator_extra_links() if link.name == LINK_NAME]
 
 
-def test_example_dags_import_cleanly(airflow_home: Path) -> None:
+def test_example_dags_import_cleanly(connection: str, bucket: str, area: Area) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
 
     assert bag.import_errors == {}
-    assert {"bookstore_daily_report", "bookstore_pinned_version"} <= set(bag.dag_ids)
+    assert {"bookstore_daily_report", "bookstore_pinned_version", "bookstore_on_publish"} <= set(bag.dag_ids)
     pinned = bag.dags["bookstore_pinned_version"]
     assert pinned.params["version_id"] is None
     assert pinned.get_task("run_notebook").version_id == "{{ params.version_id or '' }}"
+    # Scheduled on the published notebook, named by bucket and key, watched for publications.
+    on_publish = bag.dags["bookstore_on_publish"]
+    [asset] = on_publish.timetable.asset_condition.objects
+    assert asset.uri == f"s3://{bucket}/{area.published}/kylek/notebooks/analysis/mine.ipynb"
+    [watcher] = asset.watchers
+    assert type(watcher.trigger).__name__ == "PublishedVersionTrigger"
+    [outlet] = on_publish.get_task("run_notebook").outlets
+    assert outlet.uri.startswith(f"s3://{bucket}/")
 
 
-def test_example_dag_files_import_no_heavy_modules(airflow_home: Path) -> None:
+def test_assets_refuse_a_connection_without_bucket_and_a_hostile_key(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookstore.airflow.assets import published_notebook_asset
+    from bookstore.errors import InvalidPathError, MisconfiguredError
+
+    monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {}}))
+    with pytest.raises(MisconfiguredError, match="names no bucket"):
+        published_notebook_asset("a/b.ipynb")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"bucket": "b"}})
+    )
+    with pytest.raises(InvalidPathError, match="refused"):
+        published_notebook_asset("../../workspace/a.ipynb")
+
+
+def test_example_dag_files_import_no_heavy_modules(connection: str) -> None:
     """Parsing a DAG file must stay cheap: no papermill, kernels or S3 client at import."""
     code = (
         "import sys, runpy\n"
-        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version'):\n"
+        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version', 'bookstore_on_publish'):\n"
         f"    runpy.run_path({str(REPO / 'dags')!r} + '/' + name + '.py')\n"
         "heavy = [m for m in ('papermill', 'boto3', 'nbclient', 'jupyter_client') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
