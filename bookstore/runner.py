@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import metadata, notebooks
-from .errors import BookstoreError, InvalidPathError
-from .keys import path_to_key, validate_path
+from .errors import BookstoreError, InvalidPathError, InvalidRequestError
+from .keys import is_under, path_to_key, validate_path
 from .library import PUBLISHED, describe
 
 if TYPE_CHECKING:
@@ -268,6 +268,56 @@ def _close_abandoned_tries(library: Library, run: RunRecord) -> None:
             log.warning("Marked run %s failed: %s", abandoned.run_id, abandoned.error)
     except BookstoreError as e:
         log.warning("Could not check for earlier tries of run %s: %s", run.run_id, e)
+
+
+def rerun(
+    library: Library,
+    output_key: str,
+    *,
+    output_version_id: str | None = None,
+    new_output_key: str | None = None,
+    kernel_name: str | None = None,
+    log_output: bool = True,
+) -> RunResult:
+    """Run again what an executed notebook ran: the same published version, with the same
+    parameters, as its metadata records them.
+
+    ``library`` must have the published root as its published prefix, so that any
+    publication the run read can be read again. The new output goes to ``new_output_key``
+    (default: a new key under ``<runs prefix>/manual/``).
+
+    Raises
+    ------
+    NotFoundError
+        Nothing at ``output_key`` (or not at ``output_version_id``), or its source version
+        is gone.
+    InvalidRequestError
+        ``output_key`` holds no executed notebook of bookstore's.
+    """
+    stored = library.store.get(output_key, output_version_id or None)
+    where = f"version {stored.info.version_id!r} of {output_key!r}"
+    recorded = notebooks.read(stored.body, where).metadata.get("bookstore")
+    if not isinstance(recorded, Mapping) or not recorded.get("source_key"):
+        raise InvalidRequestError(
+            f"{where} is no executed notebook of bookstore's: its metadata does not say what ran"
+        )
+    source_key = str(recorded["source_key"])
+    prefix = library.prefix(PUBLISHED)
+    if not is_under(source_key, prefix) or source_key == prefix:
+        raise InvalidRequestError(
+            f"{where} ran {source_key!r}, which is not under the published root {prefix!r}"
+        )
+    parameters = recorded.get("parameters")
+    log.info("Running again what %s ran: %s version %s", where, source_key, recorded.get("source_version_id"))
+    return run_published(
+        library,
+        source_key[len(prefix) + 1 :] if prefix else source_key,
+        version_id=str(recorded.get("source_version_id") or "") or None,
+        parameters=parameters if isinstance(parameters, Mapping) else {},
+        output_key=new_output_key,
+        kernel_name=kernel_name,
+        log_output=log_output,
+    )
 
 
 def _checked_output_key(key: str, published_prefix: str) -> str:
