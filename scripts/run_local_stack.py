@@ -159,6 +159,7 @@ def write_jupyter_config(
     config: Path | None = None,
     workspace_prefix: str = f"/workspace/{USER}/notebooks",
     published_prefix: str = f"/published/{USER}/notebooks",
+    airflow_url: str | None = None,
 ) -> Path:
     """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment)."""
     config = config or stack / "jupyter" / "jupyter_server_config.py"
@@ -172,6 +173,7 @@ def write_jupyter_config(
         f'c.Bookstore.S3.bucket = "{bucket}"\n'
         f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
         'c.Bookstore.S3.region_name = "us-east-1"\n'
+        + (f'c.Bookstore.airflow_url = "{airflow_url}"\n' if airflow_url else "")
     )
     return config
 
@@ -380,6 +382,7 @@ def prepare_hub(
         config=hub / "jupyter" / "jupyter_server_config.py",
         workspace_prefix=stack_hub.WORKSPACE_PREFIX,
         published_prefix=stack_hub.PUBLISHED_PREFIX,
+        airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}",
     )
     for name in stack_hub.USERS:
         seed(stack_hub.user_home(hub, name))
@@ -493,7 +496,9 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     hub = "BOOKSTORE_HUB_API_PORT" in ports
 
     s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds)
-    config = write_jupyter_config(stack, s3.endpoint_url)
+    config = write_jupyter_config(
+        stack, s3.endpoint_url, airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
+    )
     cli_env = write_cli_env(stack, config, creds)
     jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
     if hub:
