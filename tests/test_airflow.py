@@ -563,3 +563,32 @@ def test_viewer_link_quotes_the_key_and_names_the_connection(
     monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "console")
     assert link_kind() == VIEWER
     assert "executed_notebook_link is 'console', not one of viewer, s3" in caplog.text
+
+
+def test_a_publication_announced_twice_runs_once(connection: str, store: S3Store, area: Area) -> None:
+    """A triggerer killed between handing over an event and recording it announces that
+    publication again; the second DAG run skips the version instead of running it twice."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from bookstore.airflow.operators import PublishedNotebookOperator
+
+    operator = PublishedNotebookOperator(task_id="run", notebook_key=KEY)
+    library = operator.hook.library
+    version = store.put(area.key, parameterized_notebook("once"))
+    first = {"dag_id": "d", "run_id": "asset_triggered__1", "task_id": "run", "map_index": -1}
+    library.runs.start(
+        notebook_key=library.notebook_key(KEY),
+        source_key=area.key,
+        source_version_id=version,
+        output_key=f"{area.runs}/d/asset_triggered__1/run/try-1/mine.ipynb",
+        parameters={},
+        airflow={**first, "try_number": 1},
+        published_event=True,
+    )
+
+    with pytest.raises(AirflowSkipException, match="already ran from its publication"):
+        operator._skip_if_already_run(library, version, {**first, "run_id": "asset_triggered__2"})
+    # A retry in the same DAG run, another version, another task: these run.
+    operator._skip_if_already_run(library, version, first)
+    operator._skip_if_already_run(library, "another-version", {**first, "run_id": "asset_triggered__2"})
+    operator._skip_if_already_run(library, version, {**first, "run_id": "x", "task_id": "other"})

@@ -191,7 +191,7 @@ class PublishedNotebookOperator(BaseOperator):
         """Skip a version this task already ran from a publish event in another DAG run (a
         publication announced twice, by a triggerer stopped at the wrong moment)."""
         same_task = ("dag_id", "task_id", "map_index")
-        for run in library.runs.page(self.notebook_key, limit=50).runs:
+        for run in library.runs.page(library.notebook_key(self.notebook_key), limit=50).runs:
             airflow = run.airflow or {}
             if (
                 run.published_event
