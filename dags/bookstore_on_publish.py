@@ -13,13 +13,16 @@ also where DAG files are parsed: the assets name its bucket.
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import DAG
 
 from bookstore.airflow.assets import executed_notebook_asset, published_notebook_asset
 from bookstore.airflow.operators import PublishedNotebookOperator
 
-NOTEBOOK = "kylek/notebooks/analysis/mine.ipynb"
+# The notebook (its key under the published root); `make run` names its sample notebook here.
+NOTEBOOK = os.environ.get("BOOKSTORE_ON_PUBLISH_NOTEBOOK_KEY", "kylek/notebooks/analysis/mine.ipynb")
 
 with DAG(
     dag_id="bookstore_on_publish",

@@ -508,7 +508,11 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
         seed(stack / "notebooks")
         ready = start_jupyter(sup, stack, jupyter_port, config, creds)
         what, log = "JupyterLab did not answer", logs / "jupyter.log"
-    api = start_airflow(sup, stack, ports, airflow_env(stack, ports, s3.endpoint_url, creds))
+    # The notebook the bookstore_on_publish example DAG runs at each publication.
+    on_publish = f"{stack_hub.USERS[0] if hub else USER}/notebooks/analysis/mine.ipynb"
+    env = airflow_env(stack, ports, s3.endpoint_url, creds)
+    env["BOOKSTORE_ON_PUBLISH_NOTEBOOK_KEY"] = on_publish
+    api = start_airflow(sup, stack, ports, env)
     sup.wait_until(ready, 120, what, log)
     airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
     sup.wait_until(
@@ -557,7 +561,9 @@ bookstore is running. Ctrl-C stops everything.
 
 {front}\
   Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
-              DAGs: bookstore_daily_report, bookstore_pinned_version
+              DAGs: bookstore_on_publish (runs {on_publish} at each publication:
+              see its runs in the notebook's Version history, Runs tab),
+              bookstore_daily_report, bookstore_pinned_version
   S3          {s3.endpoint_url}   bucket {BUCKET}
               access key {creds["access_key"]}, secret in {stack / "credentials.json"}
   Logs        {logs}
