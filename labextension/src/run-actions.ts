@@ -53,9 +53,14 @@ export class RunActions implements IRunActions {
     const { client, model } = this.options;
     const diff = await client.diffRuns(path, base.run_id, remote.run_id);
     const describe = (run: IRun) => `${model.runs.describe(run)}, ${statusLabel(run.status)}`;
+    // Two runs of one day are told apart by their time of day.
+    const times = [base, remote].map(run => formatTime(run.started_at));
+    if (times[0].slice(0, 10) === times[1].slice(0, 10)) {
+      times.forEach((time, index) => (times[index] = time.slice(11)));
+    }
     const view = await createDiffView({
       answer: diff,
-      label: `${baseName(path)}: run ${formatTime(base.started_at)} ↔ run ${formatTime(remote.started_at)}`,
+      label: `${baseName(path)}: runs ${times.join(' ↔ ')}`,
       caption: `${path}\n${describe(base)}\n↔ ${describe(remote)}`,
       baseLabel: describe(base),
       remoteLabel: describe(remote),

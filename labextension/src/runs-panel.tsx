@@ -1,6 +1,6 @@
 /**
  * The Runs tab of the Version history: the runs of the notebook's published versions, newest
- * first, a page at a time, two lines each (three when it failed), with Open on the row, the
+ * first, a page at a time, two or three lines each (one more when it failed), with Open on the row, the
  * other actions in its ⋯ menu (and right-click menu), links to Airflow, and a checkbox to
  * choose two runs to compare.
  *
@@ -71,7 +71,6 @@ function RunRow(props: IRunListProps & { run: IRun }): JSX.Element {
           <span className="jp-bookstore-Version-date">{row.date}</span>
           <span className="jp-bookstore-Version-clock">{row.clock}</span>
         </span>
-        <span className={`jp-bookstore-Run-status jp-mod-${row.status}`}>{statusLabel(row.status)}</span>
         <RowButtons
           canOpen={canOpen}
           openLabel={`Open the notebook the run of ${when} executed`}
@@ -88,7 +87,8 @@ function RunRow(props: IRunListProps & { run: IRun }): JSX.Element {
         />
       </div>
       <div className="jp-bookstore-Version-meta">
-        {row.duration !== null && <span title={row.timeTitle}>{row.duration}</span>}
+        <span className={`jp-bookstore-Run-status jp-mod-${row.status}`}>{statusLabel(row.status)}</span>
+        {row.duration !== null && <span title={row.timeTitle}>in {row.duration}</span>}
         {row.version !== null && (
           <span title={`Published version ${row.version.versionId}`}>
             version <code className="jp-bookstore-Version-id">{row.version.id}</code>
