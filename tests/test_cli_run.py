@@ -157,3 +157,23 @@ def test_rerun_of_something_that_is_no_run_says_so(config: Path, store: S3Store)
 
     assert done.exit_code != 0 and "no executed notebook of bookstore's" in done.stderr
     assert missing.exit_code != 0 and "runs/nothing-here.ipynb" in missing.stderr
+
+
+def test_runs_lists_a_notebooks_runs_newest_first(config: Path, store: S3Store) -> None:
+    key = f"elsewhere/kylek/notebooks/{uuid.uuid4().hex[:8]}/mine.ipynb"
+    path = key.removeprefix("elsewhere/kylek/notebooks/")
+    assert "no runs of" in bookstore(config, "runs", path).stdout
+    store.put(key, parameterized_notebook("listed"))
+    first = ok_json(bookstore(config, "run", path, "-p", "x", "1", "--json"))
+    second = ok_json(bookstore(config, "run", path, "-p", "x", "2", "--json"))
+
+    listed = ok_json(bookstore(config, "runs", path, "--json"))
+    page = ok_json(bookstore(config, "runs", path, "--limit", "1", "--json"))
+    printed = bookstore(config, "runs", path, "--limit", "1")
+
+    assert [r["run_id"] for r in listed["runs"]] == [second["run_id"], first["run_id"]]
+    assert [r["status"] for r in listed["runs"]] == ["succeeded", "succeeded"]
+    assert listed["runs"][1]["parameters"] == {"x": 1} and listed["next_cursor"] is None
+    assert len(page["runs"]) == 1 and page["next_cursor"]
+    assert printed.exit_code == 0 and second["output_key"] in printed.stdout
+    assert f"more: bookstore runs {path} --cursor " in printed.stdout

@@ -34,6 +34,8 @@ from ..library import (
 from ..notebooks import read as read_notebook
 from ..notebooks import read_json
 from ..runner import rerun, run_published
+from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
+from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..store import BATCH
 from . import output
 from .files import local_root, read_local, write_first_free, write_replacing, write_target
@@ -349,6 +351,24 @@ def run(
             raise
         raise with_suggestion(e, session, "run", path, PUBLISHED) from e
     session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+@command(
+    "runs",
+    "list the runs of a notebook's published versions, newest first",
+    "PATH is the notebook, as in Jupyter and the other commands. Runs are read from their "
+    "records in the bucket, written by the Airflow operator and by 'bookstore run'.",
+)
+@click.argument("path")
+@click.option("--limit", type=int, default=RUNS_PAGE_SIZE, show_default=True, help="runs per page")
+@click.option("--cursor", help="continue a listing where the previous page ended")
+@pass_session
+def runs(session: Session, path: str, limit: int, cursor: str | None) -> None:
+    limit = parse_limit(limit, RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
+    library = session.library
+    page = library.runs.page(library.notebook_key(path), limit=limit, cursor=cursor)
+    answer = {"path": path, "runs": [run.as_json() for run in page.runs], "next_cursor": page.next_cursor}
+    session.emit(answer, lambda: output.run_listing(path, page.runs, page.next_cursor))
 
 
 @command(
