@@ -128,6 +128,10 @@ def test_runs_of_published_versions_are_listed_newest_first_with_their_notebooks
     assert compared["base_version"]["run_id"] == by_airflow.run_id
     assert compared["remote_version"]["output_version_id"] == by_hand.output_version_id
     assert compared["diff"], "two different runs compare as different"
+    # What every run writes anew (timings, its own ids) is left out: only what ran differs.
+    assert "papermill" not in compared["base"]["metadata"] and "bookstore" not in compared["base"]["metadata"]
+    assert not any({"papermill", "execution"} & set(cell["metadata"]) for cell in compared["base"]["cells"])
+    assert not [entry for entry in compared["diff"] if entry["key"] == "metadata"]
 
 
 def test_a_notebook_never_run_has_no_runs(server: JupyterServer, name: str) -> None:
