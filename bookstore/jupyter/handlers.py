@@ -1,4 +1,5 @@
-"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff.
+"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff (and the
+route of the API's OpenAPI document, :mod:`bookstore.jupyter.openapi`).
 
 The team's endpoints (catalog, published, copy) are in :mod:`bookstore.jupyter.team`; what
 both share (the base handler, the error table, sign-in and authorization) in
@@ -20,6 +21,7 @@ from ..keys import validate_path
 from ..library import page_as_json, parse_limit, parse_stage, restore_candidates
 from ..notebooks import read as read_notebook
 from .base import BookstoreHandler, endpoint, features, may_publish, may_write_contents, saved_notebook
+from .openapi import OpenAPIHandler
 
 
 class StatusHandler(BookstoreHandler):
@@ -164,6 +166,7 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
     # and are refused with a 400 instead of falling through to a 404 page.
     return [
         (r"/api/bookstore/?", StatusHandler),
+        (r"/api/bookstore/openapi\.json", OpenAPIHandler),
         (r"/api/bookstore/publish(?:/(?P<path>.*))?", PublishHandler),
         (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
