@@ -34,6 +34,7 @@ from .errors import (
     StoreUnavailableError,
     VersionNotFoundError,
 )
+from .keys import validate_version_id
 from .store import (
     INTERACTIVE,
     KeyPage,
@@ -62,6 +63,7 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "404": NotFoundError,
     "NoSuchVersion": VersionNotFoundError,
     "InvalidVersionId": VersionNotFoundError,
+    "KeyTooLongError": InvalidPathError,
     "NoSuchBucket": MisconfiguredError,
     "InvalidBucketName": MisconfiguredError,
     "InvalidAccessKeyId": MisconfiguredError,
@@ -169,10 +171,16 @@ class S3Store(Store):
             cls = ERROR_CODES.get(code) or ERROR_CODES.get(status) or BookstoreError
             if cls is NotFoundError and version_id is not None:
                 cls = VersionNotFoundError
+            if code in ("InvalidArgument", "InvalidRequest", "400") and version_id is not None:
+                # S3 refusing a version id it cannot parse (a HEAD's answer has no code, only
+                # its status): no such version, as for AWS's "Invalid version id specified".
+                cls = VersionNotFoundError
             if cls is VersionNotFoundError:
                 message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
             elif cls is NotFoundError:
                 message = f"{key!r} does not exist in {self._where()}"
+            elif cls is InvalidPathError:
+                message = f"S3 refused the key {key!r} ({code}): use a shorter path"
             elif code in ("NoSuchBucket", "InvalidBucketName"):
                 message = f"{self._where()} does not exist: create it, or fix the bucket name"
             elif cls is MisconfiguredError:
@@ -243,7 +251,7 @@ class S3Store(Store):
         """The arguments naming one version of ``key`` (the latest without ``version_id``)."""
         named = {"Bucket": self.bucket, "Key": key}
         if version_id:
-            named["VersionId"] = version_id
+            named["VersionId"] = validate_version_id(version_id)
         return named
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:

@@ -22,7 +22,8 @@ from datetime import datetime
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from .errors import BookstoreError, InvalidPathError, MisconfiguredError
+from .errors import BookstoreError, InvalidPathError, InvalidRequestError, MisconfiguredError
+from .keys import validate_version_id
 
 if TYPE_CHECKING:
     from .config import Bookstore
@@ -143,6 +144,10 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         ) from e
     if not isinstance(key, str) or not isinstance(version_id, str):
         raise InvalidPathError(f"cursor {cursor!r} is not one this server handed out")
+    try:
+        validate_version_id(version_id)
+    except InvalidRequestError as e:
+        raise InvalidPathError(f"cursor {cursor!r} is not one this server handed out") from e
     return key, version_id
 
 
