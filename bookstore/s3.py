@@ -28,6 +28,7 @@ from botocore.exceptions import (
 
 from .errors import (
     BookstoreError,
+    FeatureUnavailableError,
     InvalidPathError,
     MisconfiguredError,
     NotFoundError,
@@ -38,6 +39,8 @@ from .keys import validate_version_id
 from .store import (
     INTERACTIVE,
     KeyPage,
+    Lifecycle,
+    LifecycleRule,
     ObjectInfo,
     ObjectVersion,
     Patience,
@@ -81,7 +84,12 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "502": StoreUnavailableError,
     "503": StoreUnavailableError,
     "504": StoreUnavailableError,
+    "NotImplemented": FeatureUnavailableError,
+    "501": FeatureUnavailableError,
 }
+
+#: The settings of a lifecycle configuration besides its rules, kept when it is rewritten.
+LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)
 
 # Characters kept as they are in S3 user metadata; everything else is percent-encoded,
 # because S3 metadata values must be ASCII and notebook paths and parameters need not be.
@@ -188,6 +196,8 @@ class S3Store(Store):
                     f"S3 refused the credentials for {self._where()} ({code or status}): check the "
                     "access key id and secret, and that they may read and write this bucket"
                 )
+            elif cls is FeatureUnavailableError:
+                message = f"S3 {self._where()} does not support this request ({code or status})"
             elif cls is StoreUnavailableError:
                 message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
             else:
@@ -227,6 +237,33 @@ class S3Store(Store):
             self._raise(e)
         status = answer.get("Status")
         return str(status) if status else None
+
+    def lifecycle(self) -> Lifecycle:
+        """The bucket's lifecycle configuration (no rules when it has none)."""
+        try:
+            answer = self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+                return Lifecycle()
+            self._raise(e)
+        except BotoCoreError as e:
+            self._raise(e)
+        settings = {k: answer[k] for k in LIFECYCLE_SETTINGS if k in answer}
+        return Lifecycle(tuple(map(LifecycleRule.from_document, answer.get("Rules", []))), settings)
+
+    def set_lifecycle(self, lifecycle: Lifecycle) -> None:
+        """Replace the bucket's lifecycle configuration (deleting it when there is no rule)."""
+        try:
+            if lifecycle.rules:
+                self._client.put_bucket_lifecycle_configuration(
+                    Bucket=self.bucket,
+                    LifecycleConfiguration={"Rules": [dict(rule.document) for rule in lifecycle.rules]},
+                    **lifecycle.settings,
+                )
+            else:
+                self._client.delete_bucket_lifecycle(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e)
 
     # -- objects --------------------------------------------------------------------------
 

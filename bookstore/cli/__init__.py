@@ -60,6 +60,7 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.restore,
     commands.run,
     commands.catalog,
+    commands.retention,
 )
 
 
