@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import (
     BookstoreError,
@@ -252,8 +252,10 @@ def decode_key_cursor(cursor: str, prefix: str) -> str:
     return after
 
 
-#: HEAD requests in flight at once in :meth:`Store.head_many`.
-HEADS_IN_FLIGHT = 8
+_Answer = TypeVar("_Answer")
+
+#: Requests in flight at once in :meth:`Store.head_many` and :meth:`Store.get_many`.
+REQUESTS_IN_FLIGHT = 8
 
 
 class Store(ABC):
@@ -311,17 +313,11 @@ class Store(ABC):
         """HEAD each ``(key, version_id)`` (a few at a time), answering each with what it
         found or the error it met, in order: a listing that needs every entry's metadata
         fails for none of them."""
+        return _each(self.head, targets)
 
-        def head(target: tuple[str, str | None]) -> ObjectInfo | BookstoreError:
-            try:
-                return self.head(*target)
-            except BookstoreError as e:
-                return e
-
-        if len(targets) <= 1:
-            return [head(target) for target in targets]
-        with ThreadPoolExecutor(min(HEADS_IN_FLIGHT, len(targets))) as pool:
-            return list(pool.map(head, targets))
+    def get_many(self, targets: Sequence[tuple[str, str | None]]) -> list[StoredObject | BookstoreError]:
+        """GET each ``(key, version_id)``, as :meth:`head_many` HEADs them: small objects only."""
+        return _each(self.get, targets)
 
     def lifecycle(self) -> Lifecycle:
         """The bucket's lifecycle configuration (no rules when it has none).
@@ -347,6 +343,23 @@ class Store(ABC):
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+def _each(
+    request: Callable[[str, str | None], _Answer], targets: Sequence[tuple[str, str | None]]
+) -> list[_Answer | BookstoreError]:
+    """``request`` for each target, :data:`REQUESTS_IN_FLIGHT` at a time, each answered or its error."""
+
+    def one(target: tuple[str, str | None]) -> _Answer | BookstoreError:
+        try:
+            return request(*target)
+        except BookstoreError as e:
+            return e
+
+    if len(targets) <= 1:
+        return [one(target) for target in targets]
+    with ThreadPoolExecutor(min(REQUESTS_IN_FLIGHT, len(targets))) as pool:
+        return list(pool.map(one, targets))
 
 
 #: Builds a store from the ``c.Bookstore`` settings with a given patience.

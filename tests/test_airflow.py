@@ -57,6 +57,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
         env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
         env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", raising=False)
+        env.delenv("AIRFLOW__API__BASE_URL", raising=False)
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             check=True,
@@ -201,23 +203,47 @@ def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
     assert not [link for link in plugins_manager.get_operator_extra_links() if link.name == LINK_NAME]
 
 
-def test_example_dags_import_cleanly(airflow_home: Path) -> None:
+def test_example_dags_import_cleanly(connection: str, bucket: str, area: Area) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
 
     assert bag.import_errors == {}
-    assert {"bookstore_daily_report", "bookstore_pinned_version"} <= set(bag.dag_ids)
+    assert {"bookstore_daily_report", "bookstore_pinned_version", "bookstore_on_publish"} <= set(bag.dag_ids)
     pinned = bag.dags["bookstore_pinned_version"]
     assert pinned.params["version_id"] is None
     assert pinned.get_task("run_notebook").version_id == "{{ params.version_id or '' }}"
+    # Scheduled on the published notebook, named by bucket and key, watched for publications.
+    on_publish = bag.dags["bookstore_on_publish"]
+    [asset] = on_publish.timetable.asset_condition.objects
+    assert asset.uri == f"s3://{bucket}/{area.published}/kylek/notebooks/analysis/mine.ipynb"
+    [watcher] = asset.watchers
+    assert type(watcher.trigger).__name__ == "PublishedVersionTrigger"
+    [outlet] = on_publish.get_task("run_notebook").outlets
+    assert outlet.uri.startswith(f"s3://{bucket}/")
 
 
-def test_example_dag_files_import_no_heavy_modules(airflow_home: Path) -> None:
+def test_assets_refuse_a_connection_without_bucket_and_a_hostile_key(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookstore.airflow.assets import published_notebook_asset
+    from bookstore.errors import InvalidPathError, MisconfiguredError
+
+    monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {}}))
+    with pytest.raises(MisconfiguredError, match="names no bucket"):
+        published_notebook_asset("a/b.ipynb")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"bucket": "b"}})
+    )
+    with pytest.raises(InvalidPathError, match="refused"):
+        published_notebook_asset("../../workspace/a.ipynb")
+
+
+def test_example_dag_files_import_no_heavy_modules(connection: str) -> None:
     """Parsing a DAG file must stay cheap: no papermill, kernels or S3 client at import."""
     code = (
         "import sys, runpy\n"
-        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version'):\n"
+        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version', 'bookstore_on_publish'):\n"
         f"    runpy.run_path({str(REPO / 'dags')!r} + '/' + name + '.py')\n"
         "heavy = [m for m in ('papermill', 'boto3', 'nbclient', 'jupyter_client') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
@@ -248,6 +274,8 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
     from airflow.serialization.serialized_objects import DagSerialization
 
     _, second = published_twice
+    # The raw-S3 kind of link, formatted with a template of the user's own.
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "s3")
     monkeypatch.setenv(
         "AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE",
         "https://viewer.example.org/{bucket}/{key}?v={version_id}",
@@ -379,7 +407,9 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.org/")
     version = store.put(area.key, parameterized_notebook("failing", raises="no data for today"))
     dag = write_dag(airflow_home, "bookstore_test_failing", retries=1, notebook_key=KEY, parameters={"x": 9})
 
@@ -397,9 +427,12 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     task_xcoms = xcoms(dag_run, "run")
     output = task_xcoms["bookstore_output"]
     assert output["key"] == f"{run_folder}/try-2/mine.ipynb"
-    assert task_xcoms["_link_bookstore_executed_notebook"].endswith(
-        f"/try-2/mine.ipynb?versionId={output['version_id']}"
+    # By default the link opens the plugin's viewer on Airflow's API server, for the last try.
+    link = task_xcoms["_link_bookstore_executed_notebook"]
+    assert link.startswith(
+        f"https://airflow.example.org/bookstore/executed/{area.runs}/bookstore_test_failing/"
     )
+    assert link.endswith(f"/run/try-2/mine.ipynb?version_id={output['version_id']}&conn_id=bookstore_default")
     assert "return_value" not in task_xcoms
     stored = store.get(output["key"], output["version_id"])
     assert stored.info.metadata["bookstore-status"] == "failed"
@@ -507,3 +540,55 @@ def test_link_template_fields(airflow_home: Path) -> None:
     assert notebook_url(output, "https://console.example.org/s3/object/{bucket}?prefix={quoted_key}") == (
         "https://console.example.org/s3/object/nb?prefix=runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"
     )
+
+
+def test_viewer_link_quotes_the_key_and_names_the_connection(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bookstore.airflow.links import S3, VIEWER, link_kind, viewer_url
+
+    key = "runs/d/manual__1:2+3/t/try-1/a b.ipynb"
+
+    assert viewer_url(key, "v1", "bookstore_default", "http://127.0.0.1:8080/") == (
+        "http://127.0.0.1:8080/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb"
+        "?version_id=v1&conn_id=bookstore_default"
+    )
+    # Without [api] base_url, relative to Airflow's UI, which opens same-origin links itself.
+    assert viewer_url(key, None, "other conn") == (
+        "/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?conn_id=other+conn"
+    )
+    assert link_kind() == VIEWER
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", " S3 ")
+    assert link_kind() == S3
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "console")
+    assert link_kind() == VIEWER
+    assert "executed_notebook_link is 'console', not one of viewer, s3" in caplog.text
+
+
+def test_a_publication_announced_twice_runs_once(connection: str, store: S3Store, area: Area) -> None:
+    """A triggerer killed between handing over an event and recording it announces that
+    publication again; the second DAG run skips the version instead of running it twice."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from bookstore.airflow.operators import PublishedNotebookOperator
+
+    operator = PublishedNotebookOperator(task_id="run", notebook_key=KEY)
+    library = operator.hook.library
+    version = store.put(area.key, parameterized_notebook("once"))
+    first = {"dag_id": "d", "run_id": "asset_triggered__1", "task_id": "run", "map_index": -1}
+    library.runs.start(
+        notebook_key=library.notebook_key(KEY),
+        source_key=area.key,
+        source_version_id=version,
+        output_key=f"{area.runs}/d/asset_triggered__1/run/try-1/mine.ipynb",
+        parameters={},
+        airflow={**first, "try_number": 1},
+        published_event=True,
+    )
+
+    with pytest.raises(AirflowSkipException, match="already ran from its publication"):
+        operator._skip_if_already_run(library, version, {**first, "run_id": "asset_triggered__2"})
+    # A retry in the same DAG run, another version, another task: these run.
+    operator._skip_if_already_run(library, version, first)
+    operator._skip_if_already_run(library, "another-version", {**first, "run_id": "asset_triggered__2"})
+    operator._skip_if_already_run(library, version, {**first, "run_id": "x", "task_id": "other"})

@@ -20,8 +20,15 @@ from tests.jupyter_process import JupyterServer, notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
-ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff")
-METHOD = {"publish": "PUT", "versions": "GET", "notebook": "GET", "restore": "POST", "diff": "GET"}
+ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff", "runs")
+METHOD = {
+    "publish": "PUT",
+    "versions": "GET",
+    "notebook": "GET",
+    "restore": "POST",
+    "diff": "GET",
+    "runs": "GET",
+}
 
 
 # -- fixtures: one server for the read-mostly tests of this module -------------------------

@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from ..compare import diff_notebooks, format_diff, stored_side
-from ..config import DEFAULT_RUNS_PREFIX
 from ..errors import BookstoreError, NotFoundError, VersionNotFoundError
 from ..keys import validate_path
 from ..library import (
@@ -34,7 +33,9 @@ from ..library import (
 )
 from ..notebooks import read as read_notebook
 from ..notebooks import read_json
-from ..runner import run_published
+from ..runner import rerun, run_published
+from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
+from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..store import BATCH
 from . import output
 from .files import local_root, read_local, write_first_free, write_replacing, write_target
@@ -313,10 +314,8 @@ def _parameter_value(text: str) -> Any:
 )
 @click.option(
     "--runs-prefix",
-    default=DEFAULT_RUNS_PREFIX,
-    show_default=True,
     metavar="PREFIX",
-    help="key prefix of the default --output",
+    help="key prefix of the default --output (default: c.Bookstore.runs_prefix, 'runs')",
 )
 @pass_session
 def run(
@@ -328,13 +327,13 @@ def run(
     output_key: str | None,
     kernel: str | None,
     published_prefix: str | None,
-    runs_prefix: str,
+    runs_prefix: str | None,
 ) -> None:
     bookstore = session.bookstore
     library = Library(
         bookstore.create_store(BATCH),
         published_prefix=published_prefix or bookstore.published_prefix,
-        runs_prefix=runs_prefix,
+        runs_prefix=runs_prefix or bookstore.runs_prefix,
     )
     try:
         # Cell output is what a person running a notebook watches for; it goes to stderr.
@@ -351,6 +350,58 @@ def run(
         if isinstance(e, VersionNotFoundError) or published_prefix:
             raise
         raise with_suggestion(e, session, "run", path, PUBLISHED) from e
+    session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+@command(
+    "runs",
+    "list the runs of a notebook's published versions, newest first",
+    "PATH is the notebook, as in Jupyter and the other commands. Runs are read from their "
+    "records in the bucket, written by the Airflow operator and by 'bookstore run'.",
+)
+@click.argument("path")
+@click.option("--limit", type=int, default=RUNS_PAGE_SIZE, show_default=True, help="runs per page")
+@click.option("--cursor", help="continue a listing where the previous page ended")
+@pass_session
+def runs(session: Session, path: str, limit: int, cursor: str | None) -> None:
+    limit = parse_limit(limit, RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
+    library = session.library
+    page = library.runs.page(library.notebook_key(path), limit=limit, cursor=cursor)
+    answer = {"path": path, "runs": [run.as_json() for run in page.runs], "next_cursor": page.next_cursor}
+    session.emit(answer, lambda: output.run_listing(path, page.runs, page.next_cursor))
+
+
+@command(
+    "rerun",
+    "run again what an executed notebook ran: the same published version, the same parameters",
+    "OUTPUT_KEY is the S3 key of an executed notebook (an Airflow run's output_key, or what "
+    "'bookstore run' printed); what it ran is read from its metadata. The new output key is "
+    "printed. Cell output goes to stderr as the notebook runs.",
+)
+@click.argument("output_key")
+@click.option("--version-id", metavar="ID", help="the version of OUTPUT_KEY to repeat (default: its latest)")
+@click.option("--output", "new_output_key", metavar="KEY", help="full S3 key for the new executed notebook")
+@click.option("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+@pass_session
+def rerun_command(
+    session: Session, output_key: str, version_id: str | None, new_output_key: str | None, kernel: str | None
+) -> None:
+    bookstore = session.bookstore
+    root, _ = bookstore.published_layout()
+    library = Library(
+        bookstore.create_store(BATCH),
+        published_prefix=root,
+        runs_prefix=bookstore.runs_prefix,
+        published_root=root,
+    )
+    with logger_level("papermill", logging.INFO):
+        result = rerun(
+            library,
+            validate_path(output_key),
+            output_version_id=version_id,
+            new_output_key=new_output_key,
+            kernel_name=kernel,
+        )
     session.emit(result.as_dict(), lambda: output.run_summary(result))
 
 

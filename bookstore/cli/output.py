@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..catalog import CatalogEntry
     from ..library import Published
     from ..runner import RunResult
+    from ..runs import RunRecord
     from ..store import ObjectVersion, StoredObject
 
 #: A save reaching S3 this much later than it was made was held back (S3 was unreachable):
@@ -101,6 +102,32 @@ def catalog_listing(root: str, entries: Sequence[CatalogEntry], next_cursor: str
     )
     if next_cursor:
         text += f"\n\nmore: bookstore catalog --cursor {next_cursor}"
+    return text
+
+
+def run_listing(path: str, runs: Sequence[RunRecord], next_cursor: str | None) -> str:
+    """The runs of ``path``'s published versions, newest first, and how to ask for more."""
+    if not runs and not next_cursor:
+        return f"no runs of {path} yet: runs appear when a published version runs (Airflow, bookstore run)"
+    rows = []
+    for run in runs:
+        airflow = run.airflow or {}
+        by = f"{airflow['dag_id']}.{airflow['task_id']}" if airflow.get("dag_id") else "bookstore run"
+        rows.append(
+            (
+                when(run.started_at),
+                run.status + (f": {run.error}" if run.error else ""),
+                run.source_version_id or "?",
+                json.dumps(run.parameters, default=str),
+                by + (" (on publish)" if run.published_event else ""),
+                run.output_key,
+            )
+        )
+    text = f"runs of {path}\n" + format_table(
+        ("STARTED", "STATUS", "VERSION ID", "PARAMETERS", "BY", "OUTPUT KEY"), rows
+    )
+    if next_cursor:
+        text += f"\n\nmore: bookstore runs {path} --cursor {next_cursor}"
     return text
 
 
