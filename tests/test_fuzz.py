@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from bookstore.errors import InvalidRequestError, VersionNotFoundError
 from bookstore.jupyter.openapi import document
 from bookstore.keys import MAX_KEY_BYTES
+from bookstore.runs import run_started_at
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name, seed_config
@@ -173,3 +174,26 @@ def test_a_path_too_long_for_an_s3_key_is_refused_and_does_not_stall_archiving(s
     assert answer.status_code == 400
     assert "too long" in answer.json()["message"]
     assert "not archiving" in server.log()
+
+
+@pytest.mark.parametrize("run_id", ["00000000T000000000000Z-00000000", "20261328T021500123456Z-1a2b3c4d"])
+def test_a_run_id_with_no_such_time_is_a_client_error(server: JupyterServer, run_id: str) -> None:
+    """A run id of the right shape naming no real time (month 00 or 13) made ``strptime``
+    raise, a 500; it is a malformed run id (400)."""
+    for endpoint, params in (
+        ("runs", {"run_id": run_id}),
+        ("diff", {"base_run_id": run_id, "remote_run_id": run_id}),
+    ):
+        answer = server.request("GET", f"/api/bookstore/{endpoint}/{EXAMPLE_PATH}", params=params)
+        Checker().check("GET", f"/api/bookstore/{endpoint}/{{path}}", answer)
+        assert answer.status_code == 400, answer.text
+        assert "malformed" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "run_id", ["00000000T000000000000Z-00000000", "20261128T021500123456Z-1a2b3c4d\n", "x"]
+)
+def test_run_started_at_refuses_what_no_run_id_is(run_id: str) -> None:
+    """A trailing newline passed the check too (``$`` matches before it)."""
+    with pytest.raises(InvalidRequestError, match="malformed"):
+        run_started_at(run_id)

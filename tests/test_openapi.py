@@ -15,10 +15,13 @@ from tornado import web
 
 from bookstore.jupyter.base import BookstoreHandler
 from bookstore.jupyter.openapi import document
+from bookstore.library import Library
+from bookstore.runner import run_published
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import free_port
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
+from tests.notebooks import ensure_python3_kernel
 from tests.openapi_check import (
     Checker,
     SchemaMismatch,
@@ -66,22 +69,22 @@ def test_each_documented_path_reaches_the_route_it_names() -> None:
 
 
 def test_a_new_route_without_documentation_is_named() -> None:
-    class RunsHandler(BookstoreHandler):
+    class SchedulesHandler(BookstoreHandler):
         async def get(self, path: str | None = None) -> None: ...
 
-    table = [*routes(), (r"/api/bookstore/runs(?:/(?P<path>.*))?", RunsHandler)]
+    table = [*routes(), (r"/api/bookstore/schedules(?:/(?P<path>.*))?", SchedulesHandler)]
 
     undocumented, unserved = differences(document(), table)
 
-    assert undocumented == ["GET /api/bookstore/runs/{path}"]
+    assert undocumented == ["GET /api/bookstore/schedules/{path}"]
     assert unserved == []
 
 
 def test_a_documented_operation_without_a_route_is_named() -> None:
     spec = document()
-    spec["paths"]["/api/bookstore/runs/{path}"] = {"get": {"responses": {"200": {"description": "runs"}}}}
+    spec["paths"]["/api/bookstore/schedules/{path}"] = {"get": {"responses": {"200": {"description": "s"}}}}
 
-    assert differences(spec, routes()) == ([], ["GET /api/bookstore/runs/{path}"])
+    assert differences(spec, routes()) == ([], ["GET /api/bookstore/schedules/{path}"])
 
 
 def test_the_document_is_openapi_3_1_with_its_references_resolvable() -> None:
@@ -109,8 +112,14 @@ def _references(node: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS) -> Iterator[JupyterServer]:
-    bucket = s3_server.create_bucket(new_bucket_name())
+def bucket(s3_server: SeaweedFS) -> str:
+    return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
+) -> Iterator[JupyterServer]:
     jupyter = JupyterServer(tmp_path_factory.mktemp("openapi"), seed_config(s3_server, bucket))
     jupyter.start()
     yield jupyter
@@ -146,9 +155,12 @@ class Client:
         return answer
 
 
-def test_every_operation_answers_as_documented(server: JupyterServer) -> None:
+def test_every_operation_answers_as_documented(
+    server: JupyterServer, s3_server: SeaweedFS, bucket: str
+) -> None:
     """One walk through the API, success and failure: every answer validates against the
     document, and every documented operation answers with success at least once."""
+    ensure_python3_kernel()
     checker = Checker()
     call = Client(server, checker)
     folder = f"ex{uuid.uuid4().hex[:6]}"
@@ -169,8 +181,9 @@ def test_every_operation_answers_as_documented(server: JupyterServer) -> None:
     call("PUT", "/api/bookstore/publish/{path}", 404, path_params=nb, json={})
 
     server.request("PUT", f"/api/contents/{folder}", json={"type": "directory"})
-    server.save(path, notebook("x = 1"))
-    server.save(path, notebook("x = 2"))
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    server.save(path, notebook("x = 1", **kernel))
+    server.save(path, notebook("x = 2", **kernel))
     server.wait_archived()
 
     # Versions, paged.
@@ -235,6 +248,25 @@ def test_every_operation_answers_as_documented(server: JupyterServer) -> None:
         path_params=nb,
         params={"base_notebook_key": notebook_key, "base_stage": "workspace"},
     )
+
+    # Runs: none yet, then one made by the runner Airflow uses, read and compared.
+    assert call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb).json()["runs"] == []
+    library = Library(s3_server.store(bucket), published_prefix="published")
+    ran = [run_published(library, notebook_key, parameters={"x": i}, kernel_name="python3") for i in (1, 2)]
+    runs = call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb, params={"limit": 1}).json()
+    assert [r["run_id"] for r in runs["runs"]] == [ran[1].run_id]
+    one = call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb, params={"run_id": ran[0].run_id})
+    assert one.json()["run"]["succeeded"] is True
+    call("GET", "/api/bookstore/runs/{path}", 400, path_params=nb, params={"run_id": "yesterday"})
+    call(
+        "GET",
+        "/api/bookstore/runs/{path}",
+        404,
+        path_params=nb,
+        params={"run_id": "20260101T000000000000Z-00000000"},
+    )
+    both = {"base_run_id": ran[0].run_id, "remote_run_id": ran[1].run_id}
+    call("GET", "/api/bookstore/diff/{path}", 200, path_params=nb, params=both)
 
     # The team's catalog, reading and copying a publication.
     page = call("GET", "/api/bookstore/catalog", 200, params={"limit": 1000}).json()

@@ -455,10 +455,9 @@ def catalog(session: Session, limit: int, cursor: str | None, every: bool) -> No
 @click.option("--dry-run", is_flag=True, help="show what would be set, change nothing")
 @click.option(
     "--runs-prefix",
-    default=DEFAULT_RUNS_PREFIX,
-    show_default=True,
     metavar="PREFIX",
-    help="key prefix of executed notebooks, which the rule must not reach",
+    help="key prefix of executed notebooks, which the rule must not reach "
+    "(default: c.Bookstore.runs_prefix, 'runs')",
 )
 @pass_session
 def retention(
@@ -467,7 +466,7 @@ def retention(
     keep: int | None,
     remove: bool,
     dry_run: bool,
-    runs_prefix: str,
+    runs_prefix: str | None,
 ) -> None:
     from .. import retention as rules
 
@@ -477,7 +476,7 @@ def retention(
         raise click.UsageError("--keep needs --noncurrent-days (S3 requires both)")
     if noncurrent_days is not None:
         rules.check_retention(noncurrent_days, keep)
-    scope = rules.scope_of(session.bookstore, runs_prefix)
+    scope = rules.scope_of(session.bookstore, runs_prefix or session.bookstore.runs_prefix)
     store = session.library.store
     current = store.lifecycle()
     action = ""
