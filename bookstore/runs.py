@@ -57,12 +57,15 @@ def run_started_at(run_id: str) -> datetime:
     InvalidRequestError
         ``run_id`` is not one bookstore makes.
     """
-    match = _RUN_ID.match(run_id) if isinstance(run_id, str) else None
-    if match is None:
+    match = _RUN_ID.fullmatch(run_id) if isinstance(run_id, str) else None
+    try:
+        if match is None:
+            raise ValueError("no match")
+        return datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError as e:  # also the right shape with no such date (a 13th month)
         raise InvalidRequestError(
             f"run id {run_id!r} is malformed: run ids look like 20261128T021500123456Z-1a2b3c4d"
-        )
-    return datetime.strptime(match.group(1), _TIME_FORMAT).replace(tzinfo=UTC)
+        ) from e
 
 
 def first_line(text: str | None, limit: int = 300) -> str | None:

@@ -62,6 +62,7 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.runs,
     commands.rerun_command,
     commands.catalog,
+    commands.retention,
 )
 
 

@@ -1,4 +1,4 @@
-"""The subcommands: versions, publish, show, diff, restore, run and catalog.
+"""The subcommands: versions, publish, show, diff, restore, run, catalog and retention.
 
 Each one parses its options, calls :class:`bookstore.library.Library` (or
 :mod:`bookstore.compare`), and hands the answer to :mod:`bookstore.cli.output`. The common
@@ -429,3 +429,72 @@ def catalog(session: Session, limit: int, cursor: str | None, every: bool) -> No
         "next_cursor": page.next_cursor,
     }
     session.emit(answer, lambda: output.catalog_listing(team.root, listed, page.next_cursor))
+
+
+@command(
+    "retention",
+    "show or set how long saves that are no longer the latest are kept",
+    "Without options, shows the bucket's S3 lifecycle rule for noncurrent workspace versions "
+    "(saves a newer save replaced). With --noncurrent-days, sets it: S3 deletes such a save "
+    "that many days after it was replaced, except the --keep newest of them. The rule covers "
+    "the workspace root only (e.g. workspace/ for workspace/{username}/notebooks): each "
+    "notebook's latest save, published versions and runs are never touched. The bucket's "
+    "other lifecycle rules are kept.",
+)
+@click.option(
+    "--noncurrent-days", type=int, metavar="DAYS", help="delete a replaced save this many days later"
+)
+@click.option(
+    "--keep",
+    type=int,
+    metavar="N",
+    help="with --noncurrent-days: keep the N newest replaced saves of each notebook, "
+    "whatever their age (1-100)",
+)
+@click.option("--remove", is_flag=True, help="remove bookstore's rule (other rules stay)")
+@click.option("--dry-run", is_flag=True, help="show what would be set, change nothing")
+@click.option(
+    "--runs-prefix",
+    metavar="PREFIX",
+    help="key prefix of executed notebooks, which the rule must not reach "
+    "(default: c.Bookstore.runs_prefix, 'runs')",
+)
+@pass_session
+def retention(
+    session: Session,
+    noncurrent_days: int | None,
+    keep: int | None,
+    remove: bool,
+    dry_run: bool,
+    runs_prefix: str | None,
+) -> None:
+    from .. import retention as rules
+
+    if remove and (noncurrent_days is not None or keep is not None):
+        raise click.UsageError("--remove takes neither --noncurrent-days nor --keep")
+    if keep is not None and noncurrent_days is None:
+        raise click.UsageError("--keep needs --noncurrent-days (S3 requires both)")
+    if noncurrent_days is not None:
+        rules.check_retention(noncurrent_days, keep)
+    scope = rules.scope_of(session.bookstore, runs_prefix or session.bookstore.runs_prefix)
+    store = session.library.store
+    current = store.lifecycle()
+    action = ""
+    if remove or noncurrent_days is not None:
+        new_rule = None if remove else rules.workspace_rule(scope, noncurrent_days or 0, keep)
+        wanted = rules.with_rule(current, scope, new_rule)
+        changed = wanted != current
+        if changed and not dry_run:
+            store.set_lifecycle(wanted)
+        verb = "removed" if remove else "set"
+        action = (
+            ("would be " if dry_run else "") + verb
+            if changed
+            else ("nothing to remove" if remove else "already set, nothing changed")
+        )
+        shown = wanted if dry_run or changed else current
+    else:
+        changed, shown = False, current
+    answer = rules.describe(store, scope, shown)
+    answer.update(changed=changed and not dry_run, dry_run=dry_run)
+    session.emit(answer, lambda: output.retention_summary(answer, action))

@@ -206,3 +206,45 @@ def run_summary(result: RunResult) -> str:
             f"  output_version_id  {result.output_version_id}",
         ]
     )
+
+
+def retention_summary(answer: dict[str, Any], action: str) -> str:
+    """The bucket's retention of noncurrent workspace versions, as ``bookstore retention``
+    shows it (``action``: what was done, or would be with --dry-run)."""
+    prefix = answer["workspace_prefix"]
+    rule = answer["rule"]
+    lines = [f"bucket {answer['bucket']}, saves under {prefix}"]
+    if action:
+        lines.append(action)
+    if rule is None:
+        lines.append("  no retention rule: every save is kept for ever (S3 bills each one)")
+    else:
+        keep = rule["keep"]
+        state = "" if rule["enabled"] else " (disabled)"
+        lines += [
+            f"  rule {rule['id']}{state}",
+            f"  a save replaced by a newer one is deleted {rule['noncurrent_days']} days later"
+            + (f", except the {keep} newest of them" if keep else ""),
+            "  each notebook's latest save, its publications and runs are never deleted by it",
+        ]
+    others = answer["other_rules"]
+    if others:
+        lines += ["", "other lifecycle rules of the bucket (kept as they are):"]
+        rows = [
+            (
+                rule["id"] or "(no id)",
+                "enabled" if rule["enabled"] else "disabled",
+                rule["prefix"] or "(every key)",
+                ", ".join(rule["actions"]),
+            )
+            for rule in others
+        ]
+        lines.append(format_table(("ID", "STATUS", "PREFIX", "ACTIONS"), rows))
+        for rule in others:
+            if rule["reaches"]:
+                name = rule["id"] or "(no id)"
+                lines.append(
+                    f"note: rule {name!r} also applies to {' and '.join(rule['reaches'])} keys"
+                    + (" (those matching its tags or sizes)" if rule["conditional"] else "")
+                )
+    return "\n".join(lines)

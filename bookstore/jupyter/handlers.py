@@ -1,4 +1,5 @@
-"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff, runs.
+"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff, runs (and
+the route of the API's OpenAPI document, :mod:`bookstore.jupyter.openapi`).
 
 The team's endpoints (catalog, published, copy) are in :mod:`bookstore.jupyter.team`; what
 both share (the base handler, the error table, sign-in and authorization) in
@@ -23,6 +24,7 @@ from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..runs import RunRecord, airflow_links
 from .base import BookstoreHandler, endpoint, features, may_publish, may_write_contents, saved_notebook
+from .openapi import OpenAPIHandler
 
 
 class StatusHandler(BookstoreHandler):
@@ -226,6 +228,7 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
     # and are refused with a 400 instead of falling through to a 404 page.
     return [
         (r"/api/bookstore/?", StatusHandler),
+        (r"/api/bookstore/openapi\.json", OpenAPIHandler),
         (r"/api/bookstore/publish(?:/(?P<path>.*))?", PublishHandler),
         (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
