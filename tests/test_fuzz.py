@@ -36,7 +36,6 @@ from bookstore.keys import MAX_KEY_BYTES
 from bookstore.runs import run_started_at
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 from tests.openapi_check import Checker, operations
 
@@ -49,16 +48,13 @@ INPUT_CHECKS = [positive_data_acceptance, negative_data_rejection]
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def bucket(module_bucket: str) -> str:
+    return module_bucket
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
-) -> Iterator[JupyterServer]:
-    jupyter = JupyterServer(tmp_path_factory.mktemp("fuzz"), seed_config(s3_server, bucket))
-    jupyter.start()
+def server(module_jupyter: JupyterServer) -> Iterator[JupyterServer]:
+    jupyter = module_jupyter
     jupyter.request("PUT", "/api/contents/analysis", json={"type": "directory"})
     jupyter.save(EXAMPLE_PATH, notebook("x = 1"))
     jupyter.save(EXAMPLE_PATH, notebook("x = 2"))
@@ -67,7 +63,6 @@ def server(
     assert published.status_code == 201, published.text
     yield jupyter
     log = jupyter.log()
-    jupyter.kill()
     # A server error is logged with its traceback, also one the answers did not show.
     assert "Traceback" not in log, "the server logged an error while fuzzed:\n" + log[-5000:]
 

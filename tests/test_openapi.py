@@ -112,18 +112,13 @@ def _references(node: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def bucket(module_bucket: str) -> str:
+    return module_bucket
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
-) -> Iterator[JupyterServer]:
-    jupyter = JupyterServer(tmp_path_factory.mktemp("openapi"), seed_config(s3_server, bucket))
-    jupyter.start()
-    yield jupyter
-    jupyter.kill()
+def server(module_jupyter: JupyterServer) -> JupyterServer:
+    return module_jupyter
 
 
 class Client:

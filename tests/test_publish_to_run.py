@@ -23,7 +23,6 @@ import pytest
 
 from devtools.airflow import AirflowServices, connection_json, wait_for
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 from tests.notebooks import ensure_python3_kernel
 
@@ -45,18 +44,13 @@ with DAG({DAG_ID!r}, schedule=[published_notebook_asset({NOTEBOOK_KEY!r}, poll_i
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def bucket(module_bucket: str) -> str:
+    return module_bucket
 
 
 @pytest.fixture(scope="module")
-def jupyter(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
-) -> Iterator[JupyterServer]:
-    server = JupyterServer(tmp_path_factory.mktemp("jupyter"), seed_config(s3_server, bucket))
-    server.start()
-    yield server
-    server.kill()
+def jupyter(module_jupyter: JupyterServer) -> JupyterServer:
+    return module_jupyter
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ to a real ``jupyter server``, with runs made by the runner Airflow and ``booksto
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from bookstore.library import Library
 from bookstore.runner import NotebookFailedError, run_published
 from bookstore.runs import RunRecord, airflow_links
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 from tests.notebooks import ensure_python3_kernel
 
@@ -24,19 +22,18 @@ AIRFLOW = "http://airflow.example:8080/"
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def jupyter_config_extra() -> str:
+    return f"\nc.Bookstore.airflow_url = {AIRFLOW!r}\n"
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
-) -> Iterator[JupyterServer]:
-    config = seed_config(s3_server, bucket) + f"\nc.Bookstore.airflow_url = {AIRFLOW!r}\n"
-    jupyter = JupyterServer(tmp_path_factory.mktemp("runs"), config)
-    jupyter.start()
-    yield jupyter
-    jupyter.kill()
+def bucket(module_bucket: str) -> str:
+    return module_bucket
+
+
+@pytest.fixture(scope="module")
+def server(module_jupyter: JupyterServer) -> JupyterServer:
+    return module_jupyter
 
 
 @pytest.fixture(scope="module")
