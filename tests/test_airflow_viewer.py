@@ -11,12 +11,6 @@ the session the first time it is imported); everything here goes through HTTP.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +24,8 @@ from playwright.sync_api import sync_playwright
 from bookstore.library import Library
 from bookstore.runner import default_output_key, run_published
 from bookstore.s3 import S3Store
+from devtools.airflow import AirflowServices, connection_json
 from devtools.seaweedfs import SeaweedFS
-from devtools.supervisor import free_port
-from scripts import run_local_stack
-from tests.conftest import new_bucket_name
 from tests.notebooks import ensure_python3_kernel, parameterized_notebook
 from tests.test_labextension import CHROMIUM_ARGS, chromium_path
 
@@ -45,7 +37,6 @@ DAG_ID = "bookstore_viewer_dag"
 class Airflow:
     url: str
     token: str
-    log: Path
 
     def viewer(self, key: str) -> str:
         return f"{self.url}/bookstore/executed/{quote(key, safe='/')}"
@@ -65,74 +56,27 @@ class Executed:
     published_key: str
 
 
-def connection(server: SeaweedFS, bucket: str) -> str:
-    return json.dumps(
-        {
-            "conn_type": "aws",
-            "login": server.access_key,
-            "password": server.secret_key,
-            "extra": {"endpoint_url": server.endpoint_url, "region_name": "us-east-1", "bucket": bucket},
-        }
-    )
-
-
 @pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def bucket(module_bucket: str) -> str:
+    return module_bucket
 
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str) -> Iterator[Airflow]:
     """Airflow's api-server with the bookstore plugin, as ``make run`` starts it."""
-    folder = tmp_path_factory.mktemp("airflow-viewer")
-    ports: dict[str, int] = {}
-    for name in run_local_stack.PORTS:
-        ports[name] = free_port(taken=set(ports.values()))
-    creds = {"access_key": s3_server.access_key, "secret_key": s3_server.secret_key}
-    env = run_local_stack.airflow_env(folder, ports, s3_server.endpoint_url, creds)
-    env = {k: v for k, v in env.items() if not k.startswith("AIRFLOW__BOOKSTORE__")}
-    env["AIRFLOW_CONN_BOOKSTORE_DEFAULT"] = connection(s3_server, bucket)
-    airflow_bin = str(run_local_stack.BIN / "airflow")
-    (folder / "airflow").mkdir()
-    log = folder / "api-server.log"
-    migrated = subprocess.run(
-        [airflow_bin, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600, check=False
+    connection = connection_json(s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, bucket)
+    services = AirflowServices(
+        tmp_path_factory.mktemp("airflow-viewer"),
+        s3_server.endpoint_url,
+        s3_server.access_key,
+        s3_server.secret_key,
+        AIRFLOW_CONN_BOOKSTORE_DEFAULT=connection,
     )
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [airflow_bin, "api-server"],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers in its group, stopped with it
-        )
     try:
-        url = f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
-        passwords = folder / "airflow" / "simple_auth_manager_passwords.json.generated"
-        deadline = time.monotonic() + 300
-        while not (run_local_stack.http_answers(f"{url}/api/v2/monitor/health") and passwords.exists()):
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.5)
-        password = json.loads(passwords.read_text())["admin"]
-        answer = requests.post(
-            f"{url}/auth/token", json={"username": "admin", "password": password}, timeout=60
-        )
-        assert answer.status_code == 201, answer.text
-        yield Airflow(url, answer.json()["access_token"], log)
+        services.start("api-server")
+        yield Airflow(services.url, services.token)
     finally:
-        with_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            with_group(process.pid, signal.SIGKILL)
-            process.wait(30)
-
-
-def with_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(pid, signum)
+        services.stop()
 
 
 @pytest.fixture(scope="module")
