@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from .. import metadata
-from ..errors import BookstoreError
+from ..errors import BookstoreError, NotFoundError
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -97,9 +97,15 @@ class PublishedVersionTrigger(BaseEventTrigger):
                     await self._save_cursor(cursor)
                 elif new:
                     version_id, last_modified = new[0]
-                    payload = await asyncio.to_thread(self._publication, store, key, version_id)
-                    log.info("%s: version %s published; announcing it", key, version_id)
-                    yield TriggerEvent(payload)
+                    try:
+                        payload = await asyncio.to_thread(self._publication, store, key, version_id)
+                    except NotFoundError:
+                        log.warning(
+                            "%s: version %s was deleted before it ran; not announcing it", key, version_id
+                        )
+                    else:
+                        log.info("%s: version %s published; announcing it", key, version_id)
+                        yield TriggerEvent(payload)
                     cursor = {"version_id": version_id, "last_modified": last_modified}
                     await self._save_cursor(cursor)
             except BookstoreError as e:
