@@ -7,12 +7,15 @@ fixture :func:`airflow_home` has pointed it at a temporary home.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 
 from bookstore.s3 import S3Store
+from devtools.airflow import connection_json as airflow_connection
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.notebooks import (
@@ -75,20 +79,8 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 def connection_json(server: SeaweedFS, bucket: str, **extra: str) -> str:
-    """A ``bookstore`` connection as the contract's JSON."""
-    return json.dumps(
-        {
-            "conn_type": "aws",
-            "login": server.access_key,
-            "password": server.secret_key,
-            "extra": {
-                "endpoint_url": server.endpoint_url,
-                "region_name": "us-east-1",
-                "bucket": bucket,
-                **extra,
-            },
-        }
-    )
+    """A ``bookstore`` connection to ``bucket`` of ``server``, as the contract's JSON."""
+    return airflow_connection(server.endpoint_url, server.access_key, server.secret_key, bucket, **extra)
 
 
 @pytest.fixture
@@ -592,3 +584,117 @@ def test_a_publication_announced_twice_runs_once(connection: str, store: S3Store
     operator._skip_if_already_run(library, version, first)
     operator._skip_if_already_run(library, "another-version", {**first, "run_id": "asset_triggered__2"})
     operator._skip_if_already_run(library, version, {**first, "run_id": "x", "task_id": "other"})
+
+
+# -- the publication watcher ----------------------------------------------------------------
+
+
+@pytest.fixture
+def key() -> str:
+    """A published key no other test uses."""
+    return f"published/kylek/notebooks/{uuid.uuid4().hex[:8]}/mine.ipynb"
+
+
+def publish_version(store: S3Store, key: str, label: str) -> str:
+    version = store.put(key, parameterized_notebook(label), {"bookstore-published-by": "alice"})
+    assert version
+    return version
+
+
+def test_versions_newer_than_the_cursor_come_oldest_first(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, key: str
+) -> None:
+    """Which versions the publication watcher announces, in which order, where it starts."""
+    from bookstore.airflow.triggers import unannounced_versions
+
+    store = s3_server.store(bucket)
+    assert unannounced_versions(store, key, None) == ([], {"version_id": None, "last_modified": None})
+    first = publish_version(store, key, "first")
+
+    new, latest = unannounced_versions(store, key, None)  # first look: where to start
+    assert new == [] and latest["version_id"] == first
+
+    second, third = publish_version(store, key, "second"), publish_version(store, key, "third")
+    new, latest = unannounced_versions(store, key, latest)
+    assert [version for version, _ in new] == [second, third] and latest["version_id"] == third
+    # Nothing published yet when the watcher started: the first publication is new.
+    new, _ = unannounced_versions(store, key, {"version_id": None, "last_modified": None})
+    assert [version for version, _ in new] == [first, second, third]
+    # The cursor's version deleted since: what is older than it is not announced again
+    # (S3 times are in whole seconds: the older versions are a second and more older).
+    time.sleep(1.5)
+    fourth = publish_version(store, key, "fourth")
+    _, latest = unannounced_versions(store, key, latest)
+    gone = {"version_id": "deleted-version", "last_modified": latest["last_modified"]}
+    assert [version for version, _ in unannounced_versions(store, key, gone)[0]] == [fourth]
+
+
+class Memory:
+    """An asset state store kept in memory, as the triggerer's is kept in its database."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def aget(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    async def aset(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+
+async def events(trigger: Any, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stream: AsyncIterator[Any] = trigger.run()
+
+    async def collect() -> None:
+        async for event in stream:
+            found.append(event.payload)
+            if len(found) == count:
+                return
+
+    try:
+        await asyncio.wait_for(collect(), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    return found
+
+
+def test_the_watcher_announces_each_publication_once_across_restarts(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher driven directly (a triggerer runs it in ``tests/test_publish_to_run.py``)."""
+    from bookstore.airflow.triggers import CURSOR, PublishedVersionTrigger
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BOOKSTORE_DEFAULT",
+        connection_json(s3_server, bucket),
+    )
+    store = s3_server.store(bucket)
+    before = publish_version(store, key, "before")
+    state = Memory()
+    notebook_key = key.removeprefix("published/")
+
+    def watcher() -> Any:
+        trigger = PublishedVersionTrigger(notebook_key=notebook_key, poll_interval=0.2)
+        trigger.asset_state_store = state  # type: ignore[assignment]
+        return trigger
+
+    # First start: it starts from what is published, announcing nothing.
+    assert asyncio.run(events(watcher(), 1, timeout=2)) == []
+    assert state.values[CURSOR]["version_id"] == before
+    # Stopped; two publications meanwhile; started again: both, in order, each once.
+    second, third = publish_version(store, key, "second"), publish_version(store, key, "third")
+    announced = asyncio.run(events(watcher(), 3, timeout=5))
+    assert [event["version_id"] for event in announced] == [second, third]
+    assert announced[0] == {
+        "notebook_key": notebook_key,
+        "bucket": bucket,
+        "key": key,
+        "version_id": second,
+        "published_at": announced[0]["published_at"],
+        "published_by": "alice",
+        "source_version_id": None,
+    }
+    assert asyncio.run(events(watcher(), 1, timeout=2)) == []

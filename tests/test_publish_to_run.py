@@ -158,20 +158,22 @@ def test_each_publication_runs_exactly_its_version(
     # Lineage: the executed notebook's asset got an event per run, with the run in its extra.
     executed_asset = asset_id(airflow, f"s3://{bucket}/runs/@records/{NOTEBOOK_KEY}")
     events = airflow.get("/assets/events", asset_id=executed_asset, order_by="timestamp")["asset_events"]
-    assert [event["extra"]["source_version_id"] for event in events] == [second, third]
-    assert events[1]["extra"]["output_key"] == result["output_key"]
-    assert events[1]["extra"]["output_version_id"] == result["output_version_id"]
-    assert events[1]["extra"]["parameters"] == {"x": 3}
-    assert events[1]["extra"]["notebook_key"] == NOTEBOOK_KEY
+    # (The two runs may finish in either order.)
+    lineage = {event["extra"]["source_version_id"]: event["extra"] for event in events}
+    assert len(events) == 2 and set(lineage) == {second, third}
+    assert lineage[third]["output_key"] == result["output_key"]
+    assert lineage[third]["output_version_id"] == result["output_version_id"]
+    assert lineage[third]["parameters"] == {"x": 3}
+    assert lineage[third]["notebook_key"] == NOTEBOOK_KEY
 
-    # Jupyter lists both runs, newest first, without Airflow credentials.
+    # Jupyter lists both runs (newest started first), without Airflow credentials.
     listed = jupyter.request("GET", f"/api/bookstore/runs/{NAME}").json()["runs"]
-    assert [(r["source_version_id"], r["status"], r["published_event"]) for r in listed] == [
-        (third, "succeeded", True),
-        (second, "succeeded", True),
-    ]
-    assert listed[0]["airflow"]["dag_id"] == DAG_ID
-    assert listed[0]["airflow"]["run_id"] == runs[1]["dag_run_id"]
+    assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
+    by_version = {r["source_version_id"]: r for r in listed}
+    assert len(listed) == 2 and set(by_version) == {second, third}
+    assert all((r["status"], r["published_event"]) == ("succeeded", True) for r in listed)
+    assert by_version[third]["airflow"]["dag_id"] == DAG_ID
+    assert by_version[third]["airflow"]["run_id"] == runs[1]["dag_run_id"]
 
     # Published from the command line: a run too.
     save(jupyter, "print('from the CLI', x)")
