@@ -209,6 +209,21 @@ class Bookstore(Configurable):
         self._templates[name] = template
         return self._resolve(name, template)
 
+    @validate("runs_prefix")
+    def _validate_runs_prefix(self, proposal: dict[str, Any]) -> str:
+        # Executed notebooks are read only from under this prefix: it may not be the whole
+        # bucket, nor hold what users save or publish.
+        try:
+            value = normalize_prefix(proposal["value"])
+        except InvalidPathError as e:
+            raise MisconfiguredError(f"c.Bookstore.runs_prefix: {e}") from e
+        if not value or "{" in value:
+            given = proposal["value"]
+            raise MisconfiguredError(
+                f"c.Bookstore.runs_prefix must name a folder of the bucket (such as 'runs'), not {given!r}"
+            )
+        return value
+
     @observe("username")
     def _username_changed(self, change: dict[str, Any]) -> None:
         for name, template in list(self._templates.items()):

@@ -192,10 +192,9 @@ class Library:
             store or bookstore.create_store(),
             workspace_prefix=bookstore.workspace_prefix,
             published_prefix=bookstore.published_prefix,
-            runs_prefix=bookstore.runs_prefix,
             published_root=root,
             owner_index=owner_index,
-            **kwargs,
+            **{"runs_prefix": bookstore.runs_prefix, **kwargs},
         )
 
     # -- keys -----------------------------------------------------------------------------

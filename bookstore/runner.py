@@ -233,7 +233,7 @@ def run_published(
                     f"{source_key} (version {source_version}) did not start: {_describe(e)}"
                 ) from e
             body = _finish_output(output_path, source_url, output_url)
-            uploaded = store.put(target, body, {**record, **metadata.run_status(False)})
+            uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(False)})
             _record_end(
                 library, run.finished(succeeded=False, output_version_id=uploaded, error=_describe(e))
             )
@@ -247,10 +247,21 @@ def run_published(
                 result,
             ) from e
         body = _finish_output(output_path, source_url, output_url)
-    uploaded = store.put(target, body, {**record, **metadata.run_status(True)})
+    uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(True)})
     _record_end(library, run.finished(succeeded=True, output_version_id=uploaded))
     log.info("Ran %s (version %s); output at %s (version %s)", source_key, source_version, target, uploaded)
     return RunResult(source_key, source_version, target, uploaded, params, run.run_id)
+
+
+def _upload(library: Library, run: RunRecord, key: str, body: bytes, record: dict[str, str]) -> str | None:
+    """Store the executed notebook; when that fails, the run's record says so before the
+    error goes on."""
+    try:
+        return library.store.put(key, body, record)
+    except BookstoreError as e:
+        error = f"could not store the executed notebook at {key}: {e}"
+        _record_end(library, run.finished(succeeded=False, output_version_id=None, error=error))
+        raise
 
 
 def _record_end(library: Library, run: RunRecord) -> None:

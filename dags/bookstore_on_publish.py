@@ -32,6 +32,8 @@ with DAG(
     catchup=False,
     # Publishing is the switch: the DAG runs without anyone unpausing it first.
     is_paused_upon_creation=False,
+    # One run at a time: publications run in the order they were made.
+    max_active_runs=1,
     tags=["bookstore"],
 ):
     PublishedNotebookOperator(

@@ -116,23 +116,30 @@ class PublishedNotebookOperator(BaseOperator):
             library = self.hook.library
             # Refuse a hostile key with its own message, before it shapes the output key.
             library.key(self.notebook_key, PUBLISHED)
-            version_id, published_event = self._version_to_run(context)
-            if published_event:
-                self._skip_if_already_run(library, version_id, task_instance)
-            output_key = self.output_key or default_output_key(
-                self.notebook_key, run_path, library.runs_prefix
-            )
-            result = run_published(
-                library,
-                self.notebook_key,
-                version_id=version_id,
-                parameters=parameters,
-                output_key=output_key,
-                kernel_name=self.kernel_name,
-                log_output=True,
-                airflow=task_instance,
-                published_event=published_event,
-            )
+            versions, published_event = self._versions_to_run(context, library)
+            results = []
+            for index, version_id in enumerate(versions):
+                newest = index == len(versions) - 1
+                if published_event and self._ran_already(library, version_id, task_instance):
+                    continue
+                # Versions of an earlier publication gathered into this run: a folder each.
+                path = run_path if newest else [*run_path, f"version-{version_id}"]
+                output_key = (self.output_key if newest else None) or default_output_key(
+                    self.notebook_key, path, library.runs_prefix
+                )
+                results.append(
+                    run_published(
+                        library,
+                        self.notebook_key,
+                        version_id=version_id,
+                        parameters=parameters,
+                        output_key=output_key,
+                        kernel_name=self.kernel_name,
+                        log_output=True,
+                        airflow=task_instance,
+                        published_event=published_event,
+                    )
+                )
         except NotebookFailedError as e:
             if e.result is not None:
                 self._record_output(context, e.result)
@@ -140,56 +147,59 @@ class PublishedNotebookOperator(BaseOperator):
         except (InvalidPathError, NotFoundError, MisconfiguredError) as e:
             # Retrying cannot publish the notebook or fix the key or connection.
             raise AirflowFailException(str(e)) from e
+        if not results:
+            raise AirflowSkipException(
+                f"every version of {self.notebook_key} this run was started for already ran from its "
+                f"publication in another DAG run of this task: {', '.join(map(str, versions))}"
+            )
+        result = results[-1]
         self._record_output(context, result)
-        lineage = {"notebook_key": self.notebook_key, **result.as_dict()}
+        answer = result.as_dict()
+        if len(results) > 1:
+            answer["earlier_versions"] = [earlier.as_dict() for earlier in results[:-1]]
+        lineage = {"notebook_key": self.notebook_key, **answer}
         for outlet in self.outlets:
             if isinstance(outlet, Asset):
                 context["outlet_events"][outlet].extra.update(lineage)
-        return result.as_dict()
+        return answer
 
-    def _version_to_run(self, context: Context) -> tuple[str | None, bool]:
-        """The version to run, and whether a publish event of the notebook chose it.
+    def _versions_to_run(self, context: Context, library: Library) -> tuple[list[str | None], bool]:
+        """The versions to run, oldest first, and whether publications of the notebook chose them.
 
-        ``version_id`` when given; otherwise the version whose publication started this DAG
-        run (the newest, when Airflow gathered several publications into one run); otherwise
-        None: the latest.
+        ``version_id`` when given; otherwise the versions whose publications started this DAG
+        run (Airflow gathers the publications that arrive while the scheduler is busy into
+        one run: each is run, oldest first); otherwise None: the latest.
         """
         if self.version_id:
-            return self.version_id, False
+            return [self.version_id], False
+        key = library.key(self.notebook_key, PUBLISHED)
         published = []
         for events in (context.get("triggering_asset_events") or {}).values():
             for event in events:
                 payload = (event.extra or {}).get("payload")
                 if (
                     isinstance(payload, Mapping)
-                    and payload.get("notebook_key") == self.notebook_key
-                    and payload.get("bucket") == self.hook.store.bucket
+                    and payload.get("key") == key
+                    and payload.get("bucket") == library.store.bucket
                     and payload.get("version_id")
                 ):
                     published.append((event.timestamp, str(payload["version_id"])))
-        if not published:
-            return None, False
-        published.sort()
-        if len({version for _, version in published}) > 1:
-            self.log.warning(
-                "This DAG run was started by %d publications of %s at once (Airflow gathers the "
-                "asset events that arrive between two scheduler loops into one run): running the "
-                "newest, %s; not run here: %s",
-                len(published),
-                self.notebook_key,
-                published[-1][1],
-                ", ".join(version for _, version in published[:-1]),
-            )
+        versions = list(dict.fromkeys(version for _, version in sorted(published)))
+        if not versions:
+            return [None], False
         self.log.info(
-            "Running version %s of %s: its publication started this run", published[-1][1], self.notebook_key
+            "Running version%s %s of %s: %s started this run",
+            "s" if len(versions) > 1 else "",
+            ", ".join(versions),
+            self.notebook_key,
+            "their publications" if len(versions) > 1 else "its publication",
         )
-        return published[-1][1], True
+        chosen: list[str | None] = [*versions]
+        return chosen, True
 
-    def _skip_if_already_run(
-        self, library: Library, version_id: str | None, task_instance: dict[str, Any]
-    ) -> None:
-        """Skip a version this task already ran from a publish event in another DAG run (a
-        publication announced twice, by a triggerer stopped at the wrong moment)."""
+    def _ran_already(self, library: Library, version_id: str | None, task_instance: dict[str, Any]) -> bool:
+        """Whether this task already ran ``version_id`` from its publication in another DAG run
+        (a publication announced twice, by a triggerer stopped at the wrong moment)."""
         same_task = ("dag_id", "task_id", "map_index")
         for run in library.runs.page(library.notebook_key(self.notebook_key), limit=50).runs:
             airflow = run.airflow or {}
@@ -200,10 +210,16 @@ class PublishedNotebookOperator(BaseOperator):
                 and airflow.get("run_id") != task_instance["run_id"]
                 and all(airflow.get(name) == task_instance.get(name) for name in same_task)
             ):
-                raise AirflowSkipException(
-                    f"version {version_id} of {self.notebook_key} already ran from its publication in "
-                    f"DAG run {airflow.get('run_id')!r} (bookstore run {run.run_id}); not running it twice"
+                self.log.warning(
+                    "Version %s of %s already ran from its publication in DAG run %r (bookstore run %s); "
+                    "not running it twice",
+                    version_id,
+                    self.notebook_key,
+                    airflow.get("run_id"),
+                    run.run_id,
                 )
+                return True
+        return False
 
     def _record_output(self, context: Context, result: RunResult) -> None:
         store = self.hook.store

@@ -6,12 +6,13 @@ not announced yet, oldest first, **one per poll**: each announcement becomes an 
 and Airflow's scheduler, which coalesces the events that arrive between two of its loops
 into one DAG run, sees them apart, so every publish gets a DAG run of its own.
 
-What it has announced is kept in Airflow's asset state store (the triggerer persists it in
-the metadata database), so a triggerer that stops and starts again announces the versions
-published meanwhile, and none twice. The cursor moves right after an event is handed to the
-triggerer; a triggerer killed in between (a moment) announces that version again when it
-restarts, and :class:`~bookstore.airflow.operators.PublishedNotebookOperator` skips a version
-it already ran for the same task from a publish event, so no version runs twice.
+What it has announced is kept in Airflow's asset state store (in the metadata database), so
+a triggerer that stops and starts again announces the versions published meanwhile. The
+triggerer writes an announced event to its database within a second or so, in its own loop;
+the watcher records the announcement one poll later, so that a triggerer stopped in between
+announces the version again rather than lose it. A version announced twice runs once:
+:class:`~bookstore.airflow.operators.PublishedNotebookOperator` skips a version it already
+ran for the same task from a publication.
 
 The first time a watcher runs it starts from the notebook's current latest version: what
 was published before anyone watched does not start runs.
@@ -29,6 +30,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from .. import metadata
 from ..errors import BookstoreError, NotFoundError
+from ..library import PUBLISHED
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -37,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Name of the asset state entry holding the last announced version.
 CURSOR = "bookstore_announced"
+#: Seconds between polls at the least: the triggerer stores announced events once a second,
+#: and an announcement is recorded a poll later.
+MIN_POLL_INTERVAL = 2.0
 #: Versions looked at per poll at most (newest first) to find the ones not yet announced.
 SCAN_LIMIT = 1000
 
@@ -55,7 +60,7 @@ class PublishedVersionTrigger(BaseEventTrigger):
     bookstore_conn_id
         Airflow connection to the bucket.
     poll_interval
-        Seconds between two listings, and between two announcements.
+        Seconds between two listings, and between two announcements (2 at the least).
     """
 
     def __init__(
@@ -64,7 +69,7 @@ class PublishedVersionTrigger(BaseEventTrigger):
         super().__init__()
         self.notebook_key = notebook_key
         self.bookstore_conn_id = bookstore_conn_id
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = max(float(poll_interval), MIN_POLL_INTERVAL)
         self._memory: dict[str, Any] = {}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -84,11 +89,16 @@ class PublishedVersionTrigger(BaseEventTrigger):
 
         hook = BookstoreHook(self.bookstore_conn_id)
         hook.connection = await BaseHook.aget_connection(self.bookstore_conn_id)
-        key = hook.library.catalog.key(self.notebook_key)
+        key = hook.library.key(self.notebook_key, PUBLISHED)
         store = hook.store
         cursor = await self._load_cursor()
         log.info("Watching %s in bucket %r for new published versions (from %s)", key, store.bucket, cursor)
+        announced: dict[str, Any] | None = None
         while True:
+            if announced is not None:
+                # A poll after the announcement: the triggerer has stored the event by now.
+                await self._save_cursor(announced)
+                announced = None
             try:
                 new, latest = await asyncio.to_thread(unannounced_versions, store, key, cursor)
                 if cursor is None:
@@ -106,8 +116,7 @@ class PublishedVersionTrigger(BaseEventTrigger):
                     else:
                         log.info("%s: version %s published; announcing it", key, version_id)
                         yield TriggerEvent(payload)
-                    cursor = {"version_id": version_id, "last_modified": last_modified}
-                    await self._save_cursor(cursor)
+                    cursor = announced = {"version_id": version_id, "last_modified": last_modified}
             except BookstoreError as e:
                 log.warning(
                     "Could not list the versions of %s (trying again in %.0f s): %s",

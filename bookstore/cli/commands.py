@@ -330,11 +330,18 @@ def run(
     runs_prefix: str | None,
 ) -> None:
     bookstore = session.bookstore
-    library = Library(
-        bookstore.create_store(BATCH),
-        published_prefix=published_prefix or bookstore.published_prefix,
-        runs_prefix=runs_prefix or bookstore.runs_prefix,
-    )
+    store = bookstore.create_store(BATCH)
+    if published_prefix:
+        # PATH is a notebook key under this prefix, which is also what run records name.
+        library = Library(
+            store,
+            published_prefix=published_prefix,
+            runs_prefix=runs_prefix or bookstore.runs_prefix,
+            published_root=published_prefix,
+        )
+    else:
+        extra = {"runs_prefix": runs_prefix} if runs_prefix else {}
+        library = Library.from_settings(bookstore, store, **extra)
     try:
         # Cell output is what a person running a notebook watches for; it goes to stderr.
         with logger_level("papermill", logging.INFO):
