@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 		|| { echo "bookstore's JupyterLab extension is built with Node.js (20 or newer) and npm: install them"; exit 1; }
 	@echo "==> creating the virtualenv in $(VENV) and installing bookstore with all extras"
 	@echo "    (this builds the JupyterLab extension: npm ci, then npm run build in labextension/)"
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A virtualenv left half-made (make stopped while creating it) has no pip: make it again.
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --progress-bar on -e ".[all,test]"
 	@touch $(STAMP)

@@ -46,6 +46,29 @@ def published_side(
     }
 
 
+#: Metadata every run writes anew (when each cell ran, how long, which run it was): two runs'
+#: outputs are compared without it, or every cell would differ.
+RUN_NOTEBOOK_METADATA = ("papermill", "bookstore")
+RUN_CELL_METADATA = ("papermill", "execution")
+
+
+def run_side(library: Library, path: str, run_id: str) -> tuple[NotebookNode, dict[str, Any]]:
+    """The executed notebook of one run of ``path``'s publication, without the metadata each
+    run writes anew (timings, the run's own ids), and which run it is."""
+    record, stored = library.executed(path, run_id)
+    content = notebooks.read(stored.body, f"the executed notebook of run {run_id!r}")
+    for name in RUN_NOTEBOOK_METADATA:
+        content.metadata.pop(name, None)
+    for cell in content.cells:
+        for name in RUN_CELL_METADATA:
+            cell.metadata.pop(name, None)
+    return content, {
+        "run_id": record.run_id,
+        "output_key": record.output_key,
+        "output_version_id": record.output_version_id,
+    }
+
+
 def nbdime_available() -> bool:
     """Whether nbdime is installed, so that versions can be compared."""
     try:

@@ -164,6 +164,21 @@ class Bookstore(Configurable):
         "published prefix and no workspace.",
     ).tag(config=True)
 
+    runs_prefix = Unicode(
+        DEFAULT_RUNS_PREFIX,
+        help="Key prefix executed notebooks and their run records are under: the runs_prefix "
+        "of the Airflow connection that runs them (default 'runs'). The Runs view reads the "
+        "records there.",
+    ).tag(config=True)
+
+    airflow_url = Unicode(
+        None,
+        allow_none=True,
+        help="Base URL of the Airflow UI that runs the published notebooks, e.g. "
+        "'http://localhost:8080'. When set, the Runs view links each run Airflow made to its "
+        "task and to the executed notebook in Airflow's viewer; unset, no links.",
+    ).tag(config=True)
+
     backend = Unicode(
         "s3",
         help="Storage backend. Only 's3' (AWS S3 or any S3-compatible server) exists today.",
@@ -193,6 +208,21 @@ class Bookstore(Configurable):
             raise MisconfiguredError(f"c.Bookstore.{name}: {e}") from e
         self._templates[name] = template
         return self._resolve(name, template)
+
+    @validate("runs_prefix")
+    def _validate_runs_prefix(self, proposal: dict[str, Any]) -> str:
+        # Executed notebooks are read only from under this prefix: it may not be the whole
+        # bucket, nor hold what users save or publish.
+        try:
+            value = normalize_prefix(proposal["value"])
+        except InvalidPathError as e:
+            raise MisconfiguredError(f"c.Bookstore.runs_prefix: {e}") from e
+        if not value or "{" in value:
+            given = proposal["value"]
+            raise MisconfiguredError(
+                f"c.Bookstore.runs_prefix must name a folder of the bucket (such as 'runs'), not {given!r}"
+            )
+        return value
 
     @observe("username")
     def _username_changed(self, change: dict[str, Any]) -> None:

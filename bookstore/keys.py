@@ -14,9 +14,17 @@ import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
-from .errors import InvalidPathError
+from .errors import InvalidPathError, InvalidRequestError
 
 _MAX_DECODE_ROUNDS = 5
+
+#: The longest S3 key, in bytes of UTF-8 (S3 refuses longer ones).
+MAX_KEY_BYTES = 1024
+#: The longest version id S3 hands out, and what it may hold: printable ASCII, no space
+#: (AWS's are URL-safe base64-like strings, SeaweedFS's and MinIO's hex or UUIDs, and an
+#: unversioned object's is ``null``).
+MAX_VERSION_ID_LENGTH = 1024
+_VERSION_ID = re.compile(r"[!-~]+")
 
 
 def _reject_unsafe(text: str, what: str) -> None:
@@ -93,7 +101,38 @@ def path_to_key(prefix: str, path: str) -> str:
     """
     clean_prefix = normalize_prefix(prefix)
     clean_path = validate_path(path)
-    return f"{clean_prefix}/{clean_path}" if clean_prefix else clean_path
+    key = f"{clean_prefix}/{clean_path}" if clean_prefix else clean_path
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidPathError(
+            f"path {path!r} is too long: its key would take {len(key.encode('utf-8'))} bytes, and S3 "
+            f"keys hold at most {MAX_KEY_BYTES}; use a shorter name or fewer folders"
+        )
+    return key
+
+
+def validate_version_id(version_id: str) -> str:
+    """Return ``version_id`` checked to be one S3 could have given (printable ASCII, no
+    space, at most :data:`MAX_VERSION_ID_LENGTH` characters), so that no request is sent to
+    S3 with one it would refuse as malformed.
+
+    Raises
+    ------
+    InvalidRequestError
+        For anything else, naming what is wrong.
+    """
+    if not isinstance(version_id, str) or not version_id:
+        raise InvalidRequestError("a version id must be a non-empty string")
+    if len(version_id) > MAX_VERSION_ID_LENGTH:
+        raise InvalidRequestError(
+            f"version id {version_id[:40]!r}... is {len(version_id)} characters long; S3 version ids "
+            f"have at most {MAX_VERSION_ID_LENGTH}"
+        )
+    if not _VERSION_ID.fullmatch(version_id):
+        raise InvalidRequestError(
+            f"version id {version_id!r} is not one S3 gives (printable ASCII without spaces): "
+            "copy it from a version listing"
+        )
+    return version_id
 
 
 def key_to_path(prefix: str, key: str) -> str:

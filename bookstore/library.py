@@ -25,10 +25,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import metadata, notebooks
-from .catalog import Catalog
+from .catalog import Catalog, notebook_key_of
 from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
-from .keys import default_published_root, normalize_prefix, numbered_names, path_to_key
+from .keys import default_published_root, is_under, normalize_prefix, numbered_names, path_to_key
+from .runs import RUNNING, RunLog, RunRecord
 from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
@@ -62,16 +63,18 @@ def parse_stage(value: str | None) -> str:
     return value
 
 
-def parse_limit(value: str | int | None) -> int:
-    """A page size between 1 and :data:`MAX_PAGE_SIZE` (:data:`DEFAULT_PAGE_SIZE` when None)."""
+def parse_limit(
+    value: str | int | None, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE
+) -> int:
+    """A page size between 1 and ``maximum`` (``default`` when None or empty)."""
     if value is None or value == "":
-        return DEFAULT_PAGE_SIZE
+        return default
     try:
         limit = int(value)
     except (TypeError, ValueError) as e:
         raise InvalidRequestError(f"limit {value!r} is not a whole number") from e
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+    if not 1 <= limit <= maximum:
+        raise InvalidRequestError(f"limit must be between 1 and {maximum}, not {limit}")
     return limit
 
 
@@ -175,6 +178,8 @@ class Library:
         self.catalog = Catalog(
             store, self.published_root, owner_index=owner_index, hidden=(self.prefixes[WORKSPACE],)
         )
+        #: The records of every run of a published notebook.
+        self.runs = RunLog(store, self.runs_prefix)
         self.wait_timeout = wait_timeout
         self._details: OrderedDict[tuple[str, str | None], metadata.VersionDetails] = OrderedDict()
         self._details_lock = threading.Lock()
@@ -189,7 +194,7 @@ class Library:
             published_prefix=bookstore.published_prefix,
             published_root=root,
             owner_index=owner_index,
-            **kwargs,
+            **{"runs_prefix": bookstore.runs_prefix, **kwargs},
         )
 
     # -- keys -----------------------------------------------------------------------------
@@ -213,6 +218,15 @@ class Library:
             raise InvalidPathError(
                 f"{path!r} is refused: it must stay under the {stage} prefix {prefix!r}: {e}"
             ) from e
+
+    def notebook_key(self, path: str) -> str:
+        """The notebook key of ``path``'s publication: its key relative to the published root,
+        as the team catalog, run records and an Airflow task's ``notebook_key`` name it."""
+        key = self.key(path, PUBLISHED)
+        notebook_key = notebook_key_of(key, self.published_root)
+        if notebook_key is None:
+            raise InvalidPathError(f"{key!r} is not under the published root {self.published_root!r}")
+        return notebook_key
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -382,6 +396,27 @@ class Library:
         """One version of ``path`` and its notebook JSON as stored, e.g. to restore it."""
         stored = self.read(path, stage, version_id)
         return stored, notebooks.read_json(stored.body, describe(stored))
+
+    def executed(self, path: str, run_id: str) -> tuple[RunRecord, StoredObject]:
+        """The record of the run ``run_id`` of ``path``'s publication, and its executed notebook.
+
+        Raises
+        ------
+        NotFoundError
+            No such run, or it has no executed notebook (it is running, or never started).
+        InvalidPathError
+            The record names an output outside the runs prefix.
+        """
+        record = self.runs.get(self.notebook_key(path), run_id)
+        if not record.output_version_id:
+            state = "is still running" if record.status == RUNNING else "stopped before writing one"
+            raise NotFoundError(f"run {run_id!r} of {path!r} has no executed notebook: it {state}")
+        if not is_under(record.output_key, self.runs_prefix):
+            raise InvalidPathError(
+                f"run {run_id!r} names its output {record.output_key!r}, outside the runs prefix "
+                f"{self.runs_prefix!r}; it is not read from here"
+            )
+        return record, self.store.get(record.output_key, record.output_version_id)
 
     def latest_version_id(self, path: str, stage: str = PUBLISHED) -> str:
         """The version id of the latest version of ``path`` in ``stage`` (published by default).

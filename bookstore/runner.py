@@ -27,14 +27,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import metadata, notebooks
-from .errors import BookstoreError, InvalidPathError
-from .keys import path_to_key, validate_path
+from .errors import BookstoreError, InvalidPathError, InvalidRequestError
+from .keys import is_under, path_to_key, validate_path
 from .library import PUBLISHED, describe
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
     from .library import Library
+    from .runs import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class RunResult:
         Where the executed notebook was written.
     parameters
         The parameters papermill injected.
+    run_id
+        The run's record (see :mod:`bookstore.runs`).
     """
 
     source_key: str
@@ -60,6 +63,7 @@ class RunResult:
     output_key: str
     output_version_id: str | None
     parameters: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain JSON-compatible data (an Airflow XCom, ``--json`` output)."""
@@ -69,6 +73,7 @@ class RunResult:
             "output_key": self.output_key,
             "output_version_id": self.output_version_id,
             "parameters": json.loads(metadata.parameters_json(self.parameters)),
+            "run_id": self.run_id,
         }
 
 
@@ -108,6 +113,7 @@ def run_published(
     kernel_name: str | None = None,
     log_output: bool = True,
     airflow: Mapping[str, Any] | None = None,
+    published_event: bool = False,
     start_timeout: int = 60,
 ) -> RunResult:
     """Run a published notebook with papermill and upload the executed notebook.
@@ -135,8 +141,14 @@ def run_published(
     airflow
         The Airflow task instance (``dag_id``, ``run_id``, ``task_id``, ``try_number``,
         ``map_index``), recorded with the output.
+    published_event
+        The version runs because its publication started the run (recorded with it).
     start_timeout
         Seconds to wait for the kernel to start.
+
+    The run is recorded in the bucket when it starts and when it ends (see
+    :mod:`bookstore.runs`); an Airflow retry also closes the records of earlier tries that
+    never finished.
 
     Returns
     -------
@@ -191,30 +203,132 @@ def run_published(
         f"?versionId={source_version}" if source_version else ""
     )
     output_url = f"s3://{store.bucket}/{target}"
+    run = library.runs.start(
+        notebook_key=library.notebook_key(path),
+        source_key=source_key,
+        source_version_id=source_version,
+        output_key=target,
+        parameters=params,
+        airflow=airflow,
+        published_event=published_event,
+    )
+    notebook.metadata["bookstore"]["run_id"] = run.run_id
+    log.info("Recorded the start of run %s", run.run_id)
+    _close_abandoned_tries(library, run)
 
     with tempfile.TemporaryDirectory(prefix="bookstore-run-") as workdir:
         output_path = Path(workdir) / "output.ipynb"
         try:
             _execute(notebook, output_path, params, Path(workdir), kernel_name, log_output, start_timeout)
-        except Exception as e:
+        except BaseException as e:
             # Keep what ran, error included: that is what a person opens to see why it failed.
+            # BaseException: a task Airflow stops (SIGTERM) uploads and records what it got too.
             if not output_path.exists():
+                _record_end(
+                    library, run.finished(succeeded=False, output_version_id=None, error=_describe(e))
+                )
+                if not isinstance(e, Exception):
+                    raise
                 raise NotebookFailedError(
                     f"{source_key} (version {source_version}) did not start: {_describe(e)}"
                 ) from e
             body = _finish_output(output_path, source_url, output_url)
-            uploaded = store.put(target, body, {**record, **metadata.run_status(False)})
-            result = RunResult(source_key, source_version, target, uploaded, params)
+            uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(False)})
+            _record_end(
+                library, run.finished(succeeded=False, output_version_id=uploaded, error=_describe(e))
+            )
+            result = RunResult(source_key, source_version, target, uploaded, params, run.run_id)
             log.info("Uploaded the failed run of %s to %s (version %s)", source_key, target, uploaded)
+            if not isinstance(e, Exception):
+                raise
             raise NotebookFailedError(
                 f"{source_key} (version {source_version}) failed: {_describe(e)}; the executed "
                 f"notebook is at {target} (version {uploaded})",
                 result,
             ) from e
         body = _finish_output(output_path, source_url, output_url)
-    uploaded = store.put(target, body, {**record, **metadata.run_status(True)})
+    uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(True)})
+    _record_end(library, run.finished(succeeded=True, output_version_id=uploaded))
     log.info("Ran %s (version %s); output at %s (version %s)", source_key, source_version, target, uploaded)
-    return RunResult(source_key, source_version, target, uploaded, params)
+    return RunResult(source_key, source_version, target, uploaded, params, run.run_id)
+
+
+def _upload(library: Library, run: RunRecord, key: str, body: bytes, record: dict[str, str]) -> str | None:
+    """Store the executed notebook; when that fails, the run's record says so before the
+    error goes on."""
+    try:
+        return library.store.put(key, body, record)
+    except BookstoreError as e:
+        error = f"could not store the executed notebook at {key}: {e}"
+        _record_end(library, run.finished(succeeded=False, output_version_id=None, error=error))
+        raise
+
+
+def _record_end(library: Library, run: RunRecord) -> None:
+    """Record how ``run`` ended; a record that cannot be written does not fail the run, whose
+    executed notebook is already stored."""
+    try:
+        library.runs.write(run)
+    except BookstoreError as e:
+        log.error("Could not record the end of run %s (%s): %s", run.run_id, run.status, e)
+
+
+def _close_abandoned_tries(library: Library, run: RunRecord) -> None:
+    try:
+        for abandoned in library.runs.abandon_earlier_tries(run):
+            log.warning("Marked run %s failed: %s", abandoned.run_id, abandoned.error)
+    except BookstoreError as e:
+        log.warning("Could not check for earlier tries of run %s: %s", run.run_id, e)
+
+
+def rerun(
+    library: Library,
+    output_key: str,
+    *,
+    output_version_id: str | None = None,
+    new_output_key: str | None = None,
+    kernel_name: str | None = None,
+    log_output: bool = True,
+) -> RunResult:
+    """Run again what an executed notebook ran: the same published version, with the same
+    parameters, as its metadata records them.
+
+    ``library`` must have the published root as its published prefix, so that any
+    publication the run read can be read again. The new output goes to ``new_output_key``
+    (default: a new key under ``<runs prefix>/manual/``).
+
+    Raises
+    ------
+    NotFoundError
+        Nothing at ``output_key`` (or not at ``output_version_id``), or its source version
+        is gone.
+    InvalidRequestError
+        ``output_key`` holds no executed notebook of bookstore's.
+    """
+    stored = library.store.get(output_key, output_version_id or None)
+    where = f"version {stored.info.version_id!r} of {output_key!r}"
+    recorded = notebooks.read(stored.body, where).metadata.get("bookstore")
+    if not isinstance(recorded, Mapping) or not recorded.get("source_key"):
+        raise InvalidRequestError(
+            f"{where} is no executed notebook of bookstore's: its metadata does not say what ran"
+        )
+    source_key = str(recorded["source_key"])
+    prefix = library.prefix(PUBLISHED)
+    if not is_under(source_key, prefix) or source_key == prefix:
+        raise InvalidRequestError(
+            f"{where} ran {source_key!r}, which is not under the published root {prefix!r}"
+        )
+    parameters = recorded.get("parameters")
+    log.info("Running again what %s ran: %s version %s", where, source_key, recorded.get("source_version_id"))
+    return run_published(
+        library,
+        source_key[len(prefix) + 1 :] if prefix else source_key,
+        version_id=str(recorded.get("source_version_id") or "") or None,
+        parameters=parameters if isinstance(parameters, Mapping) else {},
+        output_key=new_output_key,
+        kernel_name=kernel_name,
+        log_output=log_output,
+    )
 
 
 def _checked_output_key(key: str, published_prefix: str) -> str:
@@ -275,7 +389,7 @@ def _finish_output(output_path: Path, source_url: str, output_url: str) -> bytes
     return notebooks.write(executed).encode("utf-8")
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: BaseException) -> str:
     ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
     if ename:
         # Numbered as papermill's log numbers them ("Executing Cell 4"), the injected

@@ -28,15 +28,19 @@ from botocore.exceptions import (
 
 from .errors import (
     BookstoreError,
+    FeatureUnavailableError,
     InvalidPathError,
     MisconfiguredError,
     NotFoundError,
     StoreUnavailableError,
     VersionNotFoundError,
 )
+from .keys import validate_version_id
 from .store import (
     INTERACTIVE,
     KeyPage,
+    Lifecycle,
+    LifecycleRule,
     ObjectInfo,
     ObjectVersion,
     Patience,
@@ -62,6 +66,7 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "404": NotFoundError,
     "NoSuchVersion": VersionNotFoundError,
     "InvalidVersionId": VersionNotFoundError,
+    "KeyTooLongError": InvalidPathError,
     "NoSuchBucket": MisconfiguredError,
     "InvalidBucketName": MisconfiguredError,
     "InvalidAccessKeyId": MisconfiguredError,
@@ -79,7 +84,12 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "502": StoreUnavailableError,
     "503": StoreUnavailableError,
     "504": StoreUnavailableError,
+    "NotImplemented": FeatureUnavailableError,
+    "501": FeatureUnavailableError,
 }
+
+#: The settings of a lifecycle configuration besides its rules, kept when it is rewritten.
+LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)
 
 # Characters kept as they are in S3 user metadata; everything else is percent-encoded,
 # because S3 metadata values must be ASCII and notebook paths and parameters need not be.
@@ -169,10 +179,16 @@ class S3Store(Store):
             cls = ERROR_CODES.get(code) or ERROR_CODES.get(status) or BookstoreError
             if cls is NotFoundError and version_id is not None:
                 cls = VersionNotFoundError
+            if code in ("InvalidArgument", "InvalidRequest", "400") and version_id is not None:
+                # S3 refusing a version id it cannot parse (a HEAD's answer has no code, only
+                # its status): no such version, as for AWS's "Invalid version id specified".
+                cls = VersionNotFoundError
             if cls is VersionNotFoundError:
                 message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
             elif cls is NotFoundError:
                 message = f"{key!r} does not exist in {self._where()}"
+            elif cls is InvalidPathError:
+                message = f"S3 refused the key {key!r} ({code}): use a shorter path"
             elif code in ("NoSuchBucket", "InvalidBucketName"):
                 message = f"{self._where()} does not exist: create it, or fix the bucket name"
             elif cls is MisconfiguredError:
@@ -180,6 +196,8 @@ class S3Store(Store):
                     f"S3 refused the credentials for {self._where()} ({code or status}): check the "
                     "access key id and secret, and that they may read and write this bucket"
                 )
+            elif cls is FeatureUnavailableError:
+                message = f"S3 {self._where()} does not support this request ({code or status})"
             elif cls is StoreUnavailableError:
                 message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
             else:
@@ -220,6 +238,33 @@ class S3Store(Store):
         status = answer.get("Status")
         return str(status) if status else None
 
+    def lifecycle(self) -> Lifecycle:
+        """The bucket's lifecycle configuration (no rules when it has none)."""
+        try:
+            answer = self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+                return Lifecycle()
+            self._raise(e)
+        except BotoCoreError as e:
+            self._raise(e)
+        settings = {k: answer[k] for k in LIFECYCLE_SETTINGS if k in answer}
+        return Lifecycle(tuple(map(LifecycleRule.from_document, answer.get("Rules", []))), settings)
+
+    def set_lifecycle(self, lifecycle: Lifecycle) -> None:
+        """Replace the bucket's lifecycle configuration (deleting it when there is no rule)."""
+        try:
+            if lifecycle.rules:
+                self._client.put_bucket_lifecycle_configuration(
+                    Bucket=self.bucket,
+                    LifecycleConfiguration={"Rules": [dict(rule.document) for rule in lifecycle.rules]},
+                    **lifecycle.settings,
+                )
+            else:
+                self._client.delete_bucket_lifecycle(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e)
+
     # -- objects --------------------------------------------------------------------------
 
     def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
@@ -243,7 +288,7 @@ class S3Store(Store):
         """The arguments naming one version of ``key`` (the latest without ``version_id``)."""
         named = {"Bucket": self.bucket, "Key": key}
         if version_id:
-            named["VersionId"] = version_id
+            named["VersionId"] = validate_version_id(version_id)
         return named
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:

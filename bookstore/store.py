@@ -20,9 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import BookstoreError, InvalidPathError, MisconfiguredError
+from .errors import (
+    BookstoreError,
+    FeatureUnavailableError,
+    InvalidPathError,
+    InvalidRequestError,
+    MisconfiguredError,
+)
+from .keys import validate_version_id
 
 if TYPE_CHECKING:
     from .config import Bookstore
@@ -128,6 +135,80 @@ class KeyPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One rule of a bucket's lifecycle configuration, with what bookstore reads from it.
+
+    Attributes
+    ----------
+    id
+        The rule's ID (empty when it has none).
+    enabled
+        Whether its status is ``Enabled``.
+    prefix
+        The key prefix it applies to (``""``: every key).
+    conditional
+        True when it also filters on tags or sizes, so it may apply to only some keys there.
+    noncurrent_days, newer_noncurrent_versions
+        Its ``NoncurrentVersionExpiration``, when it has one.
+    actions
+        The names of its actions (``Expiration``, ``NoncurrentVersionExpiration``, ...).
+    document
+        The rule as the bucket holds it, in S3's lifecycle format, written back unchanged.
+    """
+
+    id: str
+    enabled: bool
+    prefix: str
+    conditional: bool
+    noncurrent_days: int | None
+    newer_noncurrent_versions: int | None
+    actions: tuple[str, ...]
+    document: Mapping[str, Any]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> LifecycleRule:
+        """Read a rule in S3's lifecycle format (``ID``, ``Status``, ``Filter``, actions)."""
+        found = document.get("Filter")
+        if found is None:  # the older form: a prefix beside the rule's fields
+            prefix, conditional = str(document.get("Prefix") or ""), False
+        elif "And" in found:  # a prefix and tags or sizes
+            prefix, conditional = str(found["And"].get("Prefix") or ""), True
+        else:
+            prefix = str(found.get("Prefix") or "")
+            conditional = any(name != "Prefix" for name in found)
+        expiration = document.get("NoncurrentVersionExpiration") or {}
+        return cls(
+            id=str(document.get("ID") or ""),
+            enabled=document.get("Status") == "Enabled",
+            prefix=prefix,
+            conditional=conditional,
+            noncurrent_days=expiration.get("NoncurrentDays"),
+            newer_noncurrent_versions=expiration.get("NewerNoncurrentVersions"),
+            actions=tuple(name for name in LIFECYCLE_ACTIONS if name in document),
+            document=document,
+        )
+
+
+#: The actions a lifecycle rule may take, as S3 names them.
+LIFECYCLE_ACTIONS = (
+    "Expiration",
+    "Transitions",
+    "NoncurrentVersionExpiration",
+    "NoncurrentVersionTransitions",
+    "AbortIncompleteMultipartUpload",
+)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A bucket's lifecycle configuration: its rules, and its other settings (e.g.
+    ``TransitionDefaultMinimumObjectSize``), written back as they were."""
+
+    rules: tuple[LifecycleRule, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
 def encode_cursor(key: str, version_id: str) -> str:
     raw = json.dumps([key, version_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -143,6 +224,10 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         ) from e
     if not isinstance(key, str) or not isinstance(version_id, str):
         raise InvalidPathError(f"cursor {cursor!r} is not one this server handed out")
+    try:
+        validate_version_id(version_id)
+    except InvalidRequestError as e:
+        raise InvalidPathError(f"cursor {cursor!r} is not one this server handed out") from e
     return key, version_id
 
 
@@ -167,8 +252,10 @@ def decode_key_cursor(cursor: str, prefix: str) -> str:
     return after
 
 
-#: HEAD requests in flight at once in :meth:`Store.head_many`.
-HEADS_IN_FLIGHT = 8
+_Answer = TypeVar("_Answer")
+
+#: Requests in flight at once in :meth:`Store.head_many` and :meth:`Store.get_many`.
+REQUESTS_IN_FLIGHT = 8
 
 
 class Store(ABC):
@@ -226,17 +313,26 @@ class Store(ABC):
         """HEAD each ``(key, version_id)`` (a few at a time), answering each with what it
         found or the error it met, in order: a listing that needs every entry's metadata
         fails for none of them."""
+        return _each(self.head, targets)
 
-        def head(target: tuple[str, str | None]) -> ObjectInfo | BookstoreError:
-            try:
-                return self.head(*target)
-            except BookstoreError as e:
-                return e
+    def get_many(self, targets: Sequence[tuple[str, str | None]]) -> list[StoredObject | BookstoreError]:
+        """GET each ``(key, version_id)``, as :meth:`head_many` HEADs them: small objects only."""
+        return _each(self.get, targets)
 
-        if len(targets) <= 1:
-            return [head(target) for target in targets]
-        with ThreadPoolExecutor(min(HEADS_IN_FLIGHT, len(targets))) as pool:
-            return list(pool.map(head, targets))
+    def lifecycle(self) -> Lifecycle:
+        """The bucket's lifecycle configuration (no rules when it has none).
+
+        Raises
+        ------
+        FeatureUnavailableError
+            The backend has no lifecycle rules.
+        """
+        raise FeatureUnavailableError(f"{type(self).__name__} has no lifecycle rules")
+
+    def set_lifecycle(self, lifecycle: Lifecycle) -> None:
+        """Replace the bucket's lifecycle configuration with ``lifecycle`` (none at all when
+        it has no rules)."""
+        raise FeatureUnavailableError(f"{type(self).__name__} has no lifecycle rules")
 
     def iter_versions(self, key: str, page_size: int = 1000) -> Iterator[ObjectVersion]:
         """Every version of ``key``, newest first, fetched page by page."""
@@ -247,6 +343,23 @@ class Store(ABC):
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+def _each(
+    request: Callable[[str, str | None], _Answer], targets: Sequence[tuple[str, str | None]]
+) -> list[_Answer | BookstoreError]:
+    """``request`` for each target, :data:`REQUESTS_IN_FLIGHT` at a time, each answered or its error."""
+
+    def one(target: tuple[str, str | None]) -> _Answer | BookstoreError:
+        try:
+            return request(*target)
+        except BookstoreError as e:
+            return e
+
+    if len(targets) <= 1:
+        return [one(target) for target in targets]
+    with ThreadPoolExecutor(min(REQUESTS_IN_FLIGHT, len(targets))) as pool:
+        return list(pool.map(one, targets))
 
 
 #: Builds a store from the ``c.Bookstore`` settings with a given patience.

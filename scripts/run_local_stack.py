@@ -159,6 +159,7 @@ def write_jupyter_config(
     config: Path | None = None,
     workspace_prefix: str = f"/workspace/{USER}/notebooks",
     published_prefix: str = f"/published/{USER}/notebooks",
+    airflow_url: str | None = None,
 ) -> Path:
     """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment)."""
     config = config or stack / "jupyter" / "jupyter_server_config.py"
@@ -172,6 +173,7 @@ def write_jupyter_config(
         f'c.Bookstore.S3.bucket = "{bucket}"\n'
         f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
         'c.Bookstore.S3.region_name = "us-east-1"\n'
+        + (f'c.Bookstore.airflow_url = "{airflow_url}"\n' if airflow_url else "")
     )
     return config
 
@@ -380,6 +382,7 @@ def prepare_hub(
         config=hub / "jupyter" / "jupyter_server_config.py",
         workspace_prefix=stack_hub.WORKSPACE_PREFIX,
         published_prefix=stack_hub.PUBLISHED_PREFIX,
+        airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}",
     )
     for name in stack_hub.USERS:
         seed(stack_hub.user_home(hub, name))
@@ -493,7 +496,9 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     hub = "BOOKSTORE_HUB_API_PORT" in ports
 
     s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds)
-    config = write_jupyter_config(stack, s3.endpoint_url)
+    config = write_jupyter_config(
+        stack, s3.endpoint_url, airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
+    )
     cli_env = write_cli_env(stack, config, creds)
     jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
     if hub:
@@ -503,7 +508,11 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
         seed(stack / "notebooks")
         ready = start_jupyter(sup, stack, jupyter_port, config, creds)
         what, log = "JupyterLab did not answer", logs / "jupyter.log"
-    api = start_airflow(sup, stack, ports, airflow_env(stack, ports, s3.endpoint_url, creds))
+    # The notebook the bookstore_on_publish example DAG runs at each publication.
+    on_publish = f"{stack_hub.USERS[0] if hub else USER}/notebooks/analysis/mine.ipynb"
+    env = airflow_env(stack, ports, s3.endpoint_url, creds)
+    env["BOOKSTORE_ON_PUBLISH_NOTEBOOK_KEY"] = on_publish
+    api = start_airflow(sup, stack, ports, env)
     sup.wait_until(ready, 120, what, log)
     airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
     sup.wait_until(
@@ -552,7 +561,9 @@ bookstore is running. Ctrl-C stops everything.
 
 {front}\
   Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
-              DAGs: bookstore_daily_report, bookstore_pinned_version
+              DAGs: bookstore_on_publish (runs {on_publish} at each publication:
+              see its runs in the notebook's Version history, Runs tab),
+              bookstore_daily_report, bookstore_pinned_version
   S3          {s3.endpoint_url}   bucket {BUCKET}
               access key {creds["access_key"]}, secret in {stack / "credentials.json"}
   Logs        {logs}

@@ -65,6 +65,36 @@ def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
     return SEED_CONFIG.format(**values)
 
 
+@pytest.fixture(scope="module")
+def module_bucket(s3_server: SeaweedFS) -> str:
+    """A bucket for one test module, whose tests use names of their own in it (a SeaweedFS
+    takes writes in a limited number of buckets)."""
+    return s3_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture(scope="module")
+def jupyter_config_extra() -> str:
+    """Configuration a module adds to the seed's for its :func:`module_jupyter` (a module
+    overrides this fixture to add some)."""
+    return ""
+
+
+@pytest.fixture(scope="module")
+def module_jupyter(
+    tmp_path_factory: pytest.TempPathFactory,
+    s3_server: SeaweedFS,
+    module_bucket: str,
+    jupyter_config_extra: str,
+) -> Iterator[JupyterServer]:
+    """One Jupyter server for a module's tests, archiving to its :func:`module_bucket` with the
+    seed's configuration."""
+    config = seed_config(s3_server, module_bucket) + jupyter_config_extra
+    server = JupyterServer(tmp_path_factory.mktemp("jupyter"), config)
+    server.start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture
 def jupyter_factory(tmp_path: Path) -> Iterator[object]:
     """Start Jupyter servers with a given config; all are stopped at the end of the test."""

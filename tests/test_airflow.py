@@ -7,12 +7,15 @@ fixture :func:`airflow_home` has pointed it at a temporary home.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 
 from bookstore.s3 import S3Store
+from devtools.airflow import connection_json as airflow_connection
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.notebooks import (
@@ -57,6 +61,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
         env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
         env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", raising=False)
+        env.delenv("AIRFLOW__API__BASE_URL", raising=False)
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             check=True,
@@ -73,20 +79,8 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 def connection_json(server: SeaweedFS, bucket: str, **extra: str) -> str:
-    """A ``bookstore`` connection as the contract's JSON."""
-    return json.dumps(
-        {
-            "conn_type": "aws",
-            "login": server.access_key,
-            "password": server.secret_key,
-            "extra": {
-                "endpoint_url": server.endpoint_url,
-                "region_name": "us-east-1",
-                "bucket": bucket,
-                **extra,
-            },
-        }
-    )
+    """A ``bookstore`` connection to ``bucket`` of ``server``, as the contract's JSON."""
+    return airflow_connection(server.endpoint_url, server.access_key, server.secret_key, bucket, **extra)
 
 
 @pytest.fixture
@@ -201,16 +195,29 @@ def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
     assert not [link for link in plugins_manager.get_operator_extra_links() if link.name == LINK_NAME]
 
 
-def test_example_dags_import_cleanly(airflow_home: Path) -> None:
+def test_example_dags_import_cleanly(connection: str, bucket: str, area: Area) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
 
     assert bag.import_errors == {}
-    assert {"bookstore_daily_report", "bookstore_pinned_version", "bookstore_fan_out"} <= set(bag.dag_ids)
+    assert {
+        "bookstore_daily_report",
+        "bookstore_pinned_version",
+        "bookstore_on_publish",
+        "bookstore_fan_out",
+    } <= set(bag.dag_ids)
     pinned = bag.dags["bookstore_pinned_version"]
     assert pinned.params["version_id"] is None
     assert pinned.get_task("run_notebook").version_id == "{{ params.version_id or '' }}"
+    # Scheduled on the published notebook, named by bucket and key, watched for publications.
+    on_publish = bag.dags["bookstore_on_publish"]
+    [asset] = on_publish.timetable.asset_condition.objects
+    assert asset.uri == f"s3://{bucket}/{area.published}/kylek/notebooks/analysis/mine.ipynb"
+    [watcher] = asset.watchers
+    assert type(watcher.trigger).__name__ == "PublishedVersionTrigger"
+    [outlet] = on_publish.get_task("run_notebook").outlets
+    assert outlet.uri.startswith(f"s3://{bucket}/")
     # The fan-out maps the notebook over the parameter sets of its trigger form.
     fan_out = bag.dags["bookstore_fan_out"]
     mapped = fan_out.get_task("run_notebook")
@@ -219,11 +226,28 @@ def test_example_dags_import_cleanly(airflow_home: Path) -> None:
     assert len(fan_out.params["parameter_sets"]) > 1
 
 
-def test_example_dag_files_import_no_heavy_modules(airflow_home: Path) -> None:
+def test_assets_refuse_a_connection_without_bucket_and_a_hostile_key(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookstore.airflow.assets import published_notebook_asset
+    from bookstore.errors import InvalidPathError, MisconfiguredError
+
+    monkeypatch.setenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {}}))
+    with pytest.raises(MisconfiguredError, match="names no bucket"):
+        published_notebook_asset("a/b.ipynb")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BOOKSTORE_DEFAULT", json.dumps({"conn_type": "aws", "extra": {"bucket": "b"}})
+    )
+    with pytest.raises(InvalidPathError, match="refused"):
+        published_notebook_asset("../../workspace/a.ipynb")
+
+
+def test_example_dag_files_import_no_heavy_modules(connection: str) -> None:
     """Parsing a DAG file must stay cheap: no papermill, kernels or S3 client at import."""
     code = (
         "import sys, runpy\n"
-        f"for name in ('bookstore_daily_report', 'bookstore_pinned_version', 'bookstore_fan_out'):\n"
+        "for name in ('bookstore_daily_report', 'bookstore_pinned_version', 'bookstore_on_publish',\n"
+        "             'bookstore_fan_out'):\n"
         f"    runpy.run_path({str(REPO / 'dags')!r} + '/' + name + '.py')\n"
         "heavy = [m for m in ('papermill', 'boto3', 'nbclient', 'jupyter_client') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
@@ -254,6 +278,8 @@ def test_daily_example_runs_the_latest_version_with_the_run_date(
     from airflow.serialization.serialized_objects import DagSerialization
 
     _, second = published_twice
+    # The raw-S3 kind of link, formatted with a template of the user's own.
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "s3")
     monkeypatch.setenv(
         "AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE",
         "https://viewer.example.org/{bucket}/{key}?v={version_id}",
@@ -385,7 +411,9 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     area: Area,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.org/")
     version = store.put(area.key, parameterized_notebook("failing", raises="no data for today"))
     dag = write_dag(airflow_home, "bookstore_test_failing", retries=1, notebook_key=KEY, parameters={"x": 9})
 
@@ -403,9 +431,12 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     task_xcoms = xcoms(dag_run, "run")
     output = task_xcoms["bookstore_output"]
     assert output["key"] == f"{run_folder}/try-2/mine.ipynb"
-    assert task_xcoms["_link_bookstore_executed_notebook"].endswith(
-        f"/try-2/mine.ipynb?versionId={output['version_id']}"
+    # By default the link opens the plugin's viewer on Airflow's API server, for the last try.
+    link = task_xcoms["_link_bookstore_executed_notebook"]
+    assert link.startswith(
+        f"https://airflow.example.org/bookstore/executed/{area.runs}/bookstore_test_failing/"
     )
+    assert link.endswith(f"/run/try-2/mine.ipynb?version_id={output['version_id']}&conn_id=bookstore_default")
     assert "return_value" not in task_xcoms
     stored = store.get(output["key"], output["version_id"])
     assert stored.info.metadata["bookstore-status"] == "failed"
@@ -513,3 +544,201 @@ def test_link_template_fields(airflow_home: Path) -> None:
     assert notebook_url(output, "https://console.example.org/s3/object/{bucket}?prefix={quoted_key}") == (
         "https://console.example.org/s3/object/nb?prefix=runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"
     )
+
+
+def test_viewer_link_quotes_the_key_and_names_the_connection(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bookstore.airflow.links import S3, VIEWER, link_kind, viewer_url
+
+    key = "runs/d/manual__1:2+3/t/try-1/a b.ipynb"
+
+    assert viewer_url(key, "v1", "bookstore_default", "http://127.0.0.1:8080/") == (
+        "http://127.0.0.1:8080/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb"
+        "?version_id=v1&conn_id=bookstore_default"
+    )
+    # Without [api] base_url, relative to Airflow's UI, which opens same-origin links itself.
+    assert viewer_url(key, None, "other conn") == (
+        "/bookstore/executed/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?conn_id=other+conn"
+    )
+    assert link_kind() == VIEWER
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", " S3 ")
+    assert link_kind() == S3
+    monkeypatch.setenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", "console")
+    assert link_kind() == VIEWER
+    assert "executed_notebook_link is 'console', not one of viewer, s3" in caplog.text
+
+
+def test_publications_gathered_into_one_run_all_run_and_none_twice(
+    connection: str, store: S3Store, area: Area
+) -> None:
+    """Airflow puts the publications that arrive while its scheduler is busy into one DAG run:
+    the task runs each of them, oldest first. A publication announced again (a triggerer
+    stopped between announcing it and recording that) is not run a second time.
+
+    The task's context is built here: a scheduler that is busy at the right moment is what
+    cannot be arranged on purpose (tests/test_publish_to_run.py has the real thing)."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from bookstore.airflow.operators import PublishedNotebookOperator
+
+    operator = PublishedNotebookOperator(task_id="run", notebook_key=KEY, parameters={"x": 1})
+    first = store.put(area.key, parameterized_notebook("first"))
+    second = store.put(area.key, parameterized_notebook("second"))
+
+    def context(run_id: str, *versions: str) -> Any:
+        events = [
+            SimpleNamespace(
+                timestamp=datetime(2026, 11, 28, 3, n, tzinfo=UTC),
+                extra={
+                    "from_trigger": True,
+                    "payload": {"bucket": store.bucket, "key": area.key, "version_id": v},
+                },
+            )
+            for n, v in enumerate(versions)
+        ]
+        ti = SimpleNamespace(
+            dag_id="on_publish",
+            run_id=run_id,
+            task_id="run",
+            map_index=-1,
+            try_number=1,
+            xcom_push=lambda **_: None,
+        )
+        return {"ti": ti, "triggering_asset_events": {"asset": events[::-1]}, "outlet_events": {}}
+
+    both = operator.execute(context("asset_triggered__1", first, second))
+    again = context("asset_triggered__2", second)
+
+    assert both["source_version_id"] == second
+    assert [earlier["source_version_id"] for earlier in both["earlier_versions"]] == [first]
+    assert "/version-" in both["earlier_versions"][0]["output_key"]
+    assert "ran first with x = 1" in cell_text(
+        executed(store.get(both["earlier_versions"][0]["output_key"]).body)
+    )
+    with pytest.raises(AirflowSkipException, match="already ran from its publication"):
+        operator.execute(again)
+    library = operator.hook.library
+    runs = library.runs.page(library.notebook_key(KEY)).runs
+    assert sorted(r.source_version_id for r in runs if r.published_event) == sorted([first, second])
+
+
+# -- the publication watcher ----------------------------------------------------------------
+
+
+@pytest.fixture
+def key() -> str:
+    """A published key no other test uses."""
+    return f"published/kylek/notebooks/{uuid.uuid4().hex[:8]}/mine.ipynb"
+
+
+def publish_version(store: S3Store, key: str, label: str) -> str:
+    version = store.put(key, parameterized_notebook(label), {"bookstore-published-by": "alice"})
+    assert version
+    return version
+
+
+def test_versions_newer_than_the_cursor_come_oldest_first(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, key: str
+) -> None:
+    """Which versions the publication watcher announces, in which order, where it starts."""
+    from bookstore.airflow.triggers import unannounced_versions
+
+    store = s3_server.store(bucket)
+    assert unannounced_versions(store, key, None) == ([], {"version_id": None, "last_modified": None})
+    first = publish_version(store, key, "first")
+
+    new, latest = unannounced_versions(store, key, None)  # first look: where to start
+    assert new == [] and latest["version_id"] == first
+
+    second, third = publish_version(store, key, "second"), publish_version(store, key, "third")
+    new, latest = unannounced_versions(store, key, latest)
+    assert [version for version, _ in new] == [second, third] and latest["version_id"] == third
+    # Nothing published yet when the watcher started: the first publication is new.
+    new, _ = unannounced_versions(store, key, {"version_id": None, "last_modified": None})
+    assert [version for version, _ in new] == [first, second, third]
+    # The cursor's version deleted since: what is older than it is not announced again
+    # (S3 times are in whole seconds: the older versions are a second and more older).
+    time.sleep(1.5)
+    fourth = publish_version(store, key, "fourth")
+    _, latest = unannounced_versions(store, key, latest)
+    gone = {"version_id": "deleted-version", "last_modified": latest["last_modified"]}
+    assert [version for version, _ in unannounced_versions(store, key, gone)[0]] == [fourth]
+
+
+class Memory:
+    """An asset state store kept in memory, as the triggerer's is kept in its database."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def aget(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    async def aset(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+
+async def events(trigger: Any, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stream: AsyncIterator[Any] = trigger.run()
+
+    async def collect() -> None:
+        async for event in stream:
+            found.append(event.payload)
+            if len(found) == count:
+                return
+
+    try:
+        await asyncio.wait_for(collect(), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    return found
+
+
+def test_the_watcher_announces_each_publication_once_across_restarts(
+    airflow_home: Path, s3_server: SeaweedFS, bucket: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher driven directly (a triggerer runs it in ``tests/test_publish_to_run.py``)."""
+    from bookstore.airflow.triggers import CURSOR, PublishedVersionTrigger
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BOOKSTORE_DEFAULT",
+        connection_json(s3_server, bucket),
+    )
+    store = s3_server.store(bucket)
+    before = publish_version(store, key, "before")
+    state = Memory()
+    notebook_key = key.removeprefix("published/")
+
+    def watcher() -> Any:
+        trigger = PublishedVersionTrigger(notebook_key=notebook_key, poll_interval=0.2)
+        trigger.asset_state_store = state  # type: ignore[assignment]
+        return trigger
+
+    # First start: it starts from what is published, announcing nothing.
+    assert asyncio.run(events(watcher(), 1, timeout=3)) == []
+    assert state.values[CURSOR]["version_id"] == before
+    # Stopped; two publications meanwhile; started again and stopped right after announcing
+    # the first of them, before the poll that records it: the next start announces it again.
+    second, third = publish_version(store, key, "second"), publish_version(store, key, "third")
+    assert [event["version_id"] for event in asyncio.run(events(watcher(), 1))] == [second]
+    assert state.values[CURSOR]["version_id"] == before
+    # Started again: both, in order, one poll apart, each recorded once announced.
+    announced = asyncio.run(events(watcher(), 3, timeout=7))
+    assert [event["version_id"] for event in announced] == [second, third]
+    assert state.values[CURSOR]["version_id"] == third
+    assert announced[0] == {
+        "notebook_key": notebook_key,
+        "bucket": bucket,
+        "key": key,
+        "version_id": second,
+        "published_at": announced[0]["published_at"],
+        "published_by": "alice",
+        "source_version_id": None,
+    }
+    assert asyncio.run(events(watcher(), 1, timeout=3)) == []

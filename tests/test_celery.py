@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from bookstore import metadata
+from bookstore.runs import RunLog
 from devtools.airflow_cluster import WORKER_NAME, AirflowCluster, Worker
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import StackError
@@ -114,6 +115,18 @@ class Scene:
         for version in client.list_object_versions(Bucket=self.bucket, Prefix=prefix).get("Versions", []):
             head = client.head_object(Bucket=self.bucket, Key=version["Key"], VersionId=version["VersionId"])
             found.setdefault(version["Key"], []).append(head["Metadata"])
+        return found
+
+    def run_records(self, dag_id: str) -> dict[int, dict[str, Any]]:
+        """The run records of ``dag_id``'s runs of the notebook, by try number."""
+        client = self.s3.client()
+        folder = RunLog(self.s3.store(self.bucket), self.area.runs).folder(NOTEBOOK)
+        found = {}
+        for item in client.list_objects_v2(Bucket=self.bucket, Prefix=folder).get("Contents", []):
+            record = json.loads(client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read())
+            airflow = record.get("airflow") or {}
+            if airflow.get("dag_id") == dag_id:
+                found[int(airflow["try_number"])] = record
         return found
 
     def running_kernels(self) -> list[psutil.Process]:
@@ -335,6 +348,9 @@ def test_a_task_on_a_killed_worker_is_retried_on_the_other_and_cell_output_strea
     (version,) = outputs[key]
     assert version[metadata.STATUS] == "succeeded"
     assert version[metadata.AIRFLOW["try_number"]] == "2"
+    # The killed try's run record, written when it started, was marked failed by the retry.
+    records = scene.run_records("killed")
+    assert {n: r["status"] for n, r in records.items()} == {1: "failed", 2: "succeeded"}
     assert "first cell of x=20" in survivor.task_log_text()
     assert "x=20 squared is 400" in survivor.task_log_text()
     assert survivor.leftovers() == []

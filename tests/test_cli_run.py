@@ -4,6 +4,7 @@ papermill kernels."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,55 @@ def test_run_takes_the_path_as_every_command_does(config: Path, store: S3Store, 
         "--json",
     )
     assert ok_json(old_option)["source_version_id"] == version
+
+
+def test_rerun_repeats_the_version_and_parameters_of_a_past_run(config: Path, store: S3Store) -> None:
+    # Under the configured published prefix (root 'elsewhere'), where rerun finds publications.
+    key = f"elsewhere/kylek/notebooks/{uuid.uuid4().hex[:8]}/mine.ipynb"
+    first = store.put(key, parameterized_notebook("first"))
+    path = key.removeprefix("elsewhere/kylek/notebooks/")
+    past = ok_json(bookstore(config, "run", path, "--version-id", str(first), "-p", "x", "[1, 2]", "--json"))
+    store.put(key, parameterized_notebook("second"))  # published since: not what is repeated
+
+    again = ok_json(bookstore(config, "rerun", past["output_key"], "--json"))
+
+    assert again["source_key"] == key and again["source_version_id"] == first
+    assert again["parameters"] == {"x": [1, 2]}
+    assert again["output_key"] != past["output_key"]
+    text = cell_text(executed(store.get(again["output_key"], again["output_version_id"]).body))
+    assert "ran first with x = [1, 2]" in text
+    # Said as `bookstore run` says it, for people.
+    printed = bookstore(config, "rerun", past["output_key"], "--version-id", past["output_version_id"])
+    assert printed.exit_code == 0, printed.stderr
+    assert f"source_version_id  {first}" in printed.stdout
+
+
+def test_rerun_of_something_that_is_no_run_says_so(config: Path, store: S3Store) -> None:
+    key = f"runs/not-a-run-{uuid.uuid4().hex[:8]}.ipynb"
+    store.put(key, parameterized_notebook("plain"))
+
+    done = bookstore(config, "rerun", key)
+    missing = bookstore(config, "rerun", "runs/nothing-here.ipynb")
+
+    assert done.exit_code != 0 and "no executed notebook of bookstore's" in done.stderr
+    assert missing.exit_code != 0 and "runs/nothing-here.ipynb" in missing.stderr
+
+
+def test_runs_lists_a_notebooks_runs_newest_first(config: Path, store: S3Store) -> None:
+    key = f"elsewhere/kylek/notebooks/{uuid.uuid4().hex[:8]}/mine.ipynb"
+    path = key.removeprefix("elsewhere/kylek/notebooks/")
+    assert "no runs of" in bookstore(config, "runs", path).stdout
+    store.put(key, parameterized_notebook("listed"))
+    first = ok_json(bookstore(config, "run", path, "-p", "x", "1", "--json"))
+    second = ok_json(bookstore(config, "run", path, "-p", "x", "2", "--json"))
+
+    listed = ok_json(bookstore(config, "runs", path, "--json"))
+    page = ok_json(bookstore(config, "runs", path, "--limit", "1", "--json"))
+    printed = bookstore(config, "runs", path, "--limit", "1")
+
+    assert [r["run_id"] for r in listed["runs"]] == [second["run_id"], first["run_id"]]
+    assert [r["status"] for r in listed["runs"]] == ["succeeded", "succeeded"]
+    assert listed["runs"][1]["parameters"] == {"x": 1} and listed["next_cursor"] is None
+    assert len(page["runs"]) == 1 and page["next_cursor"]
+    assert printed.exit_code == 0 and second["output_key"] in printed.stdout
+    assert f"more: bookstore runs {path} --cursor " in printed.stdout

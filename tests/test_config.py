@@ -92,3 +92,10 @@ def test_explicit_settings_beat_the_environment(monkeypatch: pytest.MonkeyPatch)
     config = Config()
     config.Bookstore.S3.bucket = "from-config"
     assert Bookstore(config=config).s3.bucket == "from-config"
+
+
+@pytest.mark.parametrize("value", ["", "/", "../runs", "runs/{username}"])
+def test_the_runs_prefix_must_be_a_folder_of_the_bucket(value: str) -> None:
+    with pytest.raises(MisconfiguredError, match="runs_prefix"):
+        Bookstore(runs_prefix=value)
+    assert Bookstore(runs_prefix="/team/runs/").runs_prefix == "team/runs"

@@ -6,7 +6,6 @@ import http.client
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,27 +19,29 @@ from tests.jupyter_process import JupyterServer, notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
-ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff")
-METHOD = {"publish": "PUT", "versions": "GET", "notebook": "GET", "restore": "POST", "diff": "GET"}
+ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff", "runs")
+METHOD = {
+    "publish": "PUT",
+    "versions": "GET",
+    "notebook": "GET",
+    "restore": "POST",
+    "diff": "GET",
+    "runs": "GET",
+}
 
 
 # -- fixtures: one server for the read-mostly tests of this module -------------------------
 
 
 @pytest.fixture(scope="module")
-def server_bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
+def server_bucket(module_bucket: str) -> str:
+    return module_bucket
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, server_bucket: str
-) -> Iterator[JupyterServer]:
+def server(module_jupyter: JupyterServer) -> JupyterServer:
     """Each test works on notebooks of its own name, so they can share one Jupyter."""
-    jupyter = JupyterServer(tmp_path_factory.mktemp("handlers"), seed_config(s3_server, server_bucket))
-    jupyter.start()
-    yield jupyter
-    jupyter.kill()
+    return module_jupyter
 
 
 @pytest.fixture(scope="module")

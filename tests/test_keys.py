@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bookstore.errors import InvalidPathError
-from bookstore.keys import key_to_path, normalize_prefix, path_to_key, validate_path
+from bookstore.errors import InvalidPathError, InvalidRequestError
+from bookstore.keys import (
+    MAX_KEY_BYTES,
+    key_to_path,
+    normalize_prefix,
+    path_to_key,
+    validate_path,
+    validate_version_id,
+)
 
 PREFIX = "workspace/kylek/notebooks"
 
@@ -122,3 +129,26 @@ def test_percent_encoding_a_traversal_does_not_hide_it(name: str) -> None:
     for encoded in (quote("../" + name, safe=""), quote(quote("../" + name, safe=""), safe="")):
         with pytest.raises(InvalidPathError):
             validate_path(encoded)
+
+
+def test_a_key_longer_than_s3_allows_is_refused_naming_the_limit() -> None:
+    fits = "a" * (MAX_KEY_BYTES - len(PREFIX) - 1)
+    assert len(path_to_key(PREFIX, fits)) == MAX_KEY_BYTES
+    with pytest.raises(InvalidPathError, match="at most 1024"):
+        path_to_key(PREFIX, fits + "a")
+    # Bytes, not characters: each 'é' takes two.
+    with pytest.raises(InvalidPathError, match="too long"):
+        path_to_key(PREFIX, "é" * 500)
+
+
+@pytest.mark.parametrize(
+    "version_id", ["67148a2529ee", "null", "3sL4kqtJlcpX+rmSpXd3dIbrH.Y_MTRCxf3vjVBH40-Nr8X8", "v" * 1024]
+)
+def test_version_ids_s3_gives_are_accepted(version_id: str) -> None:
+    assert validate_version_id(version_id) == version_id
+
+
+@pytest.mark.parametrize("version_id", ["", "two words", "x\x00y", "naïve", "tab\there", "v" * 1025])
+def test_a_version_id_s3_could_not_have_given_is_refused(version_id: str) -> None:
+    with pytest.raises(InvalidRequestError, match="version id"):
+        validate_version_id(version_id)

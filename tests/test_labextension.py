@@ -78,11 +78,16 @@ def quiet_lab_settings(home: Path) -> None:
     )
 
 
-@pytest.fixture
-def lab(jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, tmp_path: Path) -> JupyterServer:
+def start_lab(jupyter_factory: Any, tmp_path: Path, config: str) -> JupyterServer:
+    """JupyterLab with ``config``, its other extensions too, and no toasts over the screenshots."""
     home = tmp_path / "jupyter"
     quiet_lab_settings(home)
-    return jupyter_factory(seed_config(s3_server, bucket), home=home, other_extensions=True)  # type: ignore[no-any-return]
+    return jupyter_factory(config, home=home, other_extensions=True)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def lab(jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, tmp_path: Path) -> JupyterServer:
+    return start_lab(jupyter_factory, tmp_path, seed_config(s3_server, bucket))
 
 
 def versions(server: JupyterServer, stage: str) -> list[dict[str, Any]]:
@@ -404,10 +409,8 @@ def test_team_catalog_in_jupyterlab(
 ) -> None:
     # alice's server, with one configuration for the whole team; bob and carol published
     # from theirs (through the same library their servers use).
-    home = tmp_path / "jupyter"
-    quiet_lab_settings(home)
     config = team_config(s3_server, bucket) + 'c.Bookstore.username = "alice"\n'
-    lab = jupyter_factory(config, home=home, other_extensions=True)
+    lab = start_lab(jupyter_factory, tmp_path, config)
     publish_as(store, "bob", PATH, "x = 10\nprint(x)")
     bobs = publish_as(store, "bob", PATH, "x = 20\nprint(x)")
     publish_as(store, "bob", "forecast/Q3 forecast.ipynb", "import math")
@@ -510,4 +513,116 @@ def test_team_catalog_in_jupyterlab(
     expect(outcome).to_contain_text("Copied mine.ipynb (bob) into mine.ipynb", timeout=30_000)
     assert cell_source(lab, "mine.ipynb") == "x = 20\nprint(x)"
     expect(page.locator(".lm-TabBar-tab.jp-mod-current", has_text="mine.ipynb")).to_have_count(1)
+    page.close()
+
+
+def test_runs_of_published_versions_in_jupyterlab(
+    jupyter_factory: Any,
+    s3_server: SeaweedFS,
+    bucket: str,
+    store: S3Store,
+    tmp_path: Path,
+    browser: Browser,
+    screenshots: Path,
+) -> None:
+    from bookstore.library import Library
+    from bookstore.runner import NotebookFailedError, run_published
+    from tests.notebooks import ensure_python3_kernel
+
+    ensure_python3_kernel()
+    airflow = "http://airflow.example:8080"
+    config = seed_config(s3_server, bucket) + f"\nc.Bookstore.airflow_url = {airflow!r}\n"
+    lab = start_lab(jupyter_factory, tmp_path, config)
+    # The bucket as Airflow's connection sees it: notebook keys under the published root.
+    library = Library(store, published_prefix="published")
+    notebook_key = f"kylek/notebooks/{PATH}"
+
+    def publish(source: str) -> str:
+        lab.save(PATH, notebook(source, kernelspec=KERNELSPEC))
+        answer = lab.request("PUT", f"/api/bookstore/publish/{PATH}", json={})
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["version_id"])
+
+    (lab.root_dir / "analysis").mkdir()
+    first = publish("print('result', x)")
+    task = {
+        "dag_id": "reports",
+        "run_id": "manual__2026-11-28T00:00:00+00:00",
+        "task_id": "mine",
+        "try_number": 1,
+    }
+    by_airflow = run_published(
+        library, notebook_key, parameters={"x": 5}, airflow=task, kernel_name="python3"
+    )
+    second = publish("print('result', x * 2)\nraise ValueError('no data for ' + str(x))")
+    with pytest.raises(NotebookFailedError) as failed:
+        run_published(library, notebook_key, parameters={"x": 7}, kernel_name="python3")
+    by_hand = failed.value.result
+    assert by_hand is not None
+
+    page = browser.new_page(viewport={"width": 1440, "height": 860})
+    open_notebook(page, lab, PATH)
+    page.locator(".jp-SideBar [data-id='jp-bookstore-history']").click()
+    history = page.locator("#jp-bookstore-history")
+    tab = history.get_by_role("tab", name="Runs")
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    rows = history.locator(".jp-bookstore-RunList .jp-bookstore-Run")
+    expect(rows).to_have_count(2, timeout=30_000)
+
+    # Newest first: the failed run by hand, with its error's first line and no Airflow link.
+    failing, succeeded = rows.nth(0), rows.nth(1)
+    expect(failing).to_have_attribute("data-run-id", by_hand.run_id)
+    expect(failing.locator(".jp-bookstore-Run-status")).to_have_text("failed")
+    expect(failing.locator(".jp-bookstore-Run-error")).to_contain_text("ValueError: no data for 7")
+    expect(failing).to_contain_text("x=7")
+    expect(failing).to_contain_text("bookstore run")
+    expect(failing.get_by_role("link")).to_have_count(0)
+    # The run Airflow made: its parameters, its version as the Published tab shows it, links.
+    expect(succeeded).to_have_attribute("data-run-id", by_airflow.run_id)
+    expect(succeeded.locator(".jp-bookstore-Run-status")).to_have_text("succeeded")
+    expect(succeeded).to_contain_text("x=5")
+    expect(succeeded).to_contain_text("DAG reports, task mine")
+    version_id = succeeded.locator(".jp-bookstore-Version-id")
+    expect(version_id).to_have_text(re.compile(rf"^{re.escape(first[:8])}"))
+    expect(succeeded.get_by_role("link", name="Open in Airflow")).to_have_attribute(
+        "href", f"{airflow}/dags/reports/runs/manual__2026-11-28T00%3A00%3A00%2B00%3A00/tasks/mine"
+    )
+    expect(succeeded.get_by_role("link", name="View in Airflow")).to_have_attribute(
+        "href", re.compile(rf"^{airflow}/bookstore/executed/")
+    )
+    assert second != first
+    page.screenshot(path=screenshots / "history-runs.png")
+
+    # Open the executed notebook read-only: what ran, with its outputs.
+    succeeded.get_by_role("button", name=re.compile("^Open the notebook the run of")).click()
+    view = page.locator(".jp-bookstore-VersionView").last
+    # papermill's injected parameters come first, then the notebook's cell and its output.
+    expect(view.locator(".jp-Cell").first).to_contain_text("x = 5", timeout=30_000)
+    expect(view.locator(".jp-OutputArea-output")).to_contain_text(["result 5"])
+    expect(view.locator(".jp-bookstore-VersionView-label")).to_contain_text("succeeded")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(view).to_have_count(0)
+
+    # Choose two runs and compare them: the earlier one on the left.
+    compare = history.locator(".jp-bookstore-Runs-compare").get_by_role("button", name="Compare")
+    expect(compare).to_be_disabled()
+    succeeded.get_by_role("checkbox").check()
+    failing.get_by_role("checkbox").check()
+    compare.click()
+    diff = page.locator(".jp-bookstore-DiffView").last
+    expect(diff.locator(".jp-bookstore-DiffView-summary")).to_contain_text("changed", timeout=30_000)
+    expect(diff.locator(".jp-bookstore-DiffView-base")).to_contain_text("succeeded")
+    expect(diff.locator(".jp-bookstore-DiffView-remote")).to_contain_text("failed")
+    page.screenshot(path=screenshots / "runs-compare.png")
+    page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+    expect(diff).to_have_count(0)
+
+    # Or compare a run with the one before it, from its ⋯ menu.
+    failing.get_by_role("button", name="More actions").click()
+    menu = page.locator(".jp-bookstore-VersionMenu")
+    expect(menu.get_by_role("menuitem", name="Open in Airflow")).to_have_count(0)
+    menu.get_by_role("menuitem", name="Compare with previous run").click()
+    diff = page.locator(".jp-bookstore-DiffView").last
+    expect(diff.locator(".jp-bookstore-DiffView-base")).to_contain_text("succeeded", timeout=30_000)
     page.close()

@@ -9,7 +9,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from bookstore.errors import InvalidPathError, NotFoundError, VersionNotFoundError
+from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
 from bookstore.library import PUBLISHED, Library
 from bookstore.runner import NotebookFailedError, RunResult, default_output_key, run_published
 from bookstore.s3 import S3Store
@@ -116,8 +116,69 @@ def test_output_records_which_version_ran_with_which_parameters(
         "output_key": output_key,
         "output_version_id": result.output_version_id,
         "parameters": {"x": 3, "label": "été"},
+        "run_id": result.run_id,
     }
     json.dumps(result.as_dict())
+    # The run is recorded where Jupyter reads it, with the same facts.
+    lib = library(store, area)
+    [record] = lib.runs.page(lib.notebook_key(KEY)).runs
+    assert record.run_id == result.run_id and nb.metadata["bookstore"]["run_id"] == result.run_id
+    assert (record.status, record.succeeded, record.error) == ("succeeded", True, None)
+    assert (record.source_key, record.source_version_id) == (area.key, first)
+    assert (record.output_key, record.output_version_id) == (output_key, result.output_version_id)
+    assert record.parameters == {"x": 3, "label": "été"}
+    assert record.airflow == {"dag_id": "daily", "run_id": "manual__1", "task_id": "report", "try_number": 2}
+    assert record.finished_at is not None and record.finished_at >= record.started_at
+    assert lib.runs.get(lib.notebook_key(KEY), result.run_id) == record
+
+
+def test_runs_are_listed_newest_first_page_by_page(store: S3Store, area: Area) -> None:
+    store.put(area.key, parameterized_notebook("only"))
+    results = [run(store, area, parameters={"x": x}) for x in (1, 2, 3)]
+    lib = library(store, area)
+
+    first = lib.runs.page(lib.notebook_key(KEY), limit=2)
+    second = lib.runs.page(lib.notebook_key(KEY), limit=2, cursor=first.next_cursor)
+
+    assert [r.parameters["x"] for r in first.runs + second.runs] == [3, 2, 1]
+    assert second.next_cursor is None
+    assert [r.run_id for r in first.runs + second.runs] == [r.run_id for r in reversed(results)]
+    with pytest.raises(NotFoundError, match="no run"):
+        lib.runs.get(lib.notebook_key(KEY), "20260101T000000000000Z-00000000")
+    with pytest.raises(InvalidRequestError, match="malformed"):
+        lib.runs.get(lib.notebook_key(KEY), "../../etc")
+
+
+def test_a_retry_closes_the_record_its_killed_try_left_running(store: S3Store, area: Area) -> None:
+    version = store.put(area.key, parameterized_notebook("only"))
+    lib = library(store, area)
+    task = {"dag_id": "daily", "run_id": "scheduled__1", "task_id": "report", "map_index": None}
+    # What a worker killed mid-run leaves behind: the record of its start, and nothing else.
+    killed = lib.runs.start(
+        notebook_key=lib.notebook_key(KEY),
+        source_key=area.key,
+        source_version_id=version,
+        output_key=f"{area.runs}/daily/scheduled__1/report/try-1/mine.ipynb",
+        parameters={},
+        airflow={**task, "try_number": 1},
+    )
+    other_task = lib.runs.start(
+        notebook_key=lib.notebook_key(KEY),
+        source_key=area.key,
+        source_version_id=version,
+        output_key=f"{area.runs}/daily/scheduled__1/other/try-1/mine.ipynb",
+        parameters={},
+        airflow={**task, "task_id": "other", "try_number": 1},
+    )
+
+    retry = run(store, area, airflow={**task, "try_number": 2})
+
+    runs = {r.run_id: r for r in lib.runs.page(lib.notebook_key(KEY)).runs}
+    assert runs[retry.run_id].status == "succeeded"
+    assert runs[killed.run_id].status == "failed"
+    assert "try 1 stopped without finishing" in (runs[killed.run_id].error or "")
+    # Another task's run is not this retry's business.
+    assert runs[other_task.run_id].status == "running"
 
 
 def test_unknown_version_fails_naming_it_and_writes_nothing(
@@ -183,6 +244,11 @@ def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3St
     # What ran before the error, and the error itself, are both in the uploaded notebook.
     assert "ran failing with x = 7" in text
     assert "ValueError: boom at 7" in text
+    lib = library(store, area)
+    [record] = lib.runs.page(lib.notebook_key(KEY)).runs
+    assert (record.run_id, record.status, record.succeeded) == (error.result.run_id, "failed", False)
+    assert record.output_version_id == error.result.output_version_id
+    assert record.error is not None and record.error.startswith("ValueError: boom at 7")
 
 
 def test_the_task_log_is_clean_and_numbers_cells_as_papermill_does(

@@ -90,7 +90,16 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": "https://s3.console.aws.amazon.com/s3/object/{bucket}?prefix={quoted_key}",
                         "default": DEFAULT_NOTEBOOK_URL_TEMPLATE,
-                    }
+                    },
+                    "executed_notebook_link": {
+                        "description": "What the 'Executed notebook' link opens: 'viewer', the "
+                        "notebook rendered as HTML by the bookstore plugin on Airflow's API "
+                        "server, behind Airflow's sign-in; or 's3', notebook_url_template.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "s3",
+                        "default": "viewer",
+                    },
                 },
             }
         },

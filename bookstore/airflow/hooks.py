@@ -94,7 +94,14 @@ class BookstoreHook(BaseHook):
         """The published notebooks and runs of the connection's bucket and prefixes."""
         from ..library import Library
 
-        return Library(self.store, published_prefix=self.published_prefix, runs_prefix=self.runs_prefix)
+        # Notebook keys are relative to the connection's published prefix, which is therefore
+        # also the root that run records and the catalog are relative to.
+        return Library(
+            self.store,
+            published_prefix=self.published_prefix,
+            runs_prefix=self.runs_prefix,
+            published_root=self.published_prefix,
+        )
 
     @cached_property
     def published_prefix(self) -> str:

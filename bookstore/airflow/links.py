@@ -2,8 +2,15 @@
 
 Airflow 3 builds operator links on the worker when a task finishes and stores the URL as
 an XCom, which the UI reads. The operator pushes where it wrote the executed notebook
-(:data:`OUTPUT_XCOM_KEY`), also when the notebook failed; the link formats it with the
-``[bookstore] notebook_url_template`` option (``AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE``).
+(:data:`OUTPUT_XCOM_KEY`), also when the notebook failed. What the link opens is the
+``[bookstore] executed_notebook_link`` option (``AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK``):
+
+``viewer`` (the default)
+    The notebook rendered as HTML by the plugin's viewer (:mod:`bookstore.airflow.viewer`)
+    on Airflow's own API server, behind Airflow's login, at ``[api] base_url``.
+``s3``
+    The ``[bookstore] notebook_url_template`` option formatted with the object's location:
+    by default the raw S3 URL of the object version, or a viewer or console of your own.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from airflow.sdk import BaseOperatorLink
 
 from . import CONFIG_SECTION, DEFAULT_NOTEBOOK_URL_TEMPLATE
+from .hooks import BookstoreHook
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -25,6 +33,31 @@ log = logging.getLogger(__name__)
 
 #: XCom key under which the operator records where the executed notebook went.
 OUTPUT_XCOM_KEY = "bookstore_output"
+
+#: Where the plugin mounts its viewer on Airflow's API server, and the viewer's route.
+VIEWER_PREFIX = "/bookstore"
+EXECUTED_ROUTE = "/executed"
+
+#: Values of ``[bookstore] executed_notebook_link``.
+VIEWER = "viewer"
+S3 = "s3"
+LINK_KINDS = (VIEWER, S3)
+
+
+def link_kind() -> str:
+    """The configured ``[bookstore] executed_notebook_link``: :data:`VIEWER` or :data:`S3`."""
+    from airflow.sdk import conf
+
+    kind = str(conf.get(CONFIG_SECTION, "executed_notebook_link", fallback=VIEWER)).strip().lower()
+    if kind not in LINK_KINDS:
+        log.warning(
+            "[%s] executed_notebook_link is %r, not one of %s: linking to the viewer",
+            CONFIG_SECTION,
+            kind,
+            ", ".join(LINK_KINDS),
+        )
+        return VIEWER
+    return kind
 
 
 def url_template() -> str:
@@ -58,8 +91,34 @@ def notebook_url(output: Mapping[str, Any], template: str | None = None) -> str:
     )
 
 
+def viewer_url(key: str, version_id: str | None, conn_id: str, base_url: str | None = None) -> str:
+    """The plugin's viewer page of one executed notebook on Airflow's API server.
+
+    Parameters
+    ----------
+    key, version_id
+        The executed notebook's S3 key and version id.
+    conn_id
+        The bookstore connection the viewer reads it through.
+    base_url
+        Where Airflow's API server is reached (``[api] base_url``); without one, the link
+        is relative to the page showing it, Airflow's own UI.
+    """
+    query = {"version_id": version_id} if version_id else {}
+    query["conn_id"] = conn_id
+    base = (base_url or "").rstrip("/")
+    return f"{base}{VIEWER_PREFIX}{EXECUTED_ROUTE}/{quote(key, safe='/')}?{urlencode(query)}"
+
+
+def api_base_url() -> str:
+    """Airflow's ``[api] base_url`` (empty when unset)."""
+    from airflow.sdk import conf
+
+    return str(conf.get("api", "base_url", fallback="") or "")
+
+
 class ExecutedNotebookLink(BaseOperatorLink):
-    """Link from a task to the notebook it executed, in S3 or a notebook viewer."""
+    """Link from a task to the notebook it executed: Airflow's viewer, or S3 (see the module)."""
 
     name = "Executed notebook"
 
@@ -75,6 +134,9 @@ class ExecutedNotebookLink(BaseOperatorLink):
         output = XCom.get_value(ti_key=ti_key, key=OUTPUT_XCOM_KEY)
         if not output:
             return ""
+        if link_kind() == VIEWER:
+            conn_id = getattr(operator, "bookstore_conn_id", None) or BookstoreHook.default_conn_name
+            return viewer_url(str(output["key"]), output.get("version_id"), conn_id, api_base_url())
         try:
             return notebook_url(output)
         except (KeyError, IndexError, ValueError) as e:

@@ -8,17 +8,20 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ..errors import InvalidPathError, MisconfiguredError, NotFoundError
 from ..library import PUBLISHED
 from ..runner import NotebookFailedError, RunResult, default_output_key, run_published
+from ..runs import FAILED
 from .hooks import BookstoreHook
 from .links import OUTPUT_XCOM_KEY, ExecutedNotebookLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from ..library import Library
 
 
 class NotebookStoppedError(Exception):
@@ -29,7 +32,9 @@ class PublishedNotebookOperator(BaseOperator):
     """Run a notebook published to the bookstore bucket, with papermill.
 
     The task reads ``<published prefix>/<notebook_key>`` at ``version_id`` (or its latest
-    version, resolved when the task starts), runs it with ``parameters`` injected, writes
+    version, resolved when the task starts; or, in a DAG run that a publication of the
+    notebook started, exactly the version published: see
+    :func:`~bookstore.airflow.assets.published_notebook_asset`), runs it with ``parameters`` injected, writes
     the executed notebook to ``output_key`` and returns (as XCom) the source key, the
     version id that ran, the output key and version id, and the parameters. Cell output
     goes to the task log. A notebook that raises still has its executed output uploaded
@@ -37,6 +42,11 @@ class PublishedNotebookOperator(BaseOperator):
 
     An unknown key or version, a key leaving the published prefix, or an unusable
     connection fails the task at once, without retries: trying again cannot help.
+
+    Every run is recorded in the bucket (see :mod:`bookstore.runs`), so Jupyter shows it.
+    Each :class:`~airflow.sdk.Asset` among the task's ``outlets`` (for example
+    :func:`~bookstore.airflow.assets.executed_notebook_asset`) gets an event whose
+    ``extra`` is the run's lineage: the returned XCom plus ``notebook_key``.
 
     Parameters
     ----------
@@ -111,19 +121,30 @@ class PublishedNotebookOperator(BaseOperator):
             library = self.hook.library
             # Refuse a hostile key with its own message, before it shapes the output key.
             library.key(self.notebook_key, PUBLISHED)
-            output_key = self.output_key or default_output_key(
-                self.notebook_key, run_path, library.runs_prefix
-            )
-            result = run_published(
-                library,
-                self.notebook_key,
-                version_id=self.version_id,
-                parameters=parameters,
-                output_key=output_key,
-                kernel_name=self.kernel_name,
-                log_output=True,
-                airflow=task_instance,
-            )
+            versions, published_event = self._versions_to_run(context, library)
+            results = []
+            for index, version_id in enumerate(versions):
+                newest = index == len(versions) - 1
+                if published_event and self._ran_already(library, version_id, task_instance):
+                    continue
+                # Versions of an earlier publication gathered into this run: a folder each.
+                path = run_path if newest else [*run_path, f"version-{version_id}"]
+                output_key = (self.output_key if newest else None) or default_output_key(
+                    self.notebook_key, path, library.runs_prefix
+                )
+                results.append(
+                    run_published(
+                        library,
+                        self.notebook_key,
+                        version_id=version_id,
+                        parameters=parameters,
+                        output_key=output_key,
+                        kernel_name=self.kernel_name,
+                        log_output=True,
+                        airflow=task_instance,
+                        published_event=published_event,
+                    )
+                )
         except NotebookFailedError as e:
             if e.result is not None:
                 self._record_output(context, e.result)
@@ -131,8 +152,79 @@ class PublishedNotebookOperator(BaseOperator):
         except (InvalidPathError, NotFoundError, MisconfiguredError) as e:
             # Retrying cannot publish the notebook or fix the key or connection.
             raise AirflowFailException(str(e)) from e
+        if not results:
+            raise AirflowSkipException(
+                f"every version of {self.notebook_key} this run was started for already ran from its "
+                f"publication in another DAG run of this task: {', '.join(map(str, versions))}"
+            )
+        result = results[-1]
         self._record_output(context, result)
-        return result.as_dict()
+        answer = result.as_dict()
+        if len(results) > 1:
+            answer["earlier_versions"] = [earlier.as_dict() for earlier in results[:-1]]
+        lineage = {"notebook_key": self.notebook_key, **answer}
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset):
+                context["outlet_events"][outlet].extra.update(lineage)
+        return answer
+
+    def _versions_to_run(self, context: Context, library: Library) -> tuple[list[str | None], bool]:
+        """The versions to run, oldest first, and whether publications of the notebook chose them.
+
+        ``version_id`` when given; otherwise the versions whose publications started this DAG
+        run (Airflow gathers the publications that arrive while the scheduler is busy into
+        one run: each is run, oldest first); otherwise None: the latest.
+        """
+        if self.version_id:
+            return [self.version_id], False
+        key = library.key(self.notebook_key, PUBLISHED)
+        published = []
+        for events in (context.get("triggering_asset_events") or {}).values():
+            for event in events:
+                payload = (event.extra or {}).get("payload")
+                if (
+                    isinstance(payload, Mapping)
+                    and payload.get("key") == key
+                    and payload.get("bucket") == library.store.bucket
+                    and payload.get("version_id")
+                ):
+                    published.append((event.timestamp, str(payload["version_id"])))
+        versions = list(dict.fromkeys(version for _, version in sorted(published)))
+        if not versions:
+            return [None], False
+        self.log.info(
+            "Running version%s %s of %s: %s started this run",
+            "s" if len(versions) > 1 else "",
+            ", ".join(versions),
+            self.notebook_key,
+            "their publications" if len(versions) > 1 else "its publication",
+        )
+        chosen: list[str | None] = [*versions]
+        return chosen, True
+
+    def _ran_already(self, library: Library, version_id: str | None, task_instance: dict[str, Any]) -> bool:
+        """Whether this task already ran ``version_id`` from its publication in another DAG run
+        (a publication announced twice, by a triggerer stopped at the wrong moment)."""
+        same_task = ("dag_id", "task_id", "map_index")
+        for run in library.runs.page(library.notebook_key(self.notebook_key), limit=50).runs:
+            airflow = run.airflow or {}
+            if (
+                run.published_event
+                and run.source_version_id == version_id
+                and run.status != FAILED
+                and airflow.get("run_id") != task_instance["run_id"]
+                and all(airflow.get(name) == task_instance.get(name) for name in same_task)
+            ):
+                self.log.warning(
+                    "Version %s of %s already ran from its publication in DAG run %r (bookstore run %s); "
+                    "not running it twice",
+                    version_id,
+                    self.notebook_key,
+                    airflow.get("run_id"),
+                    run.run_id,
+                )
+                return True
+        return False
 
     def on_kill(self) -> None:
         """Stop the notebook where it is, because Airflow is stopping the task.

@@ -1,4 +1,5 @@
-"""``BookstorePlugin``: template macros that resolve published notebooks.
+"""``BookstorePlugin``: template macros that resolve published notebooks, and the viewer
+of executed notebooks on Airflow's API server.
 
 Registered through the ``airflow.plugins`` entry point of the distribution (and, for
 uninstalled checkouts, ``plugins/bookstore_plugin.py``)::
@@ -11,15 +12,25 @@ that only happens for links the operator class itself declares
 (:attr:`PublishedNotebookOperator.operator_extra_links`). A link a plugin registers for an
 operator takes precedence on the API server, which would then call ``get_link`` where the
 task SDK cannot read XComs, and the UI would lose the link. Airflow lists the link from the
-provider's ``extra-links`` instead.
+provider's ``extra-links`` instead. The link opens the viewer this plugin mounts at
+``/bookstore`` on the API server (:mod:`bookstore.airflow.viewer`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.plugins_manager import AirflowPlugin
 
 from ..library import PUBLISHED
 from .hooks import BookstoreHook
+from .links import VIEWER_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
 
 
 def latest_version_id(notebook_key: str, conn_id: str = BookstoreHook.default_conn_name) -> str:
@@ -45,8 +56,36 @@ def published_key(notebook_key: str, conn_id: str = BookstoreHook.default_conn_n
     return BookstoreHook(conn_id).library.key(notebook_key, PUBLISHED)
 
 
+class ViewerApp:
+    """The viewer's ASGI application, built on its first request.
+
+    Every Airflow process loads this plugin (task processes for the macros), and only the
+    API server serves the viewer: importing FastAPI, Airflow's API security and nbconvert
+    when the plugin loads would slow down every task's start by about half a second.
+    """
+
+    def __init__(self) -> None:
+        self._app: Callable[..., Awaitable[None]] | None = None
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if self._app is None:  # no await before the assignment: one event loop builds it once
+            from .viewer import create_app
+
+            self._app = create_app()
+        await self._app(scope, receive, send)
+
+
 class BookstorePlugin(AirflowPlugin):
-    """Macros ``macros.bookstore.latest_version_id`` and ``macros.bookstore.published_key``."""
+    """Macros ``macros.bookstore.latest_version_id`` and ``macros.bookstore.published_key``,
+    and the executed-notebook viewer at ``/bookstore/executed/<key>`` on the API server."""
 
     name = "bookstore"
     macros = [latest_version_id, published_key]  # noqa: RUF012 - AirflowPlugin's declared shape
+    fastapi_apps = [  # noqa: RUF012 - AirflowPlugin's declared shape
+        {"app": ViewerApp(), "url_prefix": VIEWER_PREFIX, "name": "bookstore executed-notebook viewer"}
+    ]

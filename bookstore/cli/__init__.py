@@ -59,7 +59,10 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.diff,
     commands.restore,
     commands.run,
+    commands.runs,
+    commands.rerun_command,
     commands.catalog,
+    commands.retention,
 )
 
 

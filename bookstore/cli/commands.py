@@ -1,4 +1,4 @@
-"""The subcommands: versions, publish, show, diff, restore, run and catalog.
+"""The subcommands: versions, publish, show, diff, restore, run, catalog and retention.
 
 Each one parses its options, calls :class:`bookstore.library.Library` (or
 :mod:`bookstore.compare`), and hands the answer to :mod:`bookstore.cli.output`. The common
@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from ..compare import diff_notebooks, format_diff, stored_side
-from ..config import DEFAULT_RUNS_PREFIX
 from ..errors import BookstoreError, NotFoundError, VersionNotFoundError
 from ..keys import validate_path
 from ..library import (
@@ -34,7 +33,9 @@ from ..library import (
 )
 from ..notebooks import read as read_notebook
 from ..notebooks import read_json
-from ..runner import run_published
+from ..runner import rerun, run_published
+from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
+from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..store import BATCH
 from . import output
 from .files import local_root, read_local, write_first_free, write_replacing, write_target
@@ -313,10 +314,8 @@ def _parameter_value(text: str) -> Any:
 )
 @click.option(
     "--runs-prefix",
-    default=DEFAULT_RUNS_PREFIX,
-    show_default=True,
     metavar="PREFIX",
-    help="key prefix of the default --output",
+    help="key prefix of the default --output (default: c.Bookstore.runs_prefix, 'runs')",
 )
 @pass_session
 def run(
@@ -328,14 +327,21 @@ def run(
     output_key: str | None,
     kernel: str | None,
     published_prefix: str | None,
-    runs_prefix: str,
+    runs_prefix: str | None,
 ) -> None:
     bookstore = session.bookstore
-    library = Library(
-        bookstore.create_store(BATCH),
-        published_prefix=published_prefix or bookstore.published_prefix,
-        runs_prefix=runs_prefix,
-    )
+    store = bookstore.create_store(BATCH)
+    if published_prefix:
+        # PATH is a notebook key under this prefix, which is also what run records name.
+        library = Library(
+            store,
+            published_prefix=published_prefix,
+            runs_prefix=runs_prefix or bookstore.runs_prefix,
+            published_root=published_prefix,
+        )
+    else:
+        extra = {"runs_prefix": runs_prefix} if runs_prefix else {}
+        library = Library.from_settings(bookstore, store, **extra)
     try:
         # Cell output is what a person running a notebook watches for; it goes to stderr.
         with logger_level("papermill", logging.INFO):
@@ -351,6 +357,58 @@ def run(
         if isinstance(e, VersionNotFoundError) or published_prefix:
             raise
         raise with_suggestion(e, session, "run", path, PUBLISHED) from e
+    session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+@command(
+    "runs",
+    "list the runs of a notebook's published versions, newest first",
+    "PATH is the notebook, as in Jupyter and the other commands. Runs are read from their "
+    "records in the bucket, written by the Airflow operator and by 'bookstore run'.",
+)
+@click.argument("path")
+@click.option("--limit", type=int, default=RUNS_PAGE_SIZE, show_default=True, help="runs per page")
+@click.option("--cursor", help="continue a listing where the previous page ended")
+@pass_session
+def runs(session: Session, path: str, limit: int, cursor: str | None) -> None:
+    limit = parse_limit(limit, RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
+    library = session.library
+    page = library.runs.page(library.notebook_key(path), limit=limit, cursor=cursor)
+    answer = {"path": path, "runs": [run.as_json() for run in page.runs], "next_cursor": page.next_cursor}
+    session.emit(answer, lambda: output.run_listing(path, page.runs, page.next_cursor))
+
+
+@command(
+    "rerun",
+    "run again what an executed notebook ran: the same published version, the same parameters",
+    "OUTPUT_KEY is the S3 key of an executed notebook (an Airflow run's output_key, or what "
+    "'bookstore run' printed); what it ran is read from its metadata. The new output key is "
+    "printed. Cell output goes to stderr as the notebook runs.",
+)
+@click.argument("output_key")
+@click.option("--version-id", metavar="ID", help="the version of OUTPUT_KEY to repeat (default: its latest)")
+@click.option("--output", "new_output_key", metavar="KEY", help="full S3 key for the new executed notebook")
+@click.option("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+@pass_session
+def rerun_command(
+    session: Session, output_key: str, version_id: str | None, new_output_key: str | None, kernel: str | None
+) -> None:
+    bookstore = session.bookstore
+    root, _ = bookstore.published_layout()
+    library = Library(
+        bookstore.create_store(BATCH),
+        published_prefix=root,
+        runs_prefix=bookstore.runs_prefix,
+        published_root=root,
+    )
+    with logger_level("papermill", logging.INFO):
+        result = rerun(
+            library,
+            validate_path(output_key),
+            output_version_id=version_id,
+            new_output_key=new_output_key,
+            kernel_name=kernel,
+        )
     session.emit(result.as_dict(), lambda: output.run_summary(result))
 
 
@@ -378,3 +436,72 @@ def catalog(session: Session, limit: int, cursor: str | None, every: bool) -> No
         "next_cursor": page.next_cursor,
     }
     session.emit(answer, lambda: output.catalog_listing(team.root, listed, page.next_cursor))
+
+
+@command(
+    "retention",
+    "show or set how long saves that are no longer the latest are kept",
+    "Without options, shows the bucket's S3 lifecycle rule for noncurrent workspace versions "
+    "(saves a newer save replaced). With --noncurrent-days, sets it: S3 deletes such a save "
+    "that many days after it was replaced, except the --keep newest of them. The rule covers "
+    "the workspace root only (e.g. workspace/ for workspace/{username}/notebooks): each "
+    "notebook's latest save, published versions and runs are never touched. The bucket's "
+    "other lifecycle rules are kept.",
+)
+@click.option(
+    "--noncurrent-days", type=int, metavar="DAYS", help="delete a replaced save this many days later"
+)
+@click.option(
+    "--keep",
+    type=int,
+    metavar="N",
+    help="with --noncurrent-days: keep the N newest replaced saves of each notebook, "
+    "whatever their age (1-100)",
+)
+@click.option("--remove", is_flag=True, help="remove bookstore's rule (other rules stay)")
+@click.option("--dry-run", is_flag=True, help="show what would be set, change nothing")
+@click.option(
+    "--runs-prefix",
+    metavar="PREFIX",
+    help="key prefix of executed notebooks, which the rule must not reach "
+    "(default: c.Bookstore.runs_prefix, 'runs')",
+)
+@pass_session
+def retention(
+    session: Session,
+    noncurrent_days: int | None,
+    keep: int | None,
+    remove: bool,
+    dry_run: bool,
+    runs_prefix: str | None,
+) -> None:
+    from .. import retention as rules
+
+    if remove and (noncurrent_days is not None or keep is not None):
+        raise click.UsageError("--remove takes neither --noncurrent-days nor --keep")
+    if keep is not None and noncurrent_days is None:
+        raise click.UsageError("--keep needs --noncurrent-days (S3 requires both)")
+    if noncurrent_days is not None:
+        rules.check_retention(noncurrent_days, keep)
+    scope = rules.scope_of(session.bookstore, runs_prefix or session.bookstore.runs_prefix)
+    store = session.library.store
+    current = store.lifecycle()
+    action = ""
+    if remove or noncurrent_days is not None:
+        new_rule = None if remove else rules.workspace_rule(scope, noncurrent_days or 0, keep)
+        wanted = rules.with_rule(current, scope, new_rule)
+        changed = wanted != current
+        if changed and not dry_run:
+            store.set_lifecycle(wanted)
+        verb = "removed" if remove else "set"
+        action = (
+            ("would be " if dry_run else "") + verb
+            if changed
+            else ("nothing to remove" if remove else "already set, nothing changed")
+        )
+        shown = wanted if dry_run or changed else current
+    else:
+        changed, shown = False, current
+    answer = rules.describe(store, scope, shown)
+    answer.update(changed=changed and not dry_run, dry_run=dry_run)
+    session.emit(answer, lambda: output.retention_summary(answer, action))

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..catalog import CatalogEntry
     from ..library import Published
     from ..runner import RunResult
+    from ..runs import RunRecord
     from ..store import ObjectVersion, StoredObject
 
 #: A save reaching S3 this much later than it was made was held back (S3 was unreachable):
@@ -104,6 +105,32 @@ def catalog_listing(root: str, entries: Sequence[CatalogEntry], next_cursor: str
     return text
 
 
+def run_listing(path: str, runs: Sequence[RunRecord], next_cursor: str | None) -> str:
+    """The runs of ``path``'s published versions, newest first, and how to ask for more."""
+    if not runs and not next_cursor:
+        return f"no runs of {path} yet: runs appear when a published version runs (Airflow, bookstore run)"
+    rows = []
+    for run in runs:
+        airflow = run.airflow or {}
+        by = f"{airflow['dag_id']}.{airflow['task_id']}" if airflow.get("dag_id") else "bookstore run"
+        rows.append(
+            (
+                when(run.started_at),
+                run.status + (f": {run.error}" if run.error else ""),
+                run.source_version_id or "?",
+                json.dumps(run.parameters, default=str),
+                by + (" (on publish)" if run.published_event else ""),
+                run.output_key,
+            )
+        )
+    text = f"runs of {path}\n" + format_table(
+        ("STARTED", "STATUS", "VERSION ID", "PARAMETERS", "BY", "OUTPUT KEY"), rows
+    )
+    if next_cursor:
+        text += f"\n\nmore: bookstore runs {path} --cursor {next_cursor}"
+    return text
+
+
 def describe_notebook(stored: StoredObject, content: dict[str, Any]) -> str:
     """One stored version: where it is, its size and kernel, then each cell with its outputs."""
     info = stored.info
@@ -179,3 +206,45 @@ def run_summary(result: RunResult) -> str:
             f"  output_version_id  {result.output_version_id}",
         ]
     )
+
+
+def retention_summary(answer: dict[str, Any], action: str) -> str:
+    """The bucket's retention of noncurrent workspace versions, as ``bookstore retention``
+    shows it (``action``: what was done, or would be with --dry-run)."""
+    prefix = answer["workspace_prefix"]
+    rule = answer["rule"]
+    lines = [f"bucket {answer['bucket']}, saves under {prefix}"]
+    if action:
+        lines.append(action)
+    if rule is None:
+        lines.append("  no retention rule: every save is kept for ever (S3 bills each one)")
+    else:
+        keep = rule["keep"]
+        state = "" if rule["enabled"] else " (disabled)"
+        lines += [
+            f"  rule {rule['id']}{state}",
+            f"  a save replaced by a newer one is deleted {rule['noncurrent_days']} days later"
+            + (f", except the {keep} newest of them" if keep else ""),
+            "  each notebook's latest save, its publications and runs are never deleted by it",
+        ]
+    others = answer["other_rules"]
+    if others:
+        lines += ["", "other lifecycle rules of the bucket (kept as they are):"]
+        rows = [
+            (
+                rule["id"] or "(no id)",
+                "enabled" if rule["enabled"] else "disabled",
+                rule["prefix"] or "(every key)",
+                ", ".join(rule["actions"]),
+            )
+            for rule in others
+        ]
+        lines.append(format_table(("ID", "STATUS", "PREFIX", "ACTIONS"), rows))
+        for rule in others:
+            if rule["reaches"]:
+                name = rule["id"] or "(no id)"
+                lines.append(
+                    f"note: rule {name!r} also applies to {' and '.join(rule['reaches'])} keys"
+                    + (" (those matching its tags or sizes)" if rule["conditional"] else "")
+                )
+    return "\n".join(lines)

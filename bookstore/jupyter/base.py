@@ -59,7 +59,7 @@ STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
     (BookstoreError, 500),
 )
 
-FEATURES = ("archive", "publish", "versions", "notebook", "restore", "catalog", "published", "copy")
+FEATURES = ("archive", "publish", "versions", "notebook", "restore", "catalog", "published", "copy", "runs")
 
 
 def features() -> list[str]:

@@ -1,4 +1,5 @@
-"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff.
+"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff, runs (and
+the route of the API's OpenAPI document, :mod:`bookstore.jupyter.openapi`).
 
 The team's endpoints (catalog, published, copy) are in :mod:`bookstore.jupyter.team`; what
 both share (the base handler, the error table, sign-in and authorization) in
@@ -14,12 +15,16 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .._version import __version__
-from ..compare import diff_notebooks, published_side, stored_side
+from ..compare import diff_notebooks, published_side, run_side, stored_side
 from ..errors import InvalidRequestError
 from ..keys import validate_path
 from ..library import page_as_json, parse_limit, parse_stage, restore_candidates
 from ..notebooks import read as read_notebook
+from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
+from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
+from ..runs import RunRecord, airflow_links
 from .base import BookstoreHandler, endpoint, features, may_publish, may_write_contents, saved_notebook
+from .openapi import OpenAPIHandler
 
 
 class StatusHandler(BookstoreHandler):
@@ -130,6 +135,11 @@ class DiffHandler(BookstoreHandler):
     @endpoint
     async def get(self, path: str | None = None) -> None:
         path = self.notebook_path(path)
+        base_run = self.get_query_argument("base_run_id", None) or None
+        remote_run = self.get_query_argument("remote_run_id", None) or None
+        if base_run is not None or remote_run is not None:
+            await self.compare_runs(path, base_run, remote_run)
+            return
         base_stage_arg = self.get_query_argument("base_stage", None) or None
         base_key = self.get_query_argument("base_notebook_key", None) or None
         if base_key is not None and base_stage_arg is not None:
@@ -158,15 +168,71 @@ class DiffHandler(BookstoreHandler):
             {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
         )
 
+    async def compare_runs(self, path: str, base_run: str | None, remote_run: str | None) -> None:
+        """Compare two runs' executed notebooks (``base_run_id`` and ``remote_run_id``)."""
+        if base_run is None or remote_run is None:
+            raise InvalidRequestError("give both base_run_id and remote_run_id to compare two runs")
+        others = ("base_stage", "base_version_id", "base_notebook_key", "remote_stage", "remote_version_id")
+        if any(self.get_query_argument(name, None) for name in others):
+            raise InvalidRequestError("compare two runs or two versions, not both")
+        library = self.library
+        base, base_version = await self.blocking(run_side, library, path, base_run)
+        remote, remote_version = await self.blocking(run_side, library, path, remote_run)
+        diff = await self.blocking(diff_notebooks, base, remote)
+        self.finish_json(
+            {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
+        )
+
+
+class RunsHandler(BookstoreHandler):
+    """``GET /api/bookstore/runs/<path>?limit=&cursor=``: the runs of the notebook's published
+    versions, newest first; ``?run_id=``: one run, with its executed notebook (``content``).
+
+    Runs are read from their records in the bucket: no Airflow credentials are needed. With
+    ``c.Bookstore.airflow_url`` set, each run Airflow made links to its task and viewer.
+    """
+
+    @endpoint
+    async def get(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        library = self.library
+        run_id = self.get_query_argument("run_id", None)
+        if run_id is not None:
+            record, stored = await self.blocking(library.executed, path, run_id)
+            content = await self.blocking(
+                read_notebook, stored.body, f"the executed notebook of run {run_id!r}"
+            )
+            self.finish_json({"run": self.run_json(record), "content": content})
+            return
+        limit = parse_limit(self.get_query_argument("limit", None), RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
+        cursor = self.get_query_argument("cursor", None) or None
+        notebook_key = library.notebook_key(path)
+        page = await self.blocking(lambda: library.runs.page(notebook_key, limit=limit, cursor=cursor))
+        self.finish_json(
+            {
+                "path": path,
+                "key": library.key(path, "published"),
+                "notebook_key": notebook_key,
+                "runs": [self.run_json(record) for record in page.runs],
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    def run_json(self, record: RunRecord) -> dict[str, Any]:
+        airflow_url = self.settings["bookstore_settings"].airflow_url
+        return {**record.as_json(), **airflow_links(record, airflow_url)}
+
 
 def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
     # Everything after the endpoint is the path, so that '//etc' and '..' reach the handler
     # and are refused with a 400 instead of falling through to a 404 page.
     return [
         (r"/api/bookstore/?", StatusHandler),
+        (r"/api/bookstore/openapi\.json", OpenAPIHandler),
         (r"/api/bookstore/publish(?:/(?P<path>.*))?", PublishHandler),
         (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
         (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
         (r"/api/bookstore/diff(?:/(?P<path>.*))?", DiffHandler),
+        (r"/api/bookstore/runs(?:/(?P<path>.*))?", RunsHandler),
     ]

@@ -135,8 +135,8 @@ export class VersionActions implements IVersionActions {
       Object.values(model.histories).map(history => (history.state.loaded ? undefined : history.reload()))
     );
     const candidates = compareCandidates(chosen, {
-      workspace: model.histories.workspace.state.versions,
-      published: model.histories.published.state.versions
+      workspace: model.histories.workspace.state.items,
+      published: model.histories.published.state.items
     });
     // Short ids as the panel shows them, so that a version reads the same in both.
     const ids = (versionId: string | null) => model.shortId(versionId);

@@ -72,7 +72,10 @@ export interface IArchiveStatus {
 /** What `GET /api/bookstore` answers. */
 export interface IStatus {
   version: string;
-  /** What the server offers beyond the basics: `diff` (nbdime is installed), `catalog` (the team's publications). */
+  /**
+   * What the server offers beyond the basics: `diff` (nbdime is installed), `catalog` (the team's
+   * publications), `runs` (the runs of published versions).
+   */
   features: string[];
   archiving: boolean;
   backend?: string;
@@ -112,13 +115,79 @@ export interface IComparedVersion {
 
 /**
  * What `GET /api/bookstore/diff/<path>` answers: nbdime's diff of `base` to the remote
- * notebook, the shape nbdime's NotebookDiffModel takes.
+ * notebook, the shape nbdime's NotebookDiffModel takes. `V` says which notebook each side is:
+ * a version, or a run's executed notebook.
  */
-export interface IDiffAnswer {
+export interface IDiffAnswer<V = IComparedVersion> {
   base: Record<string, unknown>;
   diff: unknown[];
-  base_version: IComparedVersion;
-  remote_version: IComparedVersion;
+  base_version: V;
+  remote_version: V;
+}
+
+/** The Airflow task instance that ran a notebook. */
+export interface IAirflowTask {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number?: number | null;
+  map_index?: number | null;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+/** One run of a published version, as `GET /api/bookstore/runs/<path>` lists it. */
+export interface IRun {
+  run_id: string;
+  /** The notebook's path under the published root; absent from older servers. */
+  notebook_key?: string;
+  status: RunStatus;
+  /** Null while it runs. */
+  succeeded: boolean | null;
+  started_at: string;
+  finished_at: string | null;
+  /** The published object and the exact version that ran. */
+  source_key: string;
+  source_version_id: string | null;
+  /** What papermill injected. */
+  parameters: Record<string, unknown>;
+  /** Where the executed notebook is; its version id once it is uploaded. */
+  output_key: string;
+  output_version_id: string | null;
+  /** The first line of why it failed. */
+  error: string | null;
+  /** The Airflow task instance, when Airflow ran it. */
+  airflow: IAirflowTask | null;
+  /** True when publishing the version started the run (a DAG scheduled on the publication). */
+  published_event?: boolean;
+  /** The task in Airflow's UI, when the server knows Airflow's address. */
+  airflow_url?: string | null;
+  /** The executed notebook in Airflow's viewer, when the server knows it. */
+  viewer_url?: string | null;
+}
+
+/** One page of a notebook's runs, newest first; `next_cursor` is null on the last page. */
+export interface IRunPage {
+  path: string;
+  /** The published notebook's key, whose runs these are. */
+  key: string;
+  /** Its key under the published root, as `PublishedNotebookOperator(notebook_key=...)` names it. */
+  notebook_key?: string;
+  runs: IRun[];
+  next_cursor: string | null;
+}
+
+/** One run with its executed notebook. */
+export interface IRunNotebook {
+  run: IRun;
+  content: Record<string, unknown>;
+}
+
+/** Which executed notebook one side of a comparison of runs is. */
+export interface IComparedRun {
+  run_id: string;
+  output_key: string;
+  output_version_id: string | null;
 }
 
 /**
@@ -297,6 +366,26 @@ export class BookstoreClient {
       remote_version_id: remote?.version_id
     });
     return this.json<IDiffAnswer>(`api/bookstore/diff/${encodePath(path)}${query}`, { method: 'GET' });
+  }
+
+  /** One page of the runs of the published versions of `path`, newest first. */
+  runs(path: string, options: { limit?: number; cursor?: string | null } = {}): Promise<IRunPage> {
+    const query = queryString({ limit: options.limit, cursor: options.cursor });
+    return this.json<IRunPage>(`api/bookstore/runs/${encodePath(path)}${query}`, { method: 'GET' });
+  }
+
+  /** One run of `path` with its executed notebook. */
+  run(path: string, runId: string): Promise<IRunNotebook> {
+    const query = queryString({ run_id: runId });
+    return this.json<IRunNotebook>(`api/bookstore/runs/${encodePath(path)}${query}`, { method: 'GET' });
+  }
+
+  /** Compare the executed notebooks of two runs of `path`: `baseRunId`'s (left) with `remoteRunId`'s. */
+  diffRuns(path: string, baseRunId: string, remoteRunId: string): Promise<IDiffAnswer<IComparedRun>> {
+    const query = queryString({ base_run_id: baseRunId, remote_run_id: remoteRunId });
+    return this.json<IDiffAnswer<IComparedRun>>(`api/bookstore/diff/${encodePath(path)}${query}`, {
+      method: 'GET'
+    });
   }
 
   /** One page of the team's published notebooks, the latest version of each. */

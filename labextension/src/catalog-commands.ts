@@ -5,10 +5,10 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { copyIcon, duplicateIcon } from '@jupyterlab/ui-components';
-import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { ReadonlyJSONObject } from '@lumino/coreutils';
 
 import { CatalogAction, CatalogModel, ICatalogActions } from './catalog-model';
-import { ActionGroups, addGroupedContextMenu } from './menus';
+import { ActionGroups, addRowCommands } from './menus';
 
 export const CATALOG_COMMANDS: Record<CatalogAction, string> = {
   open: 'bookstore:catalog-open',
@@ -57,29 +57,17 @@ const CAPTIONS: Record<CatalogAction, string> = {
 
 /** Add the catalog commands and the rows' right-click menu. */
 export function addCatalogCommands(app: JupyterFrontEnd, model: CatalogModel, actions: ICatalogActions): void {
-  // From the ⋯ menu or the Open button, the args name the notebook; from the right-click
-  // menu, the row clicked does.
-  const target = (args: ReadonlyPartialJSONObject): string | null => {
-    if (typeof args.notebookKey === 'string') {
-      return args.notebookKey;
-    }
-    const row = app.contextMenuHitTest(node => node.classList.contains(CATALOG_ROW_CLASS));
-    return row?.dataset.notebookKey || null;
-  };
-
-  for (const [action, id] of Object.entries(CATALOG_COMMANDS) as [CatalogAction, string][]) {
-    app.commands.addCommand(id, {
-      label: LABELS[action],
-      caption: CAPTIONS[action],
-      icon: action === 'copy' ? duplicateIcon : action.startsWith('copy') ? copyIcon : undefined,
-      isVisible: () => model.isAvailable(action),
-      isEnabled: args => model.isEnabled(action, target(args)),
-      execute: args => {
-        const notebookKey = target(args);
-        return notebookKey === null ? undefined : model.perform(actions, action, notebookKey);
-      }
-    });
-  }
-
-  addGroupedContextMenu(app.contextMenu, `.${CATALOG_ROW_CLASS}`, [['open'], ...CATALOG_MENU], CATALOG_COMMANDS);
+  addRowCommands<CatalogAction, string>(app, {
+    ids: CATALOG_COMMANDS,
+    labels: LABELS,
+    caption: action => CAPTIONS[action],
+    icon: action => (action === 'copy' ? duplicateIcon : action.startsWith('copy') ? copyIcon : undefined),
+    rowClass: CATALOG_ROW_CLASS,
+    contextMenu: [['open'], ...CATALOG_MENU],
+    fromArgs: args => (typeof args.notebookKey === 'string' ? args.notebookKey : null),
+    fromRow: row => row.dataset.notebookKey || null,
+    isVisible: action => model.isAvailable(action),
+    isEnabled: (action, notebookKey) => model.isEnabled(action, notebookKey),
+    execute: (action, notebookKey) => model.perform(actions, action, notebookKey)
+  });
 }

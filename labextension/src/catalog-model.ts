@@ -8,7 +8,7 @@
  */
 import { BookstoreClient, ICatalogEntry, IStatus } from './api';
 import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
-import { IPagingState, PagedList } from './paged';
+import { IPagingState, PagedList, mergeNew } from './paged';
 import { Outcome, PanelModelBase } from './panel-model';
 
 /** A page of the catalog: a team's publications fill a few pages, a large one many. */
@@ -89,8 +89,7 @@ export function matchesFilter(entry: ICatalogEntry, filter: string): boolean {
 
 /** Append `page` to `entries`, leaving out notebooks already listed (pages may overlap). */
 export function mergeEntries(entries: ICatalogEntry[], page: ICatalogEntry[]): ICatalogEntry[] {
-  const seen = new Set(entries.map(entry => entry.key));
-  return entries.concat(page.filter(entry => !seen.has(entry.key)));
+  return mergeNew(entries, page, entry => entry.key);
 }
 
 /** A listed notebook by its file name and owner: `mine.ipynb (alice)`. */

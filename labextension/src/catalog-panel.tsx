@@ -23,7 +23,7 @@ import { CatalogModel, ICatalogGroup } from './catalog-model';
 import { catalogIcon } from './icons';
 import { openGroupedMenu } from './menus';
 import { describeCatalogEmpty, describeError, describeNoCatalog } from './messages';
-import { LoadMore, MoreButton, Notice, OpenRowMenu, PanelHeader, SidePanel } from './side-panel';
+import { LoadMore, Notice, OpenRowMenu, PanelHeader, RowButtons, SidePanel, openOnDoubleClick } from './side-panel';
 
 /** Opens a notebook's ⋯ menu at a point of the page. */
 type OpenMenu = OpenRowMenu<ICatalogArgs>;
@@ -46,12 +46,7 @@ function CatalogRow(props: IRowProps & { entry: ICatalogEntry }): JSX.Element {
       data-notebook-key={entry.notebook_key}
       data-owner={entry.owner ?? ''}
       data-version-id={entry.version_id ?? ''}
-      // As in the file browser, a double click opens.
-      onDoubleClick={event => {
-        if ((event.target as HTMLElement).closest('button') === null && canOpen) {
-          open();
-        }
-      }}
+      onDoubleClick={openOnDoubleClick(canOpen, open)}
     >
       <div className="jp-bookstore-CatalogEntry-main">
         <notebookIcon.react tag="span" className="jp-bookstore-CatalogEntry-icon" elementPosition="center" />
@@ -61,19 +56,15 @@ function CatalogRow(props: IRowProps & { entry: ICatalogEntry }): JSX.Element {
           </span>
           <span className="jp-bookstore-CatalogEntry-name">{row.name}</span>
         </span>
-        <button
-          className="jp-bookstore-Action"
-          disabled={!canOpen}
-          aria-label={`Open ${entry.notebook_key} read-only`}
-          title="Open this published version read-only in a new tab"
-          onClick={open}
-        >
-          Open
-        </button>
-        <MoreButton
-          label={`More actions for ${entry.notebook_key}`}
-          title="Copy into my notebooks, compare, copy its notebook_key, version id or DAG snippet"
-          onOpen={(x, y) => openMenu(args, x, y)}
+        <RowButtons
+          canOpen={canOpen}
+          openLabel={`Open ${entry.notebook_key} read-only`}
+          openTitle="Open this published version read-only in a new tab"
+          onOpen={open}
+          moreLabel={`More actions for ${entry.notebook_key}`}
+          moreTitle="Copy into my notebooks, compare, copy its notebook_key, version id or DAG snippet"
+          openMenu={openMenu}
+          args={args}
         />
       </div>
       <div className="jp-bookstore-Version-meta">

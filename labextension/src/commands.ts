@@ -5,12 +5,12 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { copyIcon } from '@jupyterlab/ui-components';
-import { ReadonlyJSONObject, ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { ReadonlyJSONObject } from '@lumino/coreutils';
 
 import { Stage } from './api';
 import { baseName } from './format';
 import { publishIcon } from './icons';
-import { ActionGroups, addGroupedContextMenu } from './menus';
+import { ActionGroups, addRowCommands } from './menus';
 import { HistoryModel, IVersionActions, VersionAction } from './model';
 
 export const VERSION_COMMANDS: Record<VersionAction, string> = {
@@ -71,38 +71,21 @@ function isStage(value: unknown): value is Stage {
 
 /** Add the version commands and the rows' right-click menu. */
 export function addVersionCommands(app: JupyterFrontEnd, model: HistoryModel, actions: IVersionActions): void {
-  // From the ⋯ menu or the Open button, the args name the version; from the right-click
-  // menu, the row clicked does.
-  const target = (args: ReadonlyPartialJSONObject): { stage: Stage; versionId: string | null } | null => {
-    if (isStage(args.stage) && typeof args.versionId === 'string') {
-      return { stage: args.stage, versionId: args.versionId };
-    }
-    const row = app.contextMenuHitTest(node => node.classList.contains(VERSION_ROW_CLASS));
-    if (!row || !isStage(row.dataset.stage)) {
-      return null;
-    }
-    return { stage: row.dataset.stage, versionId: row.dataset.versionId || null };
-  };
-
-  for (const [action, id] of Object.entries(VERSION_COMMANDS) as [VersionAction, string][]) {
-    app.commands.addCommand(id, {
-      label: LABELS[action],
-      caption: () => caption(action, model.path),
-      icon: action === 'copyId' ? copyIcon : action === 'publish' ? publishIcon : undefined,
-      isVisible: args => {
-        const version = target(args);
-        return version !== null && model.isAvailable(action, version.stage);
-      },
-      isEnabled: args => {
-        const version = target(args);
-        return version !== null && model.isEnabled(action, version.stage, version.versionId);
-      },
-      execute: args => {
-        const version = target(args);
-        return version ? model.perform(actions, action, version.stage, version.versionId) : undefined;
-      }
-    });
-  }
-
-  addGroupedContextMenu(app.contextMenu, `.${VERSION_ROW_CLASS}`, [['open'], ...ROW_MENU], VERSION_COMMANDS);
+  addRowCommands<VersionAction, { stage: Stage; versionId: string | null }>(app, {
+    ids: VERSION_COMMANDS,
+    labels: LABELS,
+    caption: action => caption(action, model.path),
+    icon: action => (action === 'copyId' ? copyIcon : action === 'publish' ? publishIcon : undefined),
+    rowClass: VERSION_ROW_CLASS,
+    contextMenu: [['open'], ...ROW_MENU],
+    fromArgs: args =>
+      isStage(args.stage) && typeof args.versionId === 'string'
+        ? { stage: args.stage, versionId: args.versionId }
+        : null,
+    fromRow: row =>
+      isStage(row.dataset.stage) ? { stage: row.dataset.stage, versionId: row.dataset.versionId || null } : null,
+    isVisible: (action, version) => model.isAvailable(action, version.stage),
+    isEnabled: (action, version) => model.isEnabled(action, version.stage, version.versionId),
+    execute: (action, version) => model.perform(actions, action, version.stage, version.versionId)
+  });
 }

@@ -121,6 +121,29 @@ export function summarizeDiff(diff: readonly unknown[]): IDiffSummary {
   return summary;
 }
 
+/**
+ * nbdime's diff without its changes of metadata, the notebook's and each cell's: what is left
+ * compares sources and outputs. A cell whose metadata alone changed is left out.
+ */
+export function withoutMetadata(diff: readonly unknown[]): unknown[] {
+  return (diff as IEntry[])
+    .filter(entry => entry.key !== 'metadata')
+    .map(entry => {
+      if (entry.key !== 'cells' || entry.op !== 'patch') {
+        return entry;
+      }
+      const cellDiff = (entry.diff ?? []).flatMap(cell => {
+        if (cell.op !== 'patch') {
+          return [cell];
+        }
+        const rest = (cell.diff ?? []).filter(part => part.key !== 'metadata');
+        return rest.length ? [{ ...cell, diff: rest }] : [];
+      });
+      return { ...entry, diff: cellDiff };
+    })
+    .filter(entry => entry.key !== 'cells' || (entry.diff ?? []).length > 0);
+}
+
 function cells(count: number): string {
   return `${count} cell${count === 1 ? '' : 's'}`;
 }

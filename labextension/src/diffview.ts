@@ -13,11 +13,11 @@ import { CELLDIFF_CLASS, NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 import { UNCHANGED_DIFF_CLASS } from 'nbdime/lib/diff/widget/common';
 
 import { IDiffAnswer } from './api';
-import { describeSummary, summarizeDiff } from './compare';
+import { describeSummary, summarizeDiff, withoutMetadata } from './compare';
 import { historyIcon } from './icons';
 
 export interface IDiffViewOptions {
-  answer: IDiffAnswer;
+  answer: IDiffAnswer<unknown>;
   /** The tab's title, e.g. `mine.ipynb: 14:03 ↔ saved`. */
   label: string;
   /** The tab's tooltip: path and both sides in full. */
@@ -31,8 +31,42 @@ export interface IDiffViewOptions {
 
 const HIDE_UNCHANGED = 'jp-mod-hideUnchanged';
 
+/**
+ * nbdime's widget of the diff. nbdime (7.0.4) lays out some changes of metadata (keys removed
+ * beside keys changed, as between a run Airflow made and one made by hand) past the end of the
+ * text, and throws a RangeError: then the cells are compared without their metadata, and
+ * `note` says so.
+ */
+async function diffWidget(options: IDiffViewOptions): Promise<{ widget: NotebookDiffWidget; note: string | null }> {
+  const base = options.answer.base as unknown as nbformat.INotebookContent;
+  const build = async (diff: unknown[]) => {
+    const widget = new NotebookDiffWidget({
+      model: new NotebookDiffModel(base, diff as IDiffEntry[]),
+      rendermime: options.rendermime
+    });
+    try {
+      await widget.init();
+    } catch (error) {
+      widget.dispose();
+      throw error;
+    }
+    return widget;
+  };
+  try {
+    return { widget: await build(options.answer.diff), note: null };
+  } catch (error) {
+    if (!(error instanceof RangeError)) {
+      throw error;
+    }
+    return {
+      widget: await build(withoutMetadata(options.answer.diff)),
+      note: 'Metadata changes are not shown: nbdime could not lay them out.'
+    };
+  }
+}
+
 /** The header: both sides, what changed, and whether unchanged cells are shown. */
-function header(options: IDiffViewOptions): Widget {
+function header(options: IDiffViewOptions, note: string | null): Widget {
   const node = document.createElement('div');
   node.className = 'jp-bookstore-DiffView-header';
   const sides = document.createElement('div');
@@ -58,7 +92,14 @@ function header(options: IDiffViewOptions): Widget {
   toggle.checked = true;
   toggle.className = 'jp-bookstore-DiffView-hideUnchanged';
   label.append(toggle, ' Hide unchanged cells');
-  controls.append(summary, label);
+  controls.append(summary);
+  if (note !== null) {
+    const left = document.createElement('span');
+    left.className = 'jp-bookstore-DiffView-note';
+    left.textContent = note;
+    controls.append(left);
+  }
+  controls.append(label);
   node.append(controls, sides);
   return new Widget({ node });
 }
@@ -68,12 +109,7 @@ function header(options: IDiffViewOptions): Widget {
  * returned once every cell is in place.
  */
 export async function createDiffView(options: IDiffViewOptions): Promise<MainAreaWidget<Panel>> {
-  const model = new NotebookDiffModel(
-    options.answer.base as unknown as nbformat.INotebookContent,
-    options.answer.diff as IDiffEntry[]
-  );
-  const diff = new NotebookDiffWidget({ model, rendermime: options.rendermime });
-  await diff.init();
+  const { widget: diff, note } = await diffWidget(options);
 
   const scroller = new Panel();
   scroller.addClass('nbdime-root');
@@ -85,7 +121,7 @@ export async function createDiffView(options: IDiffViewOptions): Promise<MainAre
 
   const content = new Panel();
   content.addClass('jp-bookstore-DiffView-content');
-  const top = header(options);
+  const top = header(options, note);
   content.addWidget(top);
   content.addWidget(scroller);
   const toggle = top.node.querySelector('input') as HTMLInputElement;

@@ -166,3 +166,30 @@ export function baseName(path: string): string {
   const parts = path.split('/').filter(Boolean);
   return parts.length ? parts[parts.length - 1] : path;
 }
+
+/**
+ * `45 s`, `3 min 12 s`, `1 h 5 min`, `2 days 3 h`: how long from `startIso` to `endIso`, to the
+ * two largest units; null when either is not a date or the end is before the start.
+ */
+export function formatDuration(startIso: string, endIso: string): string | null {
+  const ms = new Date(endIso).getTime() - new Date(startIso).getTime();
+  if (Number.isNaN(ms) || ms < 0) {
+    return null;
+  }
+  const seconds = Math.round(ms / 1000);
+  const units: [number, string][] = [
+    [Math.floor(seconds / 86400), 'day'],
+    [Math.floor(seconds / 3600) % 24, 'h'],
+    [Math.floor(seconds / 60) % 60, 'min'],
+    [seconds % 60, 's']
+  ];
+  const first = units.findIndex(([value]) => value > 0);
+  if (first === -1) {
+    return '0 s';
+  }
+  return units
+    .slice(first, first + 2)
+    .filter(([value]) => value > 0)
+    .map(([value, unit]) => (unit === 'day' ? `${value} day${value === 1 ? '' : 's'}` : `${value} ${unit}`))
+    .join(' ');
+}

@@ -5,7 +5,8 @@
  *
  * This module only wires the pieces together: the history panel's state is HistoryModel
  * (model.ts), what is done to a version is VersionActions (actions.ts), run through commands
- * (commands.ts); the catalog's are CatalogModel, CatalogActions and the catalog commands.
+ * (commands.ts), and to a run RunActions and the run commands; the catalog's are CatalogModel,
+ * CatalogActions and the catalog commands.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
@@ -26,6 +27,8 @@ import { catalogIcon, historyIcon, publishIcon } from './icons';
 import { describeError } from './messages';
 import { HistoryModel } from './model';
 import { HistoryPanel } from './panel';
+import { RunActions } from './run-actions';
+import { addRunCommands } from './run-commands';
 
 export const PLUGIN_ID = 'notebook-bookstore:plugin';
 
@@ -44,7 +47,8 @@ function serverRequester(settings: ServerConnection.ISettings): Requester {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    "Publish the open notebook; browse, view, compare and restore its archived versions; browse the team's published notebooks.",
+    'Publish the open notebook; browse, view, compare and restore its archived versions; see the runs of ' +
+    "its published versions; browse the team's published notebooks.",
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices, NotebookPanel.IContentFactory],
   optional: [ICommandPalette, ILayoutRestorer],
@@ -84,6 +88,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       onPublished: () => catalog.markStale()
     });
     addVersionCommands(app, model, actions);
+    addRunCommands(
+      app,
+      model,
+      new RunActions({
+        app,
+        client,
+        model,
+        rendermime,
+        contentFactory,
+        mimeTypeService: editorServices.mimeTypeService
+      })
+    );
 
     const panel = new HistoryPanel(model, commands);
     panel.title.caption = 'Version history (bookstore)';

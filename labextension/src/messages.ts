@@ -136,14 +136,22 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * What a stage's list says when the notebook has none there. Said once: the server's own
- * words (`... has no published versions ...: publish it first`) say the same again, so the
- * panel keeps them for a tooltip.
+ * What a tab of the Version history says when the notebook has nothing there. Said once: the
+ * server's own words (`... has no published versions ...: publish it first`) say the same
+ * again, so the panel keeps them for a tooltip.
  */
-export function describeEmpty(stage: Stage): string {
-  return stage === 'published'
-    ? 'Not published yet: use Publish in the notebook toolbar (or File ▸ Publish Notebook).'
-    : 'No archived saves yet: save the notebook and its versions appear here.';
+export function describeEmpty(tab: Stage | 'runs'): string {
+  switch (tab) {
+    case 'published':
+      return 'Not published yet: use Publish in the notebook toolbar (or File ▸ Publish Notebook).';
+    case 'runs':
+      return (
+        'No runs yet: runs appear here when a published version of this notebook is run, by an ' +
+        'Airflow task (PublishedNotebookOperator) or with bookstore run in a terminal.'
+      );
+    default:
+      return 'No archived saves yet: save the notebook and its versions appear here.';
+  }
 }
 
 /** What the Published notebooks panel says when the server lists no catalog (it is older than the extension). */

@@ -1,12 +1,12 @@
 /**
  * What the Version history panel shows and does, apart from how it looks: which notebook, its
- * two histories, the archive's health, the action under way and its outcome, and each row's
- * text.
+ * two histories and its runs (runs-model.ts), the archive's health, the action under way and
+ * its outcome, and each row's text.
  *
  * The panel (panel.tsx) renders it and the version commands (commands.ts) call it. It imports
  * no JupyterLab widget, so that the unit tests run it in Node.
  */
-import { BookstoreClient, IStatus, IVersion, Stage } from './api';
+import { BookstoreClient, IRun, IStatus, IVersion, Stage } from './api';
 import { waitUntilArchived } from './archive';
 import {
   formatAge,
@@ -20,6 +20,7 @@ import {
 } from './format';
 import { VersionHistory } from './history';
 import { Outcome, PanelModelBase } from './panel-model';
+import { RunsModel } from './runs-model';
 
 export { settleOutcome } from './panel-model';
 export type { Outcome } from './panel-model';
@@ -76,37 +77,69 @@ export interface IVersionRow {
   highlighted: boolean;
 }
 
-/** The state the panel renders: which notebook, its two histories, health and the last outcome. */
+/** The panel's tabs: a stage's versions, or the runs of the published versions. */
+export type HistoryTab = Stage | 'runs';
+
+export const HISTORY_TABS: readonly HistoryTab[] = ['workspace', 'published', 'runs'];
+
+/** The state the panel renders: which notebook, its two histories and its runs, health and the last outcome. */
 export class HistoryModel extends PanelModelBase {
-  constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status'>) {
+  constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status' | 'runs'>) {
     super();
     const changed = () => this.changed();
     this.histories = {
       workspace: new VersionHistory(client, 'workspace', changed),
       published: new VersionHistory(client, 'published', changed)
     };
+    this.runs = new RunsModel(client, this, changed);
   }
 
   readonly histories: Record<Stage, VersionHistory>;
+
+  /** The runs of the notebook's published versions. */
+  readonly runs: RunsModel;
 
   get path(): string | null {
     return this._path;
   }
 
+  /** The tab shown. */
+  get tab(): HistoryTab {
+    return this._tab;
+  }
+
+  set tab(tab: HistoryTab) {
+    if (tab === this._tab || !this.tabs.includes(tab)) {
+      return;
+    }
+    this._tab = tab;
+    if (tab !== 'runs') {
+      this._lastStage = tab;
+    }
+    const list = this.listOf(tab);
+    if (this._visible && this._path !== null && !list.state.loaded && !list.state.loading) {
+      void list.reload();
+    }
+    this.changed();
+  }
+
+  /** The tabs offered: Runs only when the server lists runs (until its status answers, assume it does). */
+  get tabs(): readonly HistoryTab[] {
+    return this.canListRuns ? HISTORY_TABS : HISTORY_TABS.filter(tab => tab !== 'runs');
+  }
+
+  /** The stage whose versions are shown, or were last (while the Runs tab is shown). */
   get stage(): Stage {
-    return this._stage;
+    return this._tab === 'runs' ? this._lastStage : this._tab;
   }
 
   set stage(stage: Stage) {
-    if (stage === this._stage) {
-      return;
-    }
-    this._stage = stage;
-    const history = this.histories[stage];
-    if (this._visible && this._path !== null && !history.state.loaded && !history.state.loading) {
-      void history.reload();
-    }
-    this.changed();
+    this.tab = stage;
+  }
+
+  /** Whether the server lists the runs of published versions; until its status answers, assume it does. */
+  get canListRuns(): boolean {
+    return this._status === null || this._status.features.includes('runs');
   }
 
   get status(): IStatus | null {
@@ -152,7 +185,7 @@ export class HistoryModel extends PanelModelBase {
 
   /** The listed version of `stage` with this id. */
   version(stage: Stage, versionId: string | null): IVersion | undefined {
-    return this.histories[stage].state.versions.find(version => version.version_id === versionId);
+    return this.histories[stage].find(versionId);
   }
 
   /** A version's row: its time (when saved), short id, size, and whether it is the latest. */
@@ -249,7 +282,7 @@ export class HistoryModel extends PanelModelBase {
     if (this._highlighted !== sourceVersionId) {
       return;
     }
-    const listed = history.state.versions.some(version => version.version_id === sourceVersionId);
+    const listed = history.find(sourceVersionId) !== undefined;
     this._notice =
       listed || history.state.error
         ? null
@@ -277,18 +310,22 @@ export class HistoryModel extends PanelModelBase {
     for (const history of Object.values(this.histories)) {
       history.setPath(path);
     }
+    this.runs.setPath(path);
     this.changed();
     if (path !== null && this._visible) {
-      void this.histories[this._stage].reload();
+      void this.listOf(this._tab).reload();
     }
   }
 
-  /** Reload the health and both stages' first pages. */
+  /** Reload the health and both stages' first pages, and the runs when they were listed. */
   async refresh(): Promise<void> {
+    const runs = this.runs.list;
     await Promise.all([
       this.refreshStatus(),
       this.histories.workspace.reload(),
-      this.histories.published.reload()
+      this.histories.published.reload(),
+      // Runs cost a request per run record: listed when their tab is shown.
+      this._tab === 'runs' || runs.state.loaded ? runs.reload() : undefined
     ]);
   }
 
@@ -299,7 +336,23 @@ export class HistoryModel extends PanelModelBase {
     } catch (error) {
       this._statusError = error;
     }
+    if (!this.tabs.includes(this._tab)) {
+      // An older server: no runs to show.
+      this._tab = this._lastStage;
+    }
     this.changed();
+  }
+
+  /**
+   * While the Runs tab is shown: list the newest runs again when one is running (to see it
+   * end) or none is listed yet (to see the first start). The panel calls it now and then.
+   */
+  async pollRuns(): Promise<void> {
+    const list = this.runs.list;
+    const waiting = list.state.items.length === 0 || list.state.items.some(run => run.status === 'running');
+    if (this._visible && this._tab === 'runs' && waiting) {
+      await list.refreshNewest();
+    }
   }
 
   /** After a save: wait (bounded) for it to reach the bucket, then list the saves again. */
@@ -318,23 +371,34 @@ export class HistoryModel extends PanelModelBase {
     await this.histories.workspace.reload();
   }
 
-  /** The short ids of every id listed, computed again only when a list changed. */
+  /** The list a tab shows. */
+  private listOf(tab: HistoryTab): { state: { loaded: boolean; loading: boolean }; reload(): Promise<void> } {
+    return tab === 'runs' ? this.runs.list : this.histories[tab];
+  }
+
+  /**
+   * The short ids of every id listed (versions, the saves publications came from, the
+   * versions runs ran), computed again only when a list changed.
+   */
   private listedShortIds(): Map<string, string> {
-    const workspace = this.histories.workspace.state.versions;
-    const published = this.histories.published.state.versions;
+    const workspace = this.histories.workspace.state.items;
+    const published = this.histories.published.state.items;
+    const runs = this.runs.runs;
     const cached = this._shortIds;
-    if (cached && cached.workspace === workspace && cached.published === published) {
+    if (cached && cached.workspace === workspace && cached.published === published && cached.runs === runs) {
       return cached.shown;
     }
-    const shown = uniqueShortIds(
-      [...workspace, ...published].flatMap(version => [version.version_id, version.source_version_id])
-    );
-    this._shortIds = { workspace, published, shown };
+    const shown = uniqueShortIds([
+      ...[...workspace, ...published].flatMap(version => [version.version_id, version.source_version_id]),
+      ...runs.map(run => run.source_version_id)
+    ]);
+    this._shortIds = { workspace, published, runs, shown };
     return shown;
   }
 
   private _path: string | null = null;
-  private _stage: Stage = 'workspace';
+  private _tab: HistoryTab = 'workspace';
+  private _lastStage: Stage = 'workspace';
   private _status: IStatus | null = null;
   private _statusError: unknown = null;
   private _highlighted: string | null = null;
@@ -342,6 +406,7 @@ export class HistoryModel extends PanelModelBase {
   private _shortIds: {
     workspace: readonly IVersion[];
     published: readonly IVersion[];
+    runs: readonly IRun[];
     shown: Map<string, string>;
   } | null = null;
 }

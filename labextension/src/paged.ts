@@ -21,6 +21,12 @@ export interface IPageAnswer {
   next_cursor: string | null;
 }
 
+/** Append `page` to `listed`, leaving out what is listed already (pages may overlap), by `key`. */
+export function mergeNew<T>(listed: readonly T[], page: readonly T[], key: (item: T) => unknown): T[] {
+  const seen = new Set(listed.map(key));
+  return listed.concat(page.filter(item => !seen.has(key(item))));
+}
+
 export class PagedList<S extends IPagingState> {
   constructor(
     initial: S,
@@ -100,6 +106,32 @@ export class PagedList<S extends IPagingState> {
         return;
       }
       this.update({ ...this._state, loading: false, error });
+    }
+  }
+
+  /**
+   * Ask for the first page again and merge it into what is listed, keeping the pages loaded
+   * after it and where the next one starts: a poll for what changed at the top of the list.
+   * `merge` answers what of the state changes. Nothing before the first page is loaded or while
+   * a page is on its way.
+   */
+  async refreshFirst<P extends IPageAnswer>(
+    fetch: () => Promise<P>,
+    merge: (state: Readonly<S>, page: P) => Partial<S>
+  ): Promise<void> {
+    if (this._state.loading || !this._state.loaded) {
+      return;
+    }
+    const generation = this._generation;
+    try {
+      const page = await fetch();
+      if (generation === this._generation) {
+        this.update({ ...this._state, ...merge(this._state, page), error: null });
+      }
+    } catch (error) {
+      if (generation === this._generation) {
+        this.update({ ...this._state, error });
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The Version history side panel: the archive's health, then the open notebook's workspace
- * and published versions, a page at a time, one or two lines each as in the file browser,
- * with Open on the row and the other actions in its ⋯ menu (and right-click menu).
+ * and published versions, or the runs of its published versions (runs-panel.tsx), a page at a
+ * time, one or two lines each as in the file browser, with Open on the row and the other
+ * actions in its ⋯ menu (and right-click menu).
  *
  * A view only: what it shows comes from HistoryModel (model.ts), what it does goes through
  * the version commands (commands.ts).
@@ -15,10 +16,26 @@ import { IVersionArgs, ROW_MENU, VERSION_COMMANDS, VERSION_ROW_CLASS } from './c
 import { historyIcon } from './icons';
 import { openGroupedMenu } from './menus';
 import { describeEmpty, describeError, describeHealth } from './messages';
-import { HistoryModel } from './model';
-import { LoadMore, MoreButton, Notice, OpenRowMenu, PanelHeader, SidePanel } from './side-panel';
+import { IRunArgs, RUN_COMMANDS, RUN_MENU } from './run-commands';
+import { HistoryModel, HistoryTab } from './model';
+import { RunList } from './runs-panel';
+import {
+  Notice,
+  OpenRowMenu,
+  PagedRows,
+  PanelHeader,
+  RowButtons,
+  SidePanel,
+  openOnDoubleClick
+} from './side-panel';
 
-const STAGE_LABELS: Record<Stage, string> = { workspace: 'Saves', published: 'Published' };
+const TAB_LABELS: Record<HistoryTab, string> = { workspace: 'Saves', published: 'Published', runs: 'Runs' };
+
+const TAB_TITLES: Record<HistoryTab, string> = {
+  workspace: 'Every save of this notebook, archived',
+  published: 'The published versions of this notebook: what Airflow runs',
+  runs: 'The runs of the published versions, from Airflow or bookstore run'
+};
 
 /** Opens a version's ⋯ menu at a point of the page. */
 type OpenMenu = OpenRowMenu<IVersionArgs>;
@@ -34,19 +51,14 @@ function VersionRow(props: {
   const row = model.row(stage, version);
   const { source } = row;
   const args: IVersionArgs = { stage, versionId: version.version_id ?? '' };
+  const canOpen = model.isEnabled('open', stage, version.version_id);
   const open = () => void commands.execute(VERSION_COMMANDS.open, args);
   return (
     <li
       className={`${VERSION_ROW_CLASS}${row.highlighted ? ' jp-mod-highlighted' : ''}`}
       data-version-id={version.version_id ?? ''}
       data-stage={stage}
-      // As in the file browser, a double click opens.
-      onDoubleClick={event => {
-        const onButton = (event.target as HTMLElement).closest('button') !== null;
-        if (!onButton && model.isEnabled('open', stage, version.version_id)) {
-          open();
-        }
-      }}
+      onDoubleClick={openOnDoubleClick(canOpen, open)}
       ref={node => {
         if (node && model.takeScroll(version.version_id)) {
           node.scrollIntoView({ block: 'nearest' });
@@ -58,18 +70,14 @@ function VersionRow(props: {
           <span className="jp-bookstore-Version-date">{row.date}</span>
           <span className="jp-bookstore-Version-clock">{row.clock}</span>
         </span>
-        <button
-          className="jp-bookstore-Action"
-          disabled={!model.isEnabled('open', stage, version.version_id)}
-          title="Open this version read-only in a new tab"
-          onClick={open}
-        >
-          Open
-        </button>
-        <MoreButton
-          label="More actions"
-          title="Compare, restore, publish or copy the id of this version"
-          onOpen={(x, y) => openMenu(args, x, y)}
+        <RowButtons
+          canOpen={canOpen}
+          openTitle="Open this version read-only in a new tab"
+          onOpen={open}
+          moreLabel="More actions"
+          moreTitle="Compare, restore, publish or copy the id of this version"
+          openMenu={openMenu}
+          args={args}
         />
       </div>
       <div className="jp-bookstore-Version-meta">
@@ -112,28 +120,19 @@ function VersionList(props: {
 }): JSX.Element {
   const { model, stage } = props;
   const history = model.histories[stage];
-  const state = history.state;
   return (
-    <div className="jp-bookstore-VersionList" data-stage={stage}>
-      {state.error !== null && state.error !== undefined && (
-        <Notice notice={{ level: 'error', text: describeError(state.error) }} />
-      )}
-      {state.emptyMessage !== null && (
-        <div className="jp-bookstore-Empty" title={state.emptyMessage}>
-          {describeEmpty(stage)}
-        </div>
-      )}
-      <ul className="jp-bookstore-Versions">
-        {state.versions.map(version => (
-          <VersionRow key={version.version_id ?? 'null'} {...props} version={version} />
-        ))}
-      </ul>
-      <LoadMore
-        loading={state.loading}
-        more={state.nextCursor !== null}
-        onLoadMore={() => void history.loadMore()}
-      />
-    </div>
+    <PagedRows
+      state={history.state}
+      empty={describeEmpty(stage)}
+      className="jp-bookstore-VersionList"
+      tab={stage}
+      listClassName="jp-bookstore-Versions"
+      onLoadMore={() => void history.loadMore()}
+    >
+      {history.state.items.map(version => (
+        <VersionRow key={version.version_id ?? 'null'} {...props} version={version} />
+      ))}
+    </PagedRows>
   );
 }
 
@@ -170,11 +169,19 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
   private readonly openMenu: OpenMenu = (args, x, y) =>
     openGroupedMenu(this.menu, ROW_MENU, VERSION_COMMANDS, args, x, y);
 
+  /** The ⋯ menu of the run `args` names. */
+  private readonly openRunMenu: OpenRowMenu<IRunArgs> = (args, x, y) =>
+    openGroupedMenu(this.menu, RUN_MENU, RUN_COMMANDS, args, x, y);
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
-    // The archive's health changes while the panel is open: S3 fails, saves queue up.
-    this._poll = window.setInterval(() => void this.model.refreshStatus(), 15000);
+    // The archive's health changes while the panel is open (S3 fails, saves queue up), and
+    // runs start and end.
+    this._poll = window.setInterval(() => {
+      void this.model.refreshStatus();
+      void this.model.pollRuns();
+    }, 15000);
   }
 
   protected onAfterHide(msg: Message): void {
@@ -199,29 +206,34 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
         />
         <Health model={model} />
         {path === null ? (
-          <div className="jp-bookstore-Empty">Open a notebook to see its saved and published versions.</div>
+          <div className="jp-bookstore-Empty">Open a notebook to see its saved and published versions and its runs.</div>
         ) : (
           <>
             <div className="jp-bookstore-History-path" title={path}>
               {path}
             </div>
-            <div className="jp-bookstore-Tabs" role="tablist">
-              {(['workspace', 'published'] as Stage[]).map(stage => (
+            <div className="jp-bookstore-Tabs" role="tablist" aria-label="Versions and runs">
+              {model.tabs.map(tab => (
                 <button
-                  key={stage}
+                  key={tab}
                   role="tab"
-                  aria-selected={model.stage === stage}
-                  className={`jp-bookstore-Tab${model.stage === stage ? ' jp-mod-active' : ''}`}
-                  data-stage={stage}
-                  onClick={() => (model.stage = stage)}
+                  aria-selected={model.tab === tab}
+                  className={`jp-bookstore-Tab${model.tab === tab ? ' jp-mod-active' : ''}`}
+                  data-stage={tab}
+                  title={TAB_TITLES[tab]}
+                  onClick={() => (model.tab = tab)}
                 >
-                  {STAGE_LABELS[stage]}
+                  {TAB_LABELS[tab]}
                 </button>
               ))}
             </div>
             {model.busy !== null && <div className="jp-bookstore-Loading">{model.busy}</div>}
             {model.notice !== null && <Notice notice={model.notice} testId="outcome" />}
-            <VersionList model={model} commands={this.commands} openMenu={this.openMenu} stage={model.stage} />
+            {model.tab === 'runs' ? (
+              <RunList model={model} commands={this.commands} openMenu={this.openRunMenu} />
+            ) : (
+              <VersionList model={model} commands={this.commands} openMenu={this.openMenu} stage={model.tab} />
+            )}
           </>
         )}
       </div>

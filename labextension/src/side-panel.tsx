@@ -9,7 +9,8 @@ import { ReadonlyJSONObject } from '@lumino/coreutils';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { INotice } from './messages';
+import { INotice, describeError } from './messages';
+import { IPagingState } from './paged';
 import { PanelModelBase } from './panel-model';
 
 /** A notice: an alert when it is an error, else a status. */
@@ -56,6 +57,45 @@ export function MoreButton(props: { label: string; title: string; onOpen: (x: nu
   );
 }
 
+/** A row's Open button and its ⋯ button, opening its menu with the row's `args`. */
+export function RowButtons<Args extends ReadonlyJSONObject>(props: {
+  canOpen: boolean;
+  /** The Open button's name for screen readers, when `Open` alone does not say what. */
+  openLabel?: string;
+  openTitle: string;
+  onOpen: () => void;
+  moreLabel: string;
+  moreTitle: string;
+  openMenu: OpenRowMenu<Args>;
+  args: Args;
+}): JSX.Element {
+  const { openMenu, args } = props;
+  return (
+    <>
+      <button
+        className="jp-bookstore-Action"
+        disabled={!props.canOpen}
+        aria-label={props.openLabel}
+        title={props.openTitle}
+        onClick={props.onOpen}
+      >
+        Open
+      </button>
+      <MoreButton label={props.moreLabel} title={props.moreTitle} onOpen={(x, y) => openMenu(args, x, y)} />
+    </>
+  );
+}
+
+/** As in the file browser, a double click on a row opens it, unless it is on one of the row's controls. */
+export function openOnDoubleClick(canOpen: boolean, open: () => void): (event: React.MouseEvent) => void {
+  return event => {
+    const onControl = (event.target as HTMLElement).closest('button, a, input') !== null;
+    if (!onControl && canOpen) {
+      open();
+    }
+  };
+}
+
 /** Below a list: `Loading…` while a page is on its way, else a Load more button while there are more pages. */
 export function LoadMore(props: { loading: boolean; more: boolean; onLoadMore: () => void }): JSX.Element | null {
   if (props.loading) {
@@ -66,6 +106,38 @@ export function LoadMore(props: { loading: boolean; more: boolean; onLoadMore: (
       Load more
     </button>
   ) : null;
+}
+
+/**
+ * One notebook's list in a tab, a page at a time: what went wrong, what an empty list means
+ * (the server's own words as its tooltip), the rows, and Load more.
+ */
+export function PagedRows(props: {
+  state: Readonly<IPagingState & { emptyMessage: string | null }>;
+  /** What the tab says when there is nothing to list. */
+  empty: string;
+  className: string;
+  /** The tab, as `data-stage`. */
+  tab: string;
+  listClassName: string;
+  onLoadMore: () => void;
+  children: React.ReactNode;
+}): JSX.Element {
+  const { state } = props;
+  return (
+    <div className={props.className} data-stage={props.tab} role="tabpanel">
+      {state.error !== null && state.error !== undefined && (
+        <Notice notice={{ level: 'error', text: describeError(state.error) }} />
+      )}
+      {state.emptyMessage !== null && (
+        <div className="jp-bookstore-Empty" title={state.emptyMessage}>
+          {props.empty}
+        </div>
+      )}
+      <ul className={props.listClassName}>{props.children}</ul>
+      <LoadMore loading={state.loading} more={state.nextCursor !== null} onLoadMore={props.onLoadMore} />
+    </div>
+  );
 }
 
 /** Opens a row's ⋯ menu at a point of the page. */

@@ -99,6 +99,28 @@ describe('BookstoreClient', () => {
     });
   });
 
+  it('lists the runs of a notebook a page at a time, one run with its executed notebook, and compares two runs', async () => {
+    const page = { path: 'a b.ipynb', key: 'published/a b.ipynb', runs: [], next_cursor: null };
+    const one = { run: { run_id: 'r1' }, content: { cells: [] } };
+    const answer = { base: {}, diff: [], base_version: { run_id: 'r1' }, remote_version: { run_id: 'r2' } };
+    const { client, sent } = fakeClient(json(page), json(page), json(one), json(answer));
+    expect(await client.runs('x/a b.ipynb')).toEqual(page);
+    await client.runs('x/a b.ipynb', { limit: 30, cursor: 'k/2+' });
+    expect(await client.run('x/a b.ipynb', '20261128T021500123456Z-1a2b3c4d')).toEqual(one);
+    expect(await client.diffRuns('x/a b.ipynb', 'r1', 'r2')).toEqual(answer);
+    expect(sent.map(s => [s.init.method, s.path])).toEqual([
+      ['GET', 'api/bookstore/runs/x/a%20b.ipynb'],
+      ['GET', 'api/bookstore/runs/x/a%20b.ipynb?limit=30&cursor=k%2F2%2B'],
+      ['GET', 'api/bookstore/runs/x/a%20b.ipynb?run_id=20261128T021500123456Z-1a2b3c4d'],
+      ['GET', 'api/bookstore/diff/x/a%20b.ipynb?base_run_id=r1&remote_run_id=r2']
+    ]);
+  });
+
+  it('reads an unknown run as the server words it', async () => {
+    const { client } = fakeClient(json({ message: "no run 'r9' of 'alice/notebooks/a.ipynb'", reason: 'NotFoundError' }, 404));
+    await expect(client.run('a.ipynb', 'r9')).rejects.toMatchObject({ status: 404, reason: 'NotFoundError' });
+  });
+
   it('compares with the saved notebook, or with another stored version', async () => {
     const answer = { base: {}, diff: [], base_version: {}, remote_version: {} };
     const { client, sent } = fakeClient(json(answer), json(answer));

@@ -9,7 +9,8 @@ import {
   orderSides,
   sideKey,
   storedRef,
-  summarizeDiff
+  summarizeDiff,
+  withoutMetadata
 } from '../src/compare';
 import { formatTime, uploadHint } from '../src/format';
 
@@ -101,5 +102,31 @@ describe('summarizeDiff', () => {
   it('says when there is nothing to show', () => {
     expect(describeSummary(summarizeDiff([]))).toBe('No differences');
     expect(describeSummary({ added: 3, removed: 0, changed: 0, metadata: false })).toBe('3 cells added');
+  });
+});
+
+describe('withoutMetadata', () => {
+  it("leaves out the notebook's and the cells' metadata changes, and cells whose metadata alone changed", () => {
+    const source = { op: 'patch', key: 'source', diff: [{ op: 'addrange', key: 0, valuelist: ['x = 2\n'] }] };
+    const metadata = { op: 'patch', key: 'metadata', diff: [{ op: 'remove', key: 'tags' }] };
+    const added = { op: 'addrange', key: 3, valuelist: [{ cell_type: 'code', source: '', metadata: {} }] };
+    const diff = [
+      {
+        op: 'patch',
+        key: 'cells',
+        diff: [
+          { op: 'patch', key: 0, diff: [metadata, source] },
+          { op: 'patch', key: 1, diff: [metadata] },
+          added
+        ]
+      },
+      { op: 'patch', key: 'metadata', diff: [{ op: 'remove', key: 'papermill' }] }
+    ];
+    expect(withoutMetadata(diff)).toEqual([
+      { op: 'patch', key: 'cells', diff: [{ op: 'patch', key: 0, diff: [source] }, added] }
+    ]);
+    expect(withoutMetadata([{ op: 'patch', key: 'cells', diff: [{ op: 'patch', key: 1, diff: [metadata] }] }])).toEqual(
+      []
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   describeTime,
   formatAge,
   formatDay,
+  formatDuration,
   formatSize,
   formatTime,
   shortId,
@@ -157,5 +158,24 @@ describe('save time and upload time', () => {
   it('names the day of an upload on another day', () => {
     const nextDay = version('2026-11-20T10:00:00Z', '2026-11-22T10:00:00Z');
     expect(uploadHint(nextDay)).toBe(`uploaded ${formatTime(nextDay.last_modified).slice(0, 16)}`);
+  });
+});
+
+describe('formatDuration', () => {
+  const at = (seconds: number) => new Date(Date.parse('2026-11-26T10:00:00Z') + seconds * 1000).toISOString();
+
+  it('says how long to the two largest units', () => {
+    expect(formatDuration(at(0), at(0))).toBe('0 s');
+    expect(formatDuration(at(0), at(45))).toBe('45 s');
+    expect(formatDuration(at(0), at(192))).toBe('3 min 12 s');
+    expect(formatDuration(at(0), at(3600 + 5 * 60 + 7))).toBe('1 h 5 min');
+    expect(formatDuration(at(0), at(3600 + 7))).toBe('1 h');
+    expect(formatDuration(at(0), at(2 * 86400 + 3 * 3600))).toBe('2 days 3 h');
+    expect(formatDuration(at(0), at(86400 + 60))).toBe('1 day');
+  });
+
+  it('says nothing of times that are not dates, or an end before the start', () => {
+    expect(formatDuration('soon', at(0))).toBeNull();
+    expect(formatDuration(at(10), at(0))).toBeNull();
   });
 });

@@ -54,11 +54,11 @@ describe('VersionHistory', () => {
     const history = new VersionHistory(server, 'workspace', undefined, 2);
     history.setPath('a.ipynb');
     await history.reload();
-    expect(history.state.versions.map(v => v.version_id)).toEqual(['v5', 'v4']);
+    expect(history.state.items.map(v => v.version_id)).toEqual(['v5', 'v4']);
     expect(history.state.nextCursor).toBe('2');
     await history.loadMore();
     await history.loadMore();
-    expect(history.state.versions.map(v => v.version_id)).toEqual(['v5', 'v4', 'v3', 'v2', 'v1']);
+    expect(history.state.items.map(v => v.version_id)).toEqual(['v5', 'v4', 'v3', 'v2', 'v1']);
     expect(history.state.nextCursor).toBeNull();
     await history.loadMore();
     expect(server.calls.map(c => c.cursor)).toEqual([undefined, '2', '4']);
@@ -76,7 +76,7 @@ describe('VersionHistory', () => {
     server.pending.forEach(resolve => resolve());
     await Promise.all([first, second]);
     expect(server.calls).toHaveLength(2);
-    expect(history.state.versions).toHaveLength(2);
+    expect(history.state.items).toHaveLength(2);
   });
 
   it("drops an answer for a notebook that is no longer shown", async () => {
@@ -89,7 +89,7 @@ describe('VersionHistory', () => {
     server.pending.forEach(resolve => resolve());
     await late;
     expect(history.state.path).toBe('new.ipynb');
-    expect(history.state.versions).toEqual([]);
+    expect(history.state.items).toEqual([]);
     expect(history.state.loaded).toBe(false);
   });
 
@@ -111,7 +111,7 @@ describe('VersionHistory', () => {
       throw new BookstoreApiError(503, 'S3 is down', 'StoreUnavailableError');
     };
     await history.loadMore();
-    expect(history.state.versions.map(v => v.version_id)).toEqual(['v2']);
+    expect(history.state.items.map(v => v.version_id)).toEqual(['v2']);
     expect(history.state.error).toMatchObject({ status: 503 });
     expect(history.state.nextCursor).toBe('1');
   });

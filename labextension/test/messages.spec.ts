@@ -138,6 +138,13 @@ describe('describeEmpty', () => {
     expect(text).toContain('File ▸ Publish Notebook');
     expect(describeEmpty('workspace')).toContain('No archived saves yet');
   });
+
+  it('says where runs come from: Airflow or bookstore run', () => {
+    const text = describeEmpty('runs');
+    expect(text).toContain('No runs yet');
+    expect(text).toContain('Airflow');
+    expect(text).toContain('bookstore run');
+  });
 });
 
 describe('describePublished', () => {

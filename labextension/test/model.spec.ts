@@ -97,7 +97,7 @@ describe('HistoryModel: loading', () => {
     model.visible = true;
     await model.refresh();
     expect(server.calls.map(call => call.stage).sort()).toEqual(['published', 'workspace']);
-    expect(model.histories.workspace.state.versions.map(v => v.version_id)).toEqual([W1]);
+    expect(model.histories.workspace.state.items.map(v => v.version_id)).toEqual([W1]);
   });
 
   it('pages through a long history with Load more', async () => {
@@ -107,10 +107,10 @@ describe('HistoryModel: loading', () => {
     model.setPath('a.ipynb');
     await settle();
     const history = model.histories.workspace;
-    expect(history.state.versions).toHaveLength(2);
+    expect(history.state.items).toHaveLength(2);
     await history.loadMore();
     await history.loadMore();
-    expect(history.state.versions.map(v => v.version_id)).toEqual(ids);
+    expect(history.state.items.map(v => v.version_id)).toEqual(ids);
     expect(history.state.nextCursor).toBeNull();
     expect(server.calls.map(call => call.cursor)).toEqual([undefined, '2', '4']);
   });
@@ -127,7 +127,7 @@ describe('HistoryModel: loading', () => {
     model.stage = 'published';
     await settle();
     expect(server.calls.map(call => call.stage)).toEqual(['workspace', 'published']);
-    expect(model.histories.published.state.versions.map(v => v.version_id)).toEqual([P1]);
+    expect(model.histories.published.state.items.map(v => v.version_id)).toEqual([P1]);
   });
 
   it('forgets the outcome and the highlight when another notebook is shown', async () => {
@@ -258,7 +258,7 @@ describe('HistoryModel: rows', () => {
     expect(model.shortId(W1)).toBe('6714a8e1b2c3d4e5f6a7b8c9d0e1f2…');
     expect(model.shortId(W3)).toBe('6714a8e1c…');
     expect(model.shortId(P1)).toBe('6714a900…');
-    const row = model.row('published', model.histories.published.state.versions[0]);
+    const row = model.row('published', model.histories.published.state.items[0]);
     expect(row.source).toEqual({ versionId: W2, id: '6714a8e1b2c3d4e5f6a7b8c9d0e1f9…' });
     // An id not listed is told apart from those that are.
     expect(model.shortId('6714a900ff')).toBe('6714a900f…');

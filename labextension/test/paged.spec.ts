@@ -129,3 +129,35 @@ describe('PagedList', () => {
     expect(list.state).toMatchObject({ items: [], nextCursor: null, note: 'none yet', loaded: true, error: null });
   });
 });
+
+describe('PagedList.refreshFirst', () => {
+  it('merges the first page into what is listed, keeping the pages after it and the cursor', async () => {
+    const list = new PagedList(initial());
+    await list.refreshFirst(async () => ({ items: ['x'], next_cursor: null }), merge);
+    // Not loaded yet: nothing to refresh.
+    expect(list.state.items).toEqual([]);
+    await list.reload(async () => ({ items: ['b', 'a'], next_cursor: '2' }), first);
+    await list.loadMore(async () => ({ items: ['z'], next_cursor: '3' }), merge);
+    await list.refreshFirst(
+      async () => ({ items: ['c', 'b'], next_cursor: '2' }),
+      (state, page) => ({ items: page.items.concat(state.items.filter(item => !page.items.includes(item))) })
+    );
+    expect(list.state).toMatchObject({ items: ['c', 'b', 'a', 'z'], nextCursor: '3', loading: false });
+  });
+
+  it('shows a failure, and drops an answer for a list that started over', async () => {
+    const list = new PagedList(initial());
+    await list.reload(async () => ({ items: ['a'], next_cursor: null }), first);
+    await list.refreshFirst(async () => {
+      throw new Error('S3 is down');
+    }, merge);
+    expect(list.state.items).toEqual(['a']);
+    expect(String(list.state.error)).toContain('S3 is down');
+    const late = deferred<IPage>();
+    const refreshing = list.refreshFirst(() => late.promise, merge);
+    list.reset(initial());
+    late.resolve({ items: ['stale'], next_cursor: null });
+    await refreshing;
+    expect(list.state.items).toEqual([]);
+  });
+});

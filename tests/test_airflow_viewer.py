@@ -1,0 +1,225 @@
+"""The executed-notebook viewer, through a running Airflow 3 API server.
+
+One api-server for the module, configured as ``make run`` configures it (SQLite, the
+repository's plugins folder, SimpleAuthManager with an ``admin`` user), its
+``bookstore_default`` connection pointing at a bucket of the session's SeaweedFS. The
+notebook it shows was executed by the runner, as the operator runs it.
+
+Airflow is never imported in this process (``tests/test_airflow.py`` configures Airflow for
+the session the first time it is imported); everything here goes through HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import nbformat
+import pytest
+import requests
+from playwright.sync_api import sync_playwright
+
+from bookstore.library import Library
+from bookstore.runner import default_output_key, run_published
+from bookstore.s3 import S3Store
+from devtools.airflow import AirflowServices, connection_json
+from devtools.seaweedfs import SeaweedFS
+from tests.notebooks import ensure_python3_kernel, parameterized_notebook
+from tests.test_labextension import CHROMIUM_ARGS, chromium_path
+
+NOTEBOOK = "kylek/notebooks/analysis/viewed.ipynb"
+DAG_ID = "bookstore_viewer_dag"
+
+
+@dataclass
+class Airflow:
+    url: str
+    token: str
+
+    def viewer(self, key: str) -> str:
+        return f"{self.url}/bookstore/executed/{quote(key, safe='/')}"
+
+    def get(
+        self, key: str, *, token: str | None = None, cookie: str | None = None, **params: str
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        cookies = {"_token": cookie} if cookie else {}
+        return requests.get(self.viewer(key), params=params, headers=headers, cookies=cookies, timeout=60)
+
+
+@dataclass
+class Executed:
+    key: str
+    version_id: str
+    published_key: str
+
+
+@pytest.fixture(scope="module")
+def bucket(module_bucket: str) -> str:
+    return module_bucket
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str) -> Iterator[Airflow]:
+    """Airflow's api-server with the bookstore plugin, as ``make run`` starts it."""
+    connection = connection_json(s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, bucket)
+    services = AirflowServices(
+        tmp_path_factory.mktemp("airflow-viewer"),
+        s3_server.endpoint_url,
+        s3_server.access_key,
+        s3_server.secret_key,
+        AIRFLOW_CONN_BOOKSTORE_DEFAULT=connection,
+    )
+    try:
+        services.start("api-server")
+        yield Airflow(services.url, services.token)
+    finally:
+        services.stop()
+
+
+@pytest.fixture(scope="module")
+def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
+    return s3_server.store(bucket)
+
+
+@pytest.fixture(scope="module")
+def executed(store: S3Store) -> Executed:
+    """A published notebook run by the runner under the runs prefix, as a task writes it."""
+    ensure_python3_kernel()
+    library = Library(store)  # the connection's default prefixes: published, runs
+    # Rich output, and a script a hostile notebook could carry (it must never run).
+    body = (
+        "from IPython.display import HTML, display\n"
+        'display(HTML(\'<b id="shown">rich output</b><script>document.body.dataset.ran = "yes"</script>\'))'
+    )
+    store.put(library.key(NOTEBOOK, "published"), parameterized_notebook("viewer", body=body))
+    output_key = default_output_key(
+        NOTEBOOK, [DAG_ID, "manual__2026-03-04T00:00:00+00:00", "report", "try-1"], library.runs_prefix
+    )
+    result = run_published(library, NOTEBOOK, parameters={"x": 7}, output_key=output_key, log_output=False)
+    assert result.output_version_id
+    return Executed(result.output_key, result.output_version_id, library.key(NOTEBOOK, "published"))
+
+
+# -- authenticated ------------------------------------------------------------------------
+
+
+def test_a_token_opens_the_rendered_notebook_with_its_outputs(airflow: Airflow, executed: Executed) -> None:
+    answer = airflow.get(executed.key, token=airflow.token, version_id=executed.version_id)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    page = answer.text
+    assert "ran viewer with x = 7" in page  # the executed cell's output
+    assert '<b id="shown">rich output</b>' in page  # HTML output, rendered as HTML
+    assert "viewed.ipynb" in page  # the page's title names the notebook
+    # Untrusted content on Airflow's origin: no script of it may act as the user.
+    policy = answer.headers["content-security-policy"]
+    assert "sandbox" in policy.split("; ")
+    assert "default-src 'none'" in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "no-store" in answer.headers["cache-control"]
+
+
+def test_the_browser_session_of_airflows_ui_opens_it(airflow: Airflow, executed: Executed) -> None:
+    """Airflow's UI keeps its JWT in the ``_token`` cookie, which a link opened from it sends."""
+    answer = airflow.get(executed.key, cookie=airflow.token, version_id=executed.version_id)
+
+    assert answer.status_code == 200, answer.text
+    assert "ran viewer with x = 7" in answer.text
+
+
+def test_without_a_version_the_latest_is_shown(airflow: Airflow, executed: Executed) -> None:
+    answer = airflow.get(executed.key, token=airflow.token)
+
+    assert answer.status_code == 200, answer.text
+    assert "ran viewer with x = 7" in answer.text
+
+
+def test_in_a_browser_the_page_renders_but_its_scripts_do_not_run(
+    airflow: Airflow, executed: Executed, tmp_path: Path
+) -> None:
+    """Signed in as Airflow's UI is (its ``_token`` cookie), a user opens the link."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.add_cookies([{"name": "_token", "value": airflow.token, "url": airflow.url}])
+            page = context.new_page()
+            answer = page.goto(f"{airflow.viewer(executed.key)}?version_id={executed.version_id}")
+            assert answer is not None and answer.status == 200
+            assert page.locator("#shown").inner_text() == "rich output"
+            assert "ran viewer with x = 7" in page.locator("body").inner_text()
+            page.screenshot(path=str(tmp_path / "viewer.png"))
+            # The notebook's own script did not run, and the page has no origin of Airflow's:
+            # nothing in it could call Airflow's API with the user's session.
+            assert page.evaluate("document.body.dataset.ran") is None
+            assert page.evaluate("window.origin") == "null"
+        finally:
+            browser.close()
+
+
+# -- refused ------------------------------------------------------------------------------
+
+
+def test_without_authentication_nothing_is_shown(airflow: Airflow, executed: Executed) -> None:
+    anonymous = airflow.get(executed.key, version_id=executed.version_id)
+    assert anonymous.status_code == 401, anonymous.text
+    assert "ran viewer" not in anonymous.text
+
+    forged = airflow.get(executed.key, token="not-a-token", version_id=executed.version_id)
+    assert forged.status_code == 403, forged.text  # Airflow: "Invalid JWT token"
+    assert "ran viewer" not in forged.text
+
+    stale_cookie = airflow.get(executed.key, cookie="not-a-token", version_id=executed.version_id)
+    assert stale_cookie.status_code == 403, stale_cookie.text
+
+
+def test_a_key_outside_the_runs_prefix_is_refused(airflow: Airflow, executed: Executed) -> None:
+    answer = airflow.get(executed.published_key, token=airflow.token)
+
+    assert answer.status_code == 400, answer.text
+    message = answer.json()["detail"]
+    assert executed.published_key in message and "runs prefix 'runs'" in message
+
+
+def test_unknown_versions_keys_and_connections_are_404_with_a_message(
+    airflow: Airflow, executed: Executed
+) -> None:
+    unknown_version = airflow.get(executed.key, token=airflow.token, version_id="0" * 32)
+    assert unknown_version.status_code == 404, unknown_version.text
+    assert executed.key in unknown_version.json()["detail"]
+
+    missing = executed.key.replace("try-1", "try-9")
+    unknown_key = airflow.get(missing, token=airflow.token)
+    assert unknown_key.status_code == 404, unknown_key.text
+    assert missing in unknown_key.json()["detail"]
+
+    unknown_connection = airflow.get(executed.key, token=airflow.token, conn_id="nowhere")
+    assert unknown_connection.status_code == 404, unknown_connection.text
+    assert "'nowhere'" in unknown_connection.json()["detail"]
+
+
+def test_an_object_that_is_not_a_notebook_is_refused(
+    airflow: Airflow, executed: Executed, store: S3Store
+) -> None:
+    key = f"runs/{DAG_ID}/manual__x/report/try-1/notes.txt"
+    version = store.put(key, b"just text")
+    assert version
+
+    answer = airflow.get(key, token=airflow.token, version_id=version)
+
+    assert answer.status_code == 400, answer.text
+    assert "is not a notebook" in answer.json()["detail"]
+
+
+def test_the_executed_notebook_is_not_changed_by_viewing(
+    airflow: Airflow, executed: Executed, store: S3Store
+) -> None:
+    assert airflow.get(executed.key, token=airflow.token).status_code == 200
+    versions = store.list_versions(executed.key).versions
+    assert [v.version_id for v in versions] == [executed.version_id]
+    nb = nbformat.reads(store.get(executed.key).body.decode(), as_version=4)
+    assert nb.metadata["papermill"]["parameters"] == {"x": 7}
