@@ -136,8 +136,20 @@ class PostgreSQL:
             raise RuntimeError(f"PostgreSQL's {what} failed ({done.returncode}): {done.stdout}{done.stderr}")
 
     def start(self, timeout: float = 120.0) -> None:
-        """Create the cluster and the database, start the server, return once it answers."""
+        """Create the cluster and the database, start the server, return once it answers.
+
+        On failure nothing is left running or on disk; the error says why (with the end of
+        the server's log when the server itself failed).
+        """
         self.folder = Path(tempfile.mkdtemp(prefix="bookstore-postgres-"))
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> None:
+        assert self.folder is not None
         if self._run_as is not None:
             os.chown(self.folder, self._run_as.pw_uid, self._run_as.pw_gid)
         bin_dir = self._binaries()
@@ -197,7 +209,6 @@ class PostgreSQL:
                     f"PostgreSQL did not start on {self.host}:{self.port}; "
                     f"the last lines of {self.log_file}:\n{tail(self.log_file)}"
                 )
-                self.stop(keep_folder=True)
                 raise RuntimeError(message)
             time.sleep(0.2)
         self._run(
@@ -211,11 +222,11 @@ class PostgreSQL:
             "createdb",
         )
 
-    def stop(self, *, keep_folder: bool = False) -> None:
+    def stop(self) -> None:
         """Stop the server (SIGTERM: a fast shutdown; SIGKILL after 10 s) and delete its data."""
         process, self.process = self.process, None
         terminate(process, grace=10.0)
-        if self.folder is not None and not keep_folder:
+        if self.folder is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self.folder)
 

@@ -98,7 +98,7 @@ class RedisServer:
                     f"Redis did not start on {self.host}:{self.port}; "
                     f"the last lines of {self.log_file}:\n{tail(self.log_file)}"
                 )
-                self.stop(keep_folder=True)
+                self.stop()
                 raise RuntimeError(message)
             time.sleep(0.1)
 
@@ -117,11 +117,11 @@ class RedisServer:
         except OSError:
             return False
 
-    def stop(self, *, keep_folder: bool = False) -> None:
+    def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and delete its folder."""
         process, self.process = self.process, None
         terminate(process, grace=10.0)
-        if self.folder is not None and not keep_folder:
+        if self.folder is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self.folder)
 
