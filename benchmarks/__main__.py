@@ -18,8 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks import (
+    big_notebook,
     catalog,
     cli_startup,
+    client_setup,
     dag_import,
     listing,
     load,
@@ -46,6 +48,10 @@ BENCHMARKS: dict[str, Benchmark] = {
     "dag_import": lambda quick: dag_import.run(rounds=2 if quick else 8),
     "cli": lambda quick: cli_startup.run(rounds=3 if quick else 10),
     "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
+    "big_notebook": lambda quick: big_notebook.run(
+        rounds=1 if quick else 2, size=100_000_000 if quick else 500_000_000
+    ),
+    "client_setup": lambda quick: client_setup.run(rounds=3 if quick else 10),
 }
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 from urllib.parse import quote, unquote
@@ -123,6 +124,27 @@ LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)
 _METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
 
 
+_shared_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
+def _client(**kwargs: Any) -> Any:
+    """A new S3 client from the one boto3 session of this process.
+
+    Each session loads botocore's service models and endpoint rules on its first client
+    (tens of ms, more on a busy machine); every store a process builds (the archive's, the
+    REST API's, a hook's) shares what the first one loaded. A boto3 session is not safe to
+    build clients from two threads at once, hence the lock; the clients themselves are.
+    Credentials given here are the client's own: the session's default credential chain,
+    when used, is looked up once and refreshed by botocore where it can expire.
+    """
+    global _shared_session
+    with _session_lock:
+        if _shared_session is None:
+            _shared_session = boto3.session.Session()
+        return _shared_session.client("s3", **kwargs)
+
+
 def _encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
 
@@ -185,9 +207,7 @@ class S3Store(Store):
                 # S3-compatible servers on a host:port want path-style addressing.
                 s3={"addressing_style": "path"} if endpoint_url else None,
             )
-            session = boto3.session.Session()
-            client = session.client(
-                "s3",
+            client = _client(
                 endpoint_url=self.endpoint_url,
                 region_name=region_name or None,
                 aws_access_key_id=access_key_id or None,

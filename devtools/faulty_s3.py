@@ -7,9 +7,10 @@ requests are answered with that S3 error (an XML ``<Error>`` body, as S3 writes 
 HEAD) and never reach the real server. A test points bookstore at :attr:`FaultyS3.endpoint_url`
 and sees S3 throttle it, or refuse its clock, then recover, with everything else real.
 
-Use it only for what a real server cannot be made to do (``SlowDown``,
+Inject only what a real server cannot be made to do (``SlowDown``,
 ``RequestTimeTooSkewed``); SeaweedFS itself can be stopped, paused, have its bucket deleted,
-its versioning suspended or its keys changed.
+its versioning suspended or its keys changed. Without a fault it is a counting pass-through
+(:attr:`FaultyS3.forwarded`): how many requests of each method reached S3.
 """
 
 from __future__ import annotations
