@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks import (
+    big_notebook,
     catalog,
     celery,
     cli_startup,
+    client_setup,
     dag_import,
     listing,
     load,
@@ -49,6 +51,10 @@ BENCHMARKS: dict[str, Benchmark] = {
     "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
     # Starts PostgreSQL, Redis and Airflow on the CeleryExecutor: ~5 minutes in full.
     "celery": lambda quick: celery.run(runs=4 if quick else 8, rounds=1 if quick else 2),
+    "big_notebook": lambda quick: big_notebook.run(
+        rounds=1 if quick else 2, size=100_000_000 if quick else 500_000_000
+    ),
+    "client_setup": lambda quick: client_setup.run(rounds=3 if quick else 10),
 }
 
 

@@ -7,9 +7,33 @@ exit code, a failed task) in one place.
 
 from __future__ import annotations
 
+#: What S3 is doing wrong, as :attr:`BookstoreError.fault` names it for programs (the archive
+#: status, the history panel); the message says it for people, with what to do.
+THROTTLED = "throttled"
+CLOCK_SKEW = "clock-skew"
+CREDENTIALS_REFUSED = "credentials-refused"
+BUCKET_MISSING = "bucket-missing"
+VERSIONING_OFF = "versioning-off"
+UNREACHABLE = "unreachable"
+NO_ANSWER = "no-answer"
+
 
 class BookstoreError(Exception):
-    """Root of every error bookstore raises on purpose."""
+    """Root of every error bookstore raises on purpose.
+
+    Attributes
+    ----------
+    fault
+        When the storage service is at fault, which fault (:data:`THROTTLED`,
+        :data:`CLOCK_SKEW`, ...), so that a caller can act on it; None otherwise.
+    """
+
+    fault: str | None = None
+
+    def __init__(self, *args: object, fault: str | None = None) -> None:
+        super().__init__(*args)
+        if fault is not None:
+            self.fault = fault
 
 
 class InvalidRequestError(BookstoreError, ValueError):
@@ -43,8 +67,8 @@ class StoreUnavailableError(BookstoreError):
         sent again.
     """
 
-    def __init__(self, message: str, *, may_have_succeeded: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, may_have_succeeded: bool = False, fault: str | None = None) -> None:
+        super().__init__(message, fault=fault)
         self.may_have_succeeded = may_have_succeeded
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import BookstoreError
 
@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 def sha256_hex(body: bytes) -> str:
     """The content hash recorded with every stored version."""
     return hashlib.sha256(body).hexdigest()
+
+
+def sha256_hex_of(source: BinaryIO) -> str:
+    """:func:`sha256_hex` of the rest of ``source``, read a block at a time."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: source.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def read(content: bytes | str | dict[str, Any], what: str) -> NotebookNode:

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 from urllib.parse import quote, unquote
 
 import boto3
@@ -27,6 +28,12 @@ from botocore.exceptions import (
 )
 
 from .errors import (
+    BUCKET_MISSING,
+    CLOCK_SKEW,
+    CREDENTIALS_REFUSED,
+    NO_ANSWER,
+    THROTTLED,
+    UNREACHABLE,
     BookstoreError,
     FeatureUnavailableError,
     InvalidPathError,
@@ -76,7 +83,13 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "ExpiredToken": MisconfiguredError,
     "InvalidToken": MisconfiguredError,
     "403": MisconfiguredError,
+    "RequestTimeTooSkewed": MisconfiguredError,
     "SlowDown": StoreUnavailableError,
+    "Throttling": StoreUnavailableError,
+    "TooManyRequests": StoreUnavailableError,
+    "ErrTooManyRequest": StoreUnavailableError,
+    "RequestLimitExceeded": StoreUnavailableError,
+    "429": StoreUnavailableError,
     "ServiceUnavailable": StoreUnavailableError,
     "InternalError": StoreUnavailableError,
     "RequestTimeout": StoreUnavailableError,
@@ -88,12 +101,48 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "501": FeatureUnavailableError,
 }
 
+#: Codes of S3 slowing a client down: nothing was done, the request may be sent again later.
+THROTTLING_CODES = frozenset(
+    {"SlowDown", "Throttling", "TooManyRequests", "ErrTooManyRequest", "RequestLimitExceeded", "429"}
+)
+#: Server-side failures after which a write may still have been done (a gateway answering
+#: for a backend that did act, an internal error after the commit): check before re-sending.
+UNCERTAIN_CODES = frozenset({"InternalError", "500", "502", "504"})
+
+#: Objects this big or bigger are uploaded in parts (S3's multipart upload), one part in memory
+#: at a time; S3 wants parts of at least 5 MiB (the last excepted) and at most 10,000 of them.
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+PART_SIZE = 16 * 1024 * 1024
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+
 #: The settings of a lifecycle configuration besides its rules, kept when it is rewritten.
 LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)
 
 # Characters kept as they are in S3 user metadata; everything else is percent-encoded,
 # because S3 metadata values must be ASCII and notebook paths and parameters need not be.
 _METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
+
+
+_shared_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
+def _client(**kwargs: Any) -> Any:
+    """A new S3 client from the one boto3 session of this process.
+
+    Each session loads botocore's service models and endpoint rules on its first client
+    (tens of ms, more on a busy machine); every store a process builds (the archive's, the
+    REST API's, a hook's) shares what the first one loaded. A boto3 session is not safe to
+    build clients from two threads at once, hence the lock; the clients themselves are.
+    Credentials given here are the client's own: the session's default credential chain,
+    when used, is looked up once and refreshed by botocore where it can expire.
+    """
+    global _shared_session
+    with _session_lock:
+        if _shared_session is None:
+            _shared_session = boto3.session.Session()
+        return _shared_session.client("s3", **kwargs)
 
 
 def _encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -120,6 +169,9 @@ class S3Store(Store):
         :data:`BACKGROUND` or :data:`BATCH`.
     client
         An existing boto3 S3 client, for callers that manage their own.
+    multipart_threshold, part_size
+        :meth:`put_file` sends objects of ``multipart_threshold`` bytes or more in parts of
+        ``part_size`` bytes, holding one part in memory at a time.
     """
 
     def __init__(
@@ -133,6 +185,8 @@ class S3Store(Store):
         max_pool_connections: int = 16,
         patience: Patience = INTERACTIVE,
         client: Any = None,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+        part_size: int = PART_SIZE,
     ) -> None:
         if not bucket:
             raise MisconfiguredError(
@@ -142,6 +196,8 @@ class S3Store(Store):
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
         self.patience = patience
+        self.multipart_threshold = multipart_threshold
+        self.part_size = part_size
         if client is None:
             config = Config(
                 connect_timeout=patience.connect_timeout,
@@ -151,9 +207,7 @@ class S3Store(Store):
                 # S3-compatible servers on a host:port want path-style addressing.
                 s3={"addressing_style": "path"} if endpoint_url else None,
             )
-            session = boto3.session.Session()
-            client = session.client(
-                "s3",
+            client = _client(
                 endpoint_url=self.endpoint_url,
                 region_name=region_name or None,
                 aws_access_key_id=access_key_id or None,
@@ -183,6 +237,8 @@ class S3Store(Store):
                 # S3 refusing a version id it cannot parse (a HEAD's answer has no code, only
                 # its status): no such version, as for AWS's "Invalid version id specified".
                 cls = VersionNotFoundError
+            fault: str | None = None
+            may_have_succeeded = False
             if cls is VersionNotFoundError:
                 message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
             elif cls is NotFoundError:
@@ -190,38 +246,66 @@ class S3Store(Store):
             elif cls is InvalidPathError:
                 message = f"S3 refused the key {key!r} ({code}): use a shorter path"
             elif code in ("NoSuchBucket", "InvalidBucketName"):
-                message = f"{self._where()} does not exist: create it, or fix the bucket name"
+                fault = BUCKET_MISSING
+                message = (
+                    f"{self._where()} does not exist: create it (with versioning enabled), or fix "
+                    "the bucket name"
+                )
+            elif code == "RequestTimeTooSkewed":
+                fault = CLOCK_SKEW
+                message = (
+                    f"S3 {self._where()} refused the request because this machine's clock is too "
+                    "far from S3's (RequestTimeTooSkewed): synchronise the clock, e.g. turn on NTP "
+                    "(`timedatectl set-ntp true`)"
+                )
             elif cls is MisconfiguredError:
+                fault = CREDENTIALS_REFUSED
                 message = (
                     f"S3 refused the credentials for {self._where()} ({code or status}): check the "
-                    "access key id and secret, and that they may read and write this bucket"
+                    "access key id and secret (rotated or expired keys must be replaced in the "
+                    "configuration), and that they may read and write this bucket"
                 )
             elif cls is FeatureUnavailableError:
                 message = f"S3 {self._where()} does not support this request ({code or status})"
+            elif code in THROTTLING_CODES or (not code and status == "429"):
+                fault = THROTTLED
+                message = (
+                    f"S3 {self._where()} is throttling requests ({code or status}); slow down "
+                    "and try again shortly"
+                )
             elif cls is StoreUnavailableError:
+                may_have_succeeded = (code or status) in UNCERTAIN_CODES
                 message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
             else:
                 message = f"S3 error on {key or self.bucket!r}: {code or status}"
-            raise cls(message) from e
+            if cls is StoreUnavailableError:
+                raise StoreUnavailableError(
+                    message, may_have_succeeded=may_have_succeeded, fault=fault
+                ) from e
+            raise cls(message, fault=fault) from e
         if isinstance(e, NoCredentialsError | PartialCredentialsError):
             raise MisconfiguredError(
                 f"no S3 credentials found for {self._where()}: set an access key id and secret, "
-                "or configure the AWS default credential chain"
+                "or configure the AWS default credential chain",
+                fault=CREDENTIALS_REFUSED,
             ) from e
         if isinstance(e, ReadTimeoutError):
             raise StoreUnavailableError(
                 f"S3 {self._where()} did not answer within {self.patience.read_timeout:g} s; "
                 "it may be overloaded or stuck: try again shortly",
                 may_have_succeeded=True,
+                fault=NO_ANSWER,
             ) from e
         if isinstance(e, ConnectionClosedError):
             raise StoreUnavailableError(
                 f"S3 {self._where()} closed the connection before answering; try again shortly",
                 may_have_succeeded=True,
+                fault=NO_ANSWER,
             ) from e
         if isinstance(e, BotoConnectionError):
             raise StoreUnavailableError(
-                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?"
+                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?",
+                fault=UNREACHABLE,
             ) from e
         if isinstance(e, BotoCoreError):
             raise StoreUnavailableError(f"S3 {self._where()} failed: {type(e).__name__}") from e
@@ -283,6 +367,63 @@ class S3Store(Store):
         except (ClientError, BotoCoreError) as e:
             self._raise(e, key)
         return answer.get("VersionId")
+
+    def put_file(
+        self, key: str, source: BinaryIO, size: int, metadata: Mapping[str, str] | None = None
+    ) -> str | None:
+        """Store the next ``size`` bytes of ``source`` as a new version of ``key``.
+
+        Below :attr:`multipart_threshold` this is one PUT. Above, a multipart upload reads and
+        sends one part at a time, so memory stays at one part whatever the size, and the
+        version id comes from its completion (boto3's managed ``upload_fileobj`` does not
+        return it). A failed upload is aborted, so no part is left to be paid for; it is
+        never completed twice, as botocore never re-sends it: a completion whose answer was
+        lost raises with ``may_have_succeeded``, for the caller to check.
+        """
+        if size < self.multipart_threshold:
+            return self.put(key, source.read(size), metadata)
+        part_size = max(self.part_size, MIN_PART_SIZE, -(-size // MAX_PARTS))
+        try:
+            upload_id = self._client.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                ContentType="application/x-ipynb+json",
+                Metadata=_encode_metadata(metadata),
+            )["UploadId"]
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, key)
+        try:
+            parts: list[dict[str, Any]] = []
+            remaining = size
+            while remaining > 0:
+                chunk = source.read(min(part_size, remaining))
+                if not chunk:
+                    raise OSError(f"the source of {key!r} ended {remaining} bytes early")
+                number = len(parts) + 1
+                answer = self._client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
+                )
+                parts.append({"ETag": answer["ETag"], "PartNumber": number})
+                remaining -= len(chunk)
+                del chunk
+            answer = self._client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except (ClientError, BotoCoreError) as e:
+            self._abort(key, upload_id)
+            self._raise(e, key)
+        except BaseException:
+            self._abort(key, upload_id)
+            raise
+        return answer.get("VersionId")
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload, as well as S3 answers now (a lifecycle rule's
+        ``AbortIncompleteMultipartUpload`` cleans up what this cannot)."""
+        try:
+            self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError) as e:
+            log.debug("Bookstore: could not abort the multipart upload of %r: %s", key, e)
 
     def _object(self, key: str, version_id: str | None) -> dict[str, str]:
         """The arguments naming one version of ``key`` (the latest without ``version_id``)."""

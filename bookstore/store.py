@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from .errors import (
     BookstoreError,
@@ -279,6 +279,14 @@ class Store(ABC):
     @abstractmethod
     def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
         """Store ``body`` as a new version of ``key``; return its version id (None unversioned)."""
+
+    def put_file(
+        self, key: str, source: BinaryIO, size: int, metadata: Mapping[str, str] | None = None
+    ) -> str | None:
+        """Store the next ``size`` bytes of ``source`` as a new version of ``key``, as
+        :meth:`put` does; a backend that can send big objects in parts without holding them
+        in memory (S3's multipart upload) does so."""
+        return self.put(key, source.read(size), metadata)
 
     @abstractmethod
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:

@@ -46,7 +46,11 @@ class SeaweedFS:
     data_dir
         Where the data lives; kept across :meth:`stop` / :meth:`start`.
     access_key, secret_key
-        The only identity the S3 gateway accepts.
+        The administrator's identity (it may also create and delete buckets).
+    writer_key, writer_secret
+        An identity that may only read, write and list, as a Jupyter server's should be.
+        Either pair can be changed between :meth:`stop` and :meth:`start`, as a rotation of
+        keys would: the server reads its identities when it starts.
     s3_port
         Fixed S3 port, or None for a free one. The other ports (and every gRPC port) are
         always free ones, so several servers can run side by side.
@@ -58,6 +62,8 @@ class SeaweedFS:
         *,
         access_key: str = "bookstore-test",
         secret_key: str = "bookstore-test-secret",
+        writer_key: str = "bookstore-writer",
+        writer_secret: str = "bookstore-writer-secret",
         s3_port: int | None = None,
         host: str = "127.0.0.1",
         log_file: str | os.PathLike[str] | None = None,
@@ -65,6 +71,8 @@ class SeaweedFS:
         self.data_dir = Path(data_dir)
         self.access_key = access_key
         self.secret_key = secret_key
+        self.writer_key = writer_key
+        self.writer_secret = writer_secret
         self.host = host
         self.log_file = Path(log_file) if log_file else self.data_dir / "weed.log"
         self.ports: dict[str, int] = {"s3": s3_port or free_port(host)}
@@ -142,7 +150,12 @@ class SeaweedFS:
                             "name": "bookstore",
                             "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
                             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
+                        },
+                        {
+                            "name": "writer",
+                            "credentials": [{"accessKey": self.writer_key, "secretKey": self.writer_secret}],
+                            "actions": ["Read", "Write", "List", "Tagging"],
+                        },
                     ]
                 }
             )
@@ -262,6 +275,14 @@ class SeaweedFS:
         if versioned:
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         return name
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete ``name`` with every version in it, as an operator cleaning up would."""
+        client = self.client()
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                client.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+        client.delete_bucket(Bucket=name)
 
     def __enter__(self) -> SeaweedFS:
         self.start()

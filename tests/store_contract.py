@@ -10,6 +10,8 @@ abstract test suites do)::
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from bookstore.errors import InvalidPathError, NotFoundError, VersionNotFoundError
@@ -162,3 +164,11 @@ class StoreContract:
         assert isinstance(found[1], NotFoundError) and not isinstance(found[1], VersionNotFoundError)
         assert isinstance(found[2], VersionNotFoundError)
         assert not isinstance(found[3], BaseException) and found[3].size == 3
+
+    def test_put_file_stores_the_given_bytes_of_a_file_with_metadata(self, store: Store) -> None:
+        source = io.BytesIO(b"header\n" + b"notebook bytes" + b"trailing")
+        source.readline()
+        version = store.put_file(KEY, source, len(b"notebook bytes"), {"bookstore-path": "a.ipynb"})
+        stored = store.get(KEY, version)
+        assert stored.body == b"notebook bytes"
+        assert stored.info.metadata["bookstore-path"] == "a.ipynb"

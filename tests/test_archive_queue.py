@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from bookstore.jupyter.archive_queue import ArchiveQueue
 from bookstore.jupyter.spool import Spool, spool_folder_name
 from bookstore.metadata import SAVE_ID as META_SAVE_ID
 from bookstore.s3 import S3Store
+from devtools.seaweedfs import SeaweedFS
 
 KEY = "workspace/kylek/notebooks/mine.ipynb"
 
@@ -100,3 +103,28 @@ def test_status_and_wait_for(store: S3Store, tmp_path: Path, caplog: pytest.LogC
     assert status["archived"] == 2
     assert status["last_lag_seconds"] is not None
     queue.stop()
+
+
+def test_a_big_save_is_uploaded_in_parts_once_even_when_replayed(
+    s3_server: SeaweedFS, bucket: str, tmp_path: Path
+) -> None:
+    part = 5 * 1024 * 1024
+    store = s3_server.store(bucket, multipart_threshold=part, part_size=part)
+    body = b"{" + os.urandom(2 * part).hex().encode()[: 2 * part] + b"}"
+    spool = Spool(tmp_path)
+    first = spool.add(KEY, "big.ipynb", body)
+    # Uploaded before the server died, the entry still on disk.
+    with first.open_body() as f:
+        store.put_file(KEY, f, first.size, {META_SAVE_ID: first.save_id})
+    second = spool.add(KEY, "big.ipynb", body[::-1])
+    spool.release()
+
+    queue = ArchiveQueue(store, Spool(tmp_path), workers=1)
+    queue.start()
+    assert queue.wait_idle(60)
+    queue.stop()
+    versions = list(store.iter_versions(KEY))
+    assert [store.get(KEY, v.version_id).body for v in versions] == [body[::-1], body]
+    latest = store.head(KEY)
+    assert latest.metadata[META_SAVE_ID] == second.save_id
+    assert latest.metadata["bookstore-sha256"] == hashlib.sha256(body[::-1]).hexdigest()

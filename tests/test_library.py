@@ -21,6 +21,7 @@ from bookstore.library import (
     restore_candidates,
 )
 from bookstore.s3 import S3Store
+from devtools.faulty_s3 import FaultyS3
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
 from tests.jupyter_process import JupyterServer, notebook
@@ -198,6 +199,30 @@ def test_versions_are_listed_newest_first_page_by_page(publisher: Library, store
         cursor = page.next_cursor
     assert pages == 3
     assert seen == list(reversed(ids))
+
+
+def test_a_page_of_published_versions_asks_s3_for_their_sources_once(
+    s3_server: SeaweedFS, store: S3Store
+) -> None:
+    """A version never changes, so its details (source, publication time) are remembered by
+    version id: listing the page again costs one listing, as a page of saves does."""
+    with FaultyS3(s3_server.endpoint_url) as counting:
+        library = Library(
+            s3_server.store(store.bucket, endpoint_url=counting.endpoint_url),
+            workspace_prefix=f"{WORKSPACE}/{uuid.uuid4().hex[:8]}",
+            published_prefix=f"{PUBLISHED}/{uuid.uuid4().hex[:8]}",
+        )
+        for i in range(3):
+            library.publish_saved("cached.ipynb", nb_bytes(f"v{i}"))
+        saves = library.versions("cached.ipynb", "workspace")
+        first = library.versions("cached.ipynb", "published")
+        assert [v.source_version_id for v in first.versions] == [v.version_id for v in saves.versions]
+        heads = counting.forwarded.get("HEAD", 0)
+        for stage in ("published", "workspace"):
+            again = library.versions("cached.ipynb", stage)
+        assert counting.forwarded.get("HEAD", 0) == heads  # no HEAD: the details were remembered
+        assert library.versions("cached.ipynb", "published") == first
+        assert again == saves
 
 
 def test_unknown_notebooks_and_stages_are_refused(publisher: Library) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+
 import pytest
 
 from bookstore.errors import (
@@ -64,3 +67,26 @@ def test_backends_are_found_by_name_and_unknown_ones_refused() -> None:
     assert backend("s3").__module__ == "bookstore.s3"
     with pytest.raises(MisconfiguredError, match="not a known backend; choose one of: s3"):
         Bookstore(backend="ftp")
+
+
+def test_big_objects_go_up_in_parts_and_come_back_whole(s3_server: SeaweedFS, bucket: str) -> None:
+    part = 5 * 1024 * 1024
+    store = s3_server.store(bucket, multipart_threshold=part, part_size=part)
+    body = os.urandom(2 * part + 12345)  # three parts, the last a short one
+    version = store.put_file(KEY, io.BytesIO(body), len(body), {"bookstore-save-id": "abc"})
+    assert version is not None
+    assert [v.version_id for v in store.iter_versions(KEY)] == [version]
+    stored = store.get(KEY, version)
+    assert stored.body == body
+    assert stored.info.metadata["bookstore-save-id"] == "abc"
+    etag = s3_server.client().head_object(Bucket=bucket, Key=KEY, VersionId=version)["ETag"]
+    assert etag.strip('"').endswith("-3")  # S3's mark of an object made of three parts
+
+
+def test_a_multipart_upload_that_fails_is_aborted(s3_server: SeaweedFS, bucket: str) -> None:
+    part = 5 * 1024 * 1024
+    store = s3_server.store(bucket, multipart_threshold=part, part_size=part)
+    with pytest.raises(OSError, match=r"ended \d+ bytes early"):
+        store.put_file(KEY, io.BytesIO(b"x" * (part + 10)), 3 * part)
+    assert s3_server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert list(store.iter_versions(KEY)) == []

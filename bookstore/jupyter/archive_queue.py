@@ -12,6 +12,7 @@ restarts replays whatever is left.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import zlib
@@ -20,13 +21,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import metadata
-from ..errors import BookstoreError, NotFoundError
-from ..notebooks import sha256_hex
+from ..errors import (
+    BUCKET_MISSING,
+    CLOCK_SKEW,
+    CREDENTIALS_REFUSED,
+    THROTTLED,
+    VERSIONING_OFF,
+    BookstoreError,
+    MisconfiguredError,
+    NotFoundError,
+)
+from ..notebooks import sha256_hex_of
 from ..store import Store
 from .bucket_check import UNKNOWN, BucketCheck
 from .spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
+
+#: What the queue does about each fault, added to the error in the status and the log.
+ARCHIVE_ADVICE = {
+    THROTTLED: "uploads back off and retry by themselves; if it lasts, lower "
+    "c.BookstoreContentsArchiver.upload_workers or ask for a higher request rate on the bucket",
+    BUCKET_MISSING: "saves are kept on local disk and archived, in order, once the bucket exists again",
+    CREDENTIALS_REFUSED: "saves are kept on local disk and archived once S3 accepts the credentials "
+    "(new keys in the configuration take effect when Jupyter restarts; the kept saves are archived then)",
+    CLOCK_SKEW: "saves are kept on local disk and archived once the clock is right",
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,7 @@ class ArchiveQueue:
         # Status, read by the REST API.
         self._archived_count = 0
         self._failing_since: float | None = None
+        self._fault: str | None = None
         self._last_error: str | None = None
         self._last_error_at: float | None = None
         self._last_success_at: float | None = None
@@ -215,6 +236,7 @@ class ArchiveQueue:
                 continue
             except Exception as e:  # a bug must not kill the worker and strand the queue
                 self.log.exception("Bookstore: unexpected error archiving %r", entry.path)
+                entry.uncertain = True  # it may have failed after the upload
                 self._failed(entry, e)
                 continue
             self.spool.remove(entry)
@@ -230,7 +252,15 @@ class ArchiveQueue:
         request whose answer was lost may still be acted on by S3, so before trying again
         the queue checks whether the save already landed.
         """
-        if entry.replayed or entry.attempts:
+        if self._bucket.holding():
+            # Ask again, once per backoff: uploads resume as soon as versioning is back.
+            self._bucket.check(wait=True)
+            if self._bucket.holding():
+                entry.attempts += 1
+                raise self._bucket.holding_error()
+        # Only an upload whose answer was lost (or one from before a restart) may have landed:
+        # an error answer from S3 means nothing was stored.
+        if entry.replayed or entry.uncertain:
             landed = self._landed(entry)
             if landed is None and entry.uncertain:
                 # A stalled S3 acts on the requests it held the moment it resumes, maybe just
@@ -240,12 +270,27 @@ class ArchiveQueue:
             if landed is not None:
                 return landed
         entry.attempts += 1
-        body = entry.read_body()
-        sha256 = sha256_hex(body)
-        record = metadata.save_metadata(
-            sha256=sha256, path=entry.path, save_id=entry.save_id, saved_at=entry.saved_at
-        )
-        version_id = self.store.put(entry.key, body, record)
+        # Streamed from the spool file, never held whole: a big notebook costs one part of memory.
+        with entry.open_body() as body:
+            start = body.tell()
+            sha256 = sha256_hex_of(body)
+            record = metadata.save_metadata(
+                sha256=sha256, path=entry.path, save_id=entry.save_id, saved_at=entry.saved_at
+            )
+            body.seek(start)
+            version_id = self.store.put_file(entry.key, body, entry.size, record)
+        if version_id in (None, "null") and (
+            self._bucket.versioning is not None or self._bucket.seen_enabled
+        ):
+            # No version: the bucket stopped keeping versions. This save is its one unversioned
+            # copy; the next ones wait (see BucketCheck.holding) rather than replace it.
+            if self._bucket.check(wait=True) != "Enabled":
+                self.log.warning(
+                    "Bookstore: %r was stored as the only unversioned copy in bucket %r",
+                    entry.path,
+                    self.store.bucket,
+                )
+            version_id = None
         return Archived(entry.key, version_id, sha256, entry.saved_at, time.time())
 
     def _landed(self, entry: SpoolEntry) -> Archived | None:
@@ -291,6 +336,7 @@ class ArchiveQueue:
                 sum(self._pending_by_key.values()),
             )
             self._failing_since = None
+            self._fault = None
             self._spool_full_logged = False
         if self._bucket.versioning == UNKNOWN:
             # The start-up check could not reach S3; now that it answers, check again.
@@ -300,11 +346,22 @@ class ArchiveQueue:
         return [bool(q) and q[0].attempts > 0 for q in self._shards]
 
     def _failed(self, entry: SpoolEntry, error: Exception) -> None:
+        fault = getattr(error, "fault", None)
+        if isinstance(error, MisconfiguredError) and fault in (CREDENTIALS_REFUSED, None):
+            # A refusal may be a bucket that is gone (S3 servers answer AccessDenied to a write
+            # into a missing bucket): ask the bucket itself, to say which.
+            found = self._bucket.diagnose()
+            if found is not None and found.fault == BUCKET_MISSING:
+                error, fault = found, BUCKET_MISSING
+        advice = ARCHIVE_ADVICE.get(fault or "")
         with self._cond:
-            first = self._failing_since is None
-            if first:
+            first = self._failing_since is None or fault != self._fault
+            if self._failing_since is None:
                 self._failing_since = time.time()
-            self._record_error(f"archiving {entry.path!r} failed: {error}")
+            self._fault = fault
+            self._record_error(
+                f"archiving {entry.path!r} failed: {error}" + (f"; {advice}" if advice else "")
+            )
         if first:
             # Once per episode, not per retry; the message never carries a credential.
             self.log.warning(
@@ -317,7 +374,8 @@ class ArchiveQueue:
         if getattr(error, "may_have_succeeded", False):
             entry.uncertain = True
         delay = min(self.retry_max_delay, self.retry_initial_delay * 2 ** max(0, entry.attempts - 1))
-        self._pause(delay)
+        # Jittered, so that workers throttled together do not come back together.
+        self._pause(delay * random.uniform(0.5, 1.0))
         entry.attempts = max(entry.attempts, 1)
 
     def _record_error(self, message: str) -> None:
@@ -375,6 +433,8 @@ class ArchiveQueue:
         with self._cond:
             if self._spool_full:
                 state = "spool-full"
+            elif self._failing_since is not None and self._fault == VERSIONING_OFF:
+                state = "held"
             elif self._failing_since is not None:
                 state = "retrying"
             else:
@@ -386,6 +446,7 @@ class ArchiveQueue:
                 "archived": self._archived_count,
                 "not_archived": self._not_archived,
                 "reserialised": self._reserialised,
+                "fault": self._fault if self._failing_since is not None else None,
                 "last_error": self._last_error,
                 "last_error_at": self._last_error_at,
                 "failing_since": self._failing_since,

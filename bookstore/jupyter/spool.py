@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -66,6 +67,12 @@ class SpoolEntry:
         with open(self.file, "rb") as f:
             f.readline()
             return f.read()
+
+    def open_body(self) -> BinaryIO:
+        """The entry's file, open at the first byte of the notebook (to stream big ones)."""
+        f = open(self.file, "rb")  # noqa: SIM115 - the caller closes it
+        f.readline()
+        return f
 
 
 class Spool:

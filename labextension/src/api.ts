@@ -58,7 +58,9 @@ export interface IPublishOptions {
 
 /** The archive queue's health, part of `GET /api/bookstore`. */
 export interface IArchiveStatus {
-  state: 'ok' | 'retrying' | 'spool-full' | string;
+  state: 'ok' | 'retrying' | 'held' | 'spool-full' | string;
+  /** What S3 is doing wrong while uploads fail: 'throttled', 'bucket-missing', 'credentials-refused', ... */
+  fault?: string | null;
   pending: number;
   pending_bytes?: number;
   archived?: number;

@@ -53,7 +53,14 @@ export function describeHealth(status: IStatus): INotice[] {
     });
   }
   const versioning = status.versioning;
-  if (status.archiving && versioning !== 'Enabled' && versioning !== 'unknown' && versioning !== undefined) {
+  const held = status.archive?.state === 'held';
+  if (
+    status.archiving &&
+    !held &&
+    versioning !== 'Enabled' &&
+    versioning !== 'unknown' &&
+    versioning !== undefined
+  ) {
     const state = versioning === 'Suspended' ? 'suspended' : 'not enabled';
     notices.push({
       level: 'error',
@@ -72,6 +79,16 @@ export function describeHealth(status: IStatus): INotice[] {
           `S3 has been failing for long enough that the archive spool is full: new saves are saved on ` +
             `this server but NOT archived until S3 answers again` +
             (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far)` : ''),
+          error
+        )
+      });
+    } else if (held) {
+      notices.push({
+        level: 'error',
+        text: sentences(
+          `${bucket} stopped keeping versions: ${plural(archive.pending, 'save')} ` +
+            `${archive.pending === 1 ? 'is' : 'are'} kept on this server, not archived, so that none ` +
+            `replaces another; they are archived once versioning is enabled again`,
           error
         )
       });

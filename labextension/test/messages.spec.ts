@@ -48,6 +48,16 @@ describe('describeHealth', () => {
     expect(notices[0].text).toContain(`Versioning is ${word} on s3://notebooks`);
   });
 
+  it('says saves are held, not lost, while the bucket keeps no versions', () => {
+    const notices = describeHealth(
+      status({ versioning: 'Suspended' }, { state: 'held', pending: 2, fault: 'versioning-off', last_error: 'enable it' })
+    );
+    expect(notices).toHaveLength(1);
+    expect(notices[0].level).toBe('error');
+    expect(notices[0].text).toContain('2 saves are kept on this server, not archived');
+    expect(notices[0].text).toContain('Last error: enable it');
+  });
+
   it('does not warn while versioning is not checked yet', () => {
     expect(describeHealth(status({ versioning: 'unknown' }))[0].level).toBe('ok');
   });
