@@ -16,6 +16,7 @@ import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,9 @@ class ArchiveQueue:
     upload_delay
         Seconds an upload waits after its save, so that the save's answer (built by the same
         Python process) is not slowed by the upload competing for the interpreter.
+    on_archived
+        Called (in the worker thread, without the queue's lock) with each entry once S3 has
+        confirmed it and it left the spool: how the uploader process reports to its server.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class ArchiveQueue:
         retry_max_delay: float = 30.0,
         settle_delay: float = 2.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+        on_archived: Callable[[SpoolEntry, Archived], None] | None = None,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -86,6 +91,7 @@ class ArchiveQueue:
         self.retry_max_delay = retry_max_delay
         self.settle_delay = settle_delay
         self.log = logger or log
+        self.on_archived = on_archived
         self._workers = max(1, workers)
         self._cond = threading.Condition()
         self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self._workers)]
@@ -183,6 +189,12 @@ class ArchiveQueue:
             self._cond.notify_all()
         return entry
 
+    def add_spooled(self, entry: SpoolEntry) -> None:
+        """Queue the upload of an entry another process (the server) wrote to the spool."""
+        with self._cond:
+            self._push(entry)
+            self._cond.notify_all()
+
     def _push(self, entry: SpoolEntry) -> None:
         """Queue an entry (caller holds the lock)."""
         shard = zlib.crc32(entry.key.encode()) % self._workers
@@ -222,6 +234,8 @@ class ArchiveQueue:
                 queue.popleft()
                 self._done(entry, archived)
                 self._cond.notify_all()
+            if self.on_archived is not None:
+                self.on_archived(entry, archived)
 
     def _upload(self, entry: SpoolEntry) -> Archived:
         """Store one save as a new version, exactly once.
