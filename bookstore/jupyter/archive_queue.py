@@ -125,6 +125,11 @@ class ArchiveQueue:
             replayed = self.spool.load()
             for entry in replayed:
                 self._push(entry)
+            # The first save of each worker may have been in flight when the previous uploader
+            # died, held by a stalled S3 that acts on it later: settle before re-sending it.
+            for shard in self._shards:
+                if shard:
+                    shard[0].uncertain = True
             for index in range(self._workers):
                 thread = threading.Thread(
                     target=self._work, args=(index,), name=f"bookstore-archive-{index}", daemon=True

@@ -110,6 +110,7 @@ class UploaderProcess:
         self._last_error: str | None = None
         self._last_error_at: float | None = None
         self._s3_error: str | None = None  # the uploader's last error
+        self._spool_full_error = ""
         self._last_success_at: float | None = None
         self._last_lag: float | None = None
         self._uploader_failing_since: float | None = None  # S3 failing, as the uploader says
@@ -266,11 +267,12 @@ class UploaderProcess:
             if self._pending_bytes + len(body) > self.max_spool_bytes:
                 self._spool_full = True
                 self._not_archived += 1
-                message = (
+                self._spool_full_error = (
                     f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
                     f"bytes pending): {path!r} was saved locally but not archived; fix the "
-                    f"S3 problem below and save again. Last S3 error: {self._s3_error}"
+                    f"S3 problem below and save again."
                 )
+                message = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
                 self._record_error(message)
                 first = not self._spool_full_logged
                 self._spool_full_logged = True
@@ -514,8 +516,11 @@ class UploaderProcess:
         """The archive's health, for the status endpoint. Never a credential."""
         with self._cond:
             failing_since = self._failing_since()
+            last_error = self._last_error
             if self._spool_full:
                 state = "spool-full"
+                # The uploader may tell why S3 fails after the spool filled: say both.
+                last_error = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
             elif failing_since is not None:
                 state = "retrying"
             else:
@@ -527,7 +532,7 @@ class UploaderProcess:
                 "archived": self._archived_count,
                 "not_archived": self._not_archived,
                 "reserialised": self._reserialised,
-                "last_error": self._last_error,
+                "last_error": last_error,
                 "last_error_at": self._last_error_at,
                 "failing_since": failing_since,
                 "last_success_at": self._last_success_at,
