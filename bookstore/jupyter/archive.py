@@ -106,9 +106,10 @@ class ArchivingMixin(LoggingConfigurable):
     ).tag(config=True)
 
     upload_delay = Float(
-        0.02,
         help="Seconds each upload waits after its save, so the save's answer does not compete "
-        "with the upload for the server's Python interpreter. Adds that much archive lag.",
+        "with the upload for the server's Python interpreter. Adds that much archive lag. "
+        "Default: 0.02 with uploader = 'thread', 0 with the uploader process, which has an "
+        "interpreter of its own.",
     ).tag(config=True)
 
     spool_fsync = Bool(
@@ -126,6 +127,10 @@ class ArchivingMixin(LoggingConfigurable):
     @default("spool_dir")
     def _default_spool_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "bookstore", "spool")
+
+    @default("upload_delay")
+    def _default_upload_delay(self) -> float:
+        return 0.02 if self.uploader == "thread" else 0.0
 
     @validate("upload_workers")
     def _validate_upload_workers(self, proposal: dict[str, Any]) -> int:
