@@ -230,7 +230,11 @@ def test_wrong_credentials_are_reported_and_the_spool_is_capped(
     size = len(json.dumps(notebook("save 00")))
     for i in range(4000 // size + 3):
         jupyter.save("mine.ipynb", notebook(f"save {i:02d}"))  # saving never fails because of S3
-    status = jupyter.status()
+    # The uploader process reports S3's answer once it has one (the bound ends a hung test).
+    deadline = time.monotonic() + 30
+    while "refused" not in str((status := jupyter.status())["archive"]["last_error"]):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
     assert status["versioning"] == "unknown"
     archive = status["archive"]
     assert archive["state"] == "spool-full"

@@ -11,8 +11,7 @@ from .._version import __version__
 from ..config import Bookstore
 from ..errors import MisconfiguredError
 from ..library import Library
-from .archive import ArchivingMixin
-from .archive_queue import ArchiveQueue
+from .archive import Archiver, ArchivingMixin
 from .handlers import default_handlers
 from .team import team_handlers
 
@@ -63,7 +62,7 @@ class BookstoreExtension(ExtensionApp):
             bookstore_unconfigured=unconfigured,
         )
 
-    def archive_queue(self) -> ArchiveQueue | None:
+    def archive_queue(self) -> Archiver | None:
         """The queue of the contents manager in use, if it archives."""
         assert self.serverapp is not None
         manager = self.serverapp.contents_manager

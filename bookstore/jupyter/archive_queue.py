@@ -17,6 +17,7 @@ import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,9 @@ class ArchiveQueue:
     upload_delay
         Seconds an upload waits after its save, so that the save's answer (built by the same
         Python process) is not slowed by the upload competing for the interpreter.
+    on_archived
+        Called (in the worker thread, without the queue's lock) with each entry once S3 has
+        confirmed it and it left the spool: how the uploader process reports to its server.
     """
 
     def __init__(
@@ -97,6 +101,7 @@ class ArchiveQueue:
         retry_max_delay: float = 30.0,
         settle_delay: float = 2.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+        on_archived: Callable[[SpoolEntry, Archived], None] | None = None,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -106,6 +111,7 @@ class ArchiveQueue:
         self.retry_max_delay = retry_max_delay
         self.settle_delay = settle_delay
         self.log = logger or log
+        self.on_archived = on_archived
         self._workers = max(1, workers)
         self._cond = threading.Condition()
         self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self._workers)]
@@ -140,6 +146,11 @@ class ArchiveQueue:
             replayed = self.spool.load()
             for entry in replayed:
                 self._push(entry)
+            # The first save of each worker may have been in flight when the previous uploader
+            # died, held by a stalled S3 that acts on it later: settle before re-sending it.
+            for shard in self._shards:
+                if shard:
+                    shard[0].uncertain = True
             for index in range(self._workers):
                 thread = threading.Thread(
                     target=self._work, args=(index,), name=f"bookstore-archive-{index}", daemon=True
@@ -204,6 +215,12 @@ class ArchiveQueue:
             self._cond.notify_all()
         return entry
 
+    def add_spooled(self, entry: SpoolEntry) -> None:
+        """Queue the upload of an entry another process (the server) wrote to the spool."""
+        with self._cond:
+            self._push(entry)
+            self._cond.notify_all()
+
     def _push(self, entry: SpoolEntry) -> None:
         """Queue an entry (caller holds the lock)."""
         shard = zlib.crc32(entry.key.encode()) % self._workers
@@ -244,6 +261,8 @@ class ArchiveQueue:
                 queue.popleft()
                 self._done(entry, archived)
                 self._cond.notify_all()
+            if self.on_archived is not None:
+                self.on_archived(entry, archived)
 
     def _upload(self, entry: SpoolEntry) -> Archived:
         """Store one save as a new version, exactly once.
