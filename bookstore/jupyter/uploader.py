@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Bookstore
+from ..errors import VERSIONING_OFF
 from ..store import Store
 from .archive_queue import Archived
 from .bucket_check import UNKNOWN
@@ -109,6 +110,8 @@ class UploaderProcess:
         self._spool_full_logged = False
         self._last_error: str | None = None
         self._last_error_at: float | None = None
+        #: What the uploader says S3 is doing wrong while uploads fail (see ArchiveQueue).
+        self._fault: str | None = None
         self._s3_error: str | None = None  # the uploader's last error
         self._spool_full_error = ""
         self._last_success_at: float | None = None
@@ -439,6 +442,7 @@ class UploaderProcess:
     def _status_from_uploader(self, state: dict[str, Any]) -> None:
         with self._cond:
             self._uploader_failing_since = state["failing_since"]
+            self._fault = state.get("fault")
             if state["last_error_at"] is not None and (
                 self._last_error_at is None or state["last_error_at"] >= self._last_error_at
             ):
@@ -521,12 +525,15 @@ class UploaderProcess:
                 state = "spool-full"
                 # The uploader may tell why S3 fails after the spool filled: say both.
                 last_error = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
+            elif failing_since is not None and self._fault == VERSIONING_OFF:
+                state = "held"
             elif failing_since is not None:
                 state = "retrying"
             else:
                 state = "ok"
             return {
                 "state": state,
+                "fault": self._fault if failing_since is not None else None,
                 "pending": sum(self._pending_by_key.values()),
                 "pending_bytes": self._pending_bytes,
                 "archived": self._archived_count,

@@ -128,7 +128,7 @@ def archived_message(entry: SpoolEntry, archived: Archived) -> dict[str, Any]:
 class Reporter:
     """Tells the server what the queue did: each archived save, and failure state changes."""
 
-    FIELDS = ("failing_since", "last_error", "last_error_at")
+    FIELDS = ("failing_since", "last_error", "last_error_at", "fault")
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
