@@ -129,9 +129,15 @@ def bucket_keys(s3_server: SeaweedFS, server_bucket: str) -> Any:
 def test_status_reports_bucket_versioning_and_queue_but_no_secret(
     server: JupyterServer, s3_server: SeaweedFS, server_bucket: str
 ) -> None:
-    answer = server.request("GET", "/api/bookstore")
-    assert answer.status_code == 200
-    status = answer.json()
+    # "unknown" until the uploader process has checked the bucket, a moment after start-up.
+    deadline = time.monotonic() + 60
+    while True:
+        answer = server.request("GET", "/api/bookstore")
+        assert answer.status_code == 200
+        status = answer.json()
+        if status["versioning"] != "unknown" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert status["bucket"] == server_bucket
     assert status["versioning"] == "Enabled"
     assert set(status["features"]) >= {"publish", "versions", "notebook", "restore", "diff"}
