@@ -143,7 +143,15 @@ def test_thread_uploads_remain_available(jupyter_factory: Any, s3_server: Seawee
     for i in range(5):
         jupyter.save("mine.ipynb", notebook(f"save {i}"))
     status = jupyter.wait_archived()
-    assert "uploader" not in status["archive"]
     assert jupyter.process is not None
+    # The status says where uploads run, as it does for the uploader process.
+    assert status["archive"]["uploader"] == {
+        "mode": "thread",
+        "state": "running",
+        "pid": jupyter.process.pid,
+        "restarts": 0,
+        "last_exit": None,
+        "last_exit_at": None,
+    }
     assert psutil.Process(jupyter.process.pid).children() == []
     assert sources(s3_server.store(bucket), KEY) == [f"save {i}" for i in range(5)]

@@ -12,13 +12,13 @@ restarts replays whatever is left.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
 import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import metadata
@@ -27,7 +27,6 @@ from ..errors import (
     CLOCK_SKEW,
     CREDENTIALS_REFUSED,
     THROTTLED,
-    VERSIONING_OFF,
     BookstoreError,
     MisconfiguredError,
     NotFoundError,
@@ -35,6 +34,7 @@ from ..errors import (
 from ..notebooks import sha256_hex_of
 from ..store import Store
 from .bucket_check import UNKNOWN, BucketCheck
+from .ledger import Archived, ArchiveLedger
 from .spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
@@ -50,19 +50,8 @@ ARCHIVE_ADVICE = {
 }
 
 
-@dataclass(frozen=True)
-class Archived:
-    """The outcome of archiving one save."""
-
-    key: str
-    version_id: str | None
-    sha256: str
-    saved_at: float
-    archived_at: float
-
-
-class ArchiveQueue:
-    """Upload spooled saves to S3 in the background.
+class ArchiveQueue(ArchiveLedger):
+    """Upload spooled saves to S3 in the background, from threads of this process.
 
     Parameters
     ----------
@@ -73,9 +62,7 @@ class ArchiveQueue:
     workers
         Upload threads. Keys are spread over them by a stable hash.
     max_spool_bytes
-        Once the pending saves take this much disk, new saves are no longer archived (they
-        are still saved locally) and the status says so, so a server whose uploads can never
-        succeed (rejected credentials) does not fill the disk.
+        Disk the pending saves may take (see :class:`~bookstore.jupyter.ledger.ArchiveLedger`).
     retry_initial_delay, retry_max_delay
         Backoff between attempts at the same upload, in seconds.
     settle_delay
@@ -103,36 +90,18 @@ class ArchiveQueue:
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
         on_archived: Callable[[SpoolEntry, Archived], None] | None = None,
     ) -> None:
+        super().__init__(spool, max_spool_bytes=max_spool_bytes, workers=workers, logger=logger or log)
         self.store = store
-        self.spool = spool
-        self.max_spool_bytes = max_spool_bytes
         self.retry_initial_delay = retry_initial_delay
         self.upload_delay = upload_delay
         self.retry_max_delay = retry_max_delay
         self.settle_delay = settle_delay
-        self.log = logger or log
         self.on_archived = on_archived
-        self._workers = max(1, workers)
-        self._cond = threading.Condition()
-        self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self._workers)]
-        self._pending_by_key: dict[str, int] = {}
-        self._pending_bytes = 0
-        self._last_archived: dict[str, Archived] = {}
+        self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self.workers)]
         self._threads: list[threading.Thread] = []
         self._started = False
-        self._stopping = False
-        # Status, read by the REST API.
-        self._archived_count = 0
-        self._failing_since: float | None = None
-        self._fault: str | None = None
-        self._last_error: str | None = None
-        self._last_error_at: float | None = None
-        self._last_success_at: float | None = None
-        self._last_lag: float | None = None
-        self._not_archived = 0
-        self._reserialised = 0
-        self._spool_full = False
-        self._spool_full_logged = False
+        self._state = "starting"
+        self._s3_failing_since: float | None = None
         self._bucket = BucketCheck(store, self.log)
 
     # -- life cycle -----------------------------------------------------------------------
@@ -151,7 +120,8 @@ class ArchiveQueue:
             for shard in self._shards:
                 if shard:
                     shard[0].uncertain = True
-            for index in range(self._workers):
+            self._state = "running"
+            for index in range(self.workers):
                 thread = threading.Thread(
                     target=self._work, args=(index,), name=f"bookstore-archive-{index}", daemon=True
                 )
@@ -172,6 +142,8 @@ class ArchiveQueue:
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout)
+        with self._cond:
+            self._state = "stopped"
         self.spool.release()
 
     def check_bucket(self) -> str | None:
@@ -183,36 +155,15 @@ class ArchiveQueue:
     def enqueue(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
         """Spool one save (durably, on local disk) and queue its upload.
 
-        Returns None, without raising, when the save could not be spooled: a full spool or a
-        failing local disk must never fail the user's save.
+        Returns None, without raising, when the save could not be spooled (see
+        :meth:`~bookstore.jupyter.ledger.ArchiveLedger._spool_save`).
         """
         self.start()
-        with self._cond:
-            full = self._pending_bytes + len(body) > self.max_spool_bytes
-            if full:
-                self._spool_full = True
-                self._not_archived += 1
-                message = (
-                    f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
-                    f"bytes pending): {path!r} was saved locally but not archived; fix the "
-                    f"S3 problem below and save again. Last S3 error: {self._last_error}"
-                )
-                self._record_error(message)
-                if not self._spool_full_logged:
-                    self._spool_full_logged = True
-                    self.log.error("Bookstore: %s", message)
-                return None
-        try:
-            entry = self.spool.add(key, path, body)
-        except OSError as e:
+        entry = self._spool_save(key, path, body)
+        if entry is not None:
             with self._cond:
-                self._not_archived += 1
-                self._record_error(f"could not write the archive spool: {e}")
-            self.log.error("Bookstore: could not spool %r for archiving: %s", path, e)
-            return None
-        with self._cond:
-            self._push(entry)
-            self._cond.notify_all()
+                self._shard_of(entry).append(entry)
+                self._cond.notify_all()
         return entry
 
     def add_spooled(self, entry: SpoolEntry) -> None:
@@ -222,11 +173,12 @@ class ArchiveQueue:
             self._cond.notify_all()
 
     def _push(self, entry: SpoolEntry) -> None:
-        """Queue an entry (caller holds the lock)."""
-        shard = zlib.crc32(entry.key.encode()) % self._workers
-        self._shards[shard].append(entry)
-        self._pending_by_key[entry.key] = self._pending_by_key.get(entry.key, 0) + 1
-        self._pending_bytes += entry.size
+        """Count an entry pending and queue it (caller holds the lock)."""
+        self._add_pending(entry)
+        self._shard_of(entry).append(entry)
+
+    def _shard_of(self, entry: SpoolEntry) -> deque[SpoolEntry]:
+        return self._shards[zlib.crc32(entry.key.encode()) % self.workers]
 
     # -- workers --------------------------------------------------------------------------
 
@@ -328,33 +280,16 @@ class ArchiveQueue:
         sha256 = metadata.content_hash(latest.metadata) or ""
         return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time())
 
-    def _pause(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if the queue stops."""
-        deadline = time.monotonic() + seconds
-        with self._cond:
-            while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
-
     def _done(self, entry: SpoolEntry, archived: Archived) -> None:
         """Book-keeping after a confirmed upload (caller holds the lock)."""
-        remaining = self._pending_by_key.get(entry.key, 1) - 1
-        if remaining:
-            self._pending_by_key[entry.key] = remaining
-        else:
-            self._pending_by_key.pop(entry.key, None)
-        self._pending_bytes -= entry.size
-        self._spool_full = False
-        self._last_archived[entry.key] = archived
-        self._archived_count += 1
-        self._last_success_at = archived.archived_at
-        self._last_lag = archived.archived_at - entry.saved_at
-        if self._failing_since is not None and not any(self._shards_blocked()):
+        self._settle(entry.seq, archived)
+        if self._s3_failing_since is not None and not any(self._shards_blocked()):
             self.log.info(
                 "Bookstore: archiving to bucket %r works again; %d save(s) still pending",
                 self.store.bucket,
-                sum(self._pending_by_key.values()),
+                len(self._pending),
             )
-            self._failing_since = None
+            self._s3_failing_since = None
             self._fault = None
             self._spool_full_logged = False
         if self._bucket.versioning == UNKNOWN:
@@ -374,19 +309,18 @@ class ArchiveQueue:
                 error, fault = found, BUCKET_MISSING
         advice = ARCHIVE_ADVICE.get(fault or "")
         with self._cond:
-            first = self._failing_since is None or fault != self._fault
-            if self._failing_since is None:
-                self._failing_since = time.time()
+            first = self._s3_failing_since is None or fault != self._fault
+            if self._s3_failing_since is None:
+                self._s3_failing_since = time.time()
             self._fault = fault
-            self._record_error(
-                f"archiving {entry.path!r} failed: {error}" + (f"; {advice}" if advice else "")
-            )
+            self._s3_error = f"archiving {entry.path!r} failed: {error}" + (f"; {advice}" if advice else "")
+            self._record_error(self._s3_error)
         if first:
             # Once per episode, not per retry; the message never carries a credential.
             self.log.warning(
                 "Bookstore: %s. Saves keep working and are kept on local disk; they will be "
                 "archived, in order, once S3 answers again.",
-                self._last_error,
+                self._s3_error,
             )
         else:
             self.log.debug("Bookstore: retrying %r after: %s", entry.path, error)
@@ -397,84 +331,18 @@ class ArchiveQueue:
         self._pause(delay * random.uniform(0.5, 1.0))
         entry.attempts = max(entry.attempts, 1)
 
-    def _record_error(self, message: str) -> None:
-        self._last_error = message
-        self._last_error_at = time.time()
+    def _failing_since(self) -> float | None:
+        return self._s3_failing_since
 
-    # -- what others ask ------------------------------------------------------------------
-
-    def pending(self, key: str | None = None) -> int:
-        """Saves not yet archived, of one key or in all."""
-        with self._cond:
-            if key is None:
-                return sum(self._pending_by_key.values())
-            return self._pending_by_key.get(key, 0)
-
-    def count_reserialised(self) -> None:
-        """Count a save archived from its model rather than from the bytes written to disk."""
-        with self._cond:
-            self._reserialised += 1
-
-    def failing(self) -> bool:
-        """Whether uploads are failing now (waiting for a pending save cannot help then)."""
-        with self._cond:
-            return self._failing_since is not None or self._spool_full
-
-    def wait_for(self, key: str, timeout: float) -> bool:
-        """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._pending_by_key.get(key):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is pending; True if so within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while any(self._shards):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
-
-    def last_archived(self, key: str) -> Archived | None:
-        """The most recent save of ``key`` archived by this server, if any."""
-        with self._cond:
-            return self._last_archived.get(key)
-
-    def status(self) -> dict[str, Any]:
-        """The queue's health, for the status endpoint. Never a credential."""
-        with self._cond:
-            if self._spool_full:
-                state = "spool-full"
-            elif self._failing_since is not None and self._fault == VERSIONING_OFF:
-                state = "held"
-            elif self._failing_since is not None:
-                state = "retrying"
-            else:
-                state = "ok"
-            return {
-                "state": state,
-                "pending": sum(self._pending_by_key.values()),
-                "pending_bytes": self._pending_bytes,
-                "archived": self._archived_count,
-                "not_archived": self._not_archived,
-                "reserialised": self._reserialised,
-                "fault": self._fault if self._failing_since is not None else None,
-                "last_error": self._last_error,
-                "last_error_at": self._last_error_at,
-                "failing_since": self._failing_since,
-                "last_success_at": self._last_success_at,
-                "last_lag_seconds": self._last_lag,
-                "max_spool_bytes": self.max_spool_bytes,
-                "spool_dir": str(self.spool.folder),
-                "workers": self._workers,
-            }
+    def _uploader_status(self) -> dict[str, Any]:
+        return {
+            "mode": "thread",
+            "state": self._state,
+            "pid": os.getpid(),
+            "restarts": 0,
+            "last_exit": None,
+            "last_exit_at": None,
+        }
 
     @property
     def versioning(self) -> str | None:

@@ -29,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 try:
     import fcntl
@@ -78,6 +78,17 @@ class SpoolEntry:
         f = open(self.file, "rb")  # noqa: SIM115 - the caller closes it
         f.readline()
         return f
+
+    def message_fields(self) -> dict[str, Any]:
+        """What names the entry to another process sharing the folder (see :meth:`Spool.entry_from`)."""
+        return {
+            "seq": self.seq,
+            "key": self.key,
+            "path": self.path,
+            "save_id": self.save_id,
+            "saved_at": self.saved_at,
+            "size": self.size,
+        }
 
 
 class Spool:
@@ -226,6 +237,18 @@ class Spool:
         """Where the entry of sequence number ``seq`` is."""
         return self.folder / f"{seq:020d}{_SUFFIX}"
 
+    def entry_from(self, fields: dict[str, Any]) -> SpoolEntry:
+        """The entry :meth:`SpoolEntry.message_fields` described."""
+        return SpoolEntry(
+            seq=fields["seq"],
+            key=fields["key"],
+            path=fields["path"],
+            save_id=fields["save_id"],
+            saved_at=fields["saved_at"],
+            size=fields["size"],
+            file=self.entry_file(fields["seq"]),
+        )
+
     def add(self, key: str, path: str, body: bytes) -> SpoolEntry:
         """Write one save durably and return its entry."""
         if not self.owner:
@@ -239,13 +262,19 @@ class Spool:
         line = json.dumps(header).encode() + b"\n"
         final = self.entry_file(seq)
         tmp = final.with_name(final.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(line)
-            f.write(body)
-            if self.fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, final)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(line)
+                f.write(body)
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except OSError:
+            # No space left, say: a partial entry must neither stay to take the space a next
+            # save needs nor ever be uploaded.
+            tmp.unlink(missing_ok=True)
+            raise
         return SpoolEntry(
             seq=seq,
             key=key,

@@ -37,7 +37,8 @@ from traitlets.config import Config
 
 from ..config import Bookstore
 from ..store import BACKGROUND
-from .archive_queue import Archived, ArchiveQueue
+from .archive_queue import ArchiveQueue
+from .ledger import Archived
 from .spool import Spool, SpoolEntry
 
 try:
@@ -98,18 +99,6 @@ def read_settings(stream: IO[bytes]) -> dict[str, Any]:
         raise SystemExit(0)  # the server went away before saying anything
     settings: dict[str, Any] = json.loads(line)
     return settings
-
-
-def entry_of(spool: Spool, fields: dict[str, Any]) -> SpoolEntry:
-    return SpoolEntry(
-        seq=fields["seq"],
-        key=fields["key"],
-        path=fields["path"],
-        save_id=fields["save_id"],
-        saved_at=fields["saved_at"],
-        size=fields["size"],
-        file=spool.entry_file(fields["seq"]),
-    )
 
 
 def archived_message(entry: SpoolEntry, archived: Archived) -> dict[str, Any]:
@@ -210,7 +199,7 @@ def main() -> None:
 
     for line in stdin:
         # Every save spooled after the settings were sent, in spooling order.
-        queue.add_spooled(entry_of(spool, json.loads(line)["entry"]))
+        queue.add_spooled(spool.entry_from(json.loads(line)["entry"]))
     # The server stopped, or died: what is pending stays in the spool for the next uploader.
     stopped.set()
     queue.stop(timeout=EXIT_GRACE)

@@ -1,0 +1,231 @@
+"""What an archive knows of its saves: :class:`ArchiveLedger`.
+
+Both ways of archiving a server's saves keep the same books: the uploads in threads of the
+server (:class:`~bookstore.jupyter.archive_queue.ArchiveQueue`) and the uploader process
+(:class:`~bookstore.jupyter.uploader.UploaderProcess`). Each save is spooled to local disk
+and counted pending until S3 has it; the ledger answers what the rest of the server asks
+while that happens (is this notebook's save archived yet? is archiving failing?) and what
+``GET /api/bookstore`` shows. How the uploads are done is the subclasses' business.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import VERSIONING_OFF
+from .spool import Spool, SpoolEntry
+
+
+@dataclass(frozen=True)
+class Archived:
+    """The outcome of archiving one save."""
+
+    key: str
+    version_id: str | None
+    sha256: str
+    saved_at: float
+    archived_at: float
+
+
+class ArchiveLedger:
+    """Pending saves, archived saves and errors of one spool, behind one condition.
+
+    Parameters
+    ----------
+    spool
+        Where pending saves wait.
+    max_spool_bytes
+        Once the pending saves take this much disk, new saves are no longer archived (they
+        are still saved locally) and the status says so, so a server whose uploads can never
+        succeed (rejected credentials) does not fill the disk.
+    workers
+        Upload threads, wherever they run (reported in the status).
+    """
+
+    def __init__(
+        self,
+        spool: Spool,
+        *,
+        max_spool_bytes: int,
+        workers: int,
+        logger: logging.Logger | logging.LoggerAdapter[Any],
+    ) -> None:
+        self.spool = spool
+        self.max_spool_bytes = max_spool_bytes
+        self.workers = max(1, workers)
+        self.log = logger
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._pending: dict[int, SpoolEntry] = {}  # by sequence number
+        self._pending_by_key: dict[str, int] = {}
+        self._pending_bytes = 0
+        self._last_archived: dict[str, Archived] = {}
+        self._archived_count = 0
+        self._not_archived = 0
+        self._reserialised = 0
+        self._spool_full = False
+        self._spool_full_logged = False
+        self._spool_full_error = ""
+        #: The last problem of any kind (S3, spool, uploader process), and when.
+        self._last_error: str | None = None
+        self._last_error_at: float | None = None
+        #: The last error S3 answered an upload with, and what it means (see errors.py).
+        self._s3_error: str | None = None
+        self._fault: str | None = None
+        self._last_success_at: float | None = None
+        self._last_lag: float | None = None
+
+    # -- book-keeping (callers hold the lock unless said otherwise) -----------------------
+
+    def _spool_save(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
+        """Write one save to the spool and count it pending (caller does not hold the lock).
+
+        Returns None, without raising, when it could not be spooled: a full spool or a
+        failing local disk (no space left, read-only) must never fail the user's save.
+        """
+        with self._cond:
+            if self._pending_bytes + len(body) > self.max_spool_bytes:
+                self._not_archived += 1
+                self._spool_full = True
+                self._spool_full_error = (
+                    f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
+                    f"bytes pending): {path!r} was saved locally but not archived; fix the "
+                    f"S3 problem below and save again."
+                )
+                message = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
+                self._record_error(message)
+                first, self._spool_full_logged = not self._spool_full_logged, True
+                if first:
+                    self.log.error("Bookstore: %s", message)
+                return None
+        try:
+            entry = self.spool.add(key, path, body)
+        except OSError as e:
+            with self._cond:
+                self._not_archived += 1
+                self._record_error(
+                    f"could not write the archive spool in {self.spool.folder}: {e}; "
+                    f"{path!r} was saved but not archived: free space there and save again"
+                )
+            self.log.error("Bookstore: could not spool %r for archiving: %s", path, e)
+            return None
+        with self._cond:
+            self._add_pending(entry)
+        return entry
+
+    def _add_pending(self, entry: SpoolEntry) -> None:
+        self._pending[entry.seq] = entry
+        self._pending_by_key[entry.key] = self._pending_by_key.get(entry.key, 0) + 1
+        self._pending_bytes += entry.size
+
+    def _settle(self, seq: int, archived: Archived | None = None) -> None:
+        """Entry ``seq`` has left the spool: archived (as ``archived``, when known)."""
+        entry = self._pending.pop(seq, None)
+        if entry is None:
+            return
+        remaining = self._pending_by_key.get(entry.key, 1) - 1
+        if remaining:
+            self._pending_by_key[entry.key] = remaining
+        else:
+            self._pending_by_key.pop(entry.key, None)
+        self._pending_bytes -= entry.size
+        self._archived_count += 1
+        self._spool_full = False
+        if archived is not None:
+            self._last_archived[archived.key] = archived
+            self._last_success_at = archived.archived_at
+            self._last_lag = archived.archived_at - archived.saved_at
+        self._cond.notify_all()
+
+    def _record_error(self, message: str) -> None:
+        self._last_error = message
+        self._last_error_at = time.time()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the archive stops (caller does not hold the lock)."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._stopping and (remaining := deadline - time.monotonic()) > 0:
+                self._cond.wait(remaining)
+
+    def _failing_since(self) -> float | None:
+        """Since when uploads fail, None while they work."""
+        raise NotImplementedError
+
+    # -- what others ask ------------------------------------------------------------------
+
+    def pending(self, key: str | None = None) -> int:
+        """Saves not yet archived, of one key or in all."""
+        with self._cond:
+            if key is None:
+                return len(self._pending)
+            return self._pending_by_key.get(key, 0)
+
+    def count_reserialised(self) -> None:
+        """Count a save archived from its model rather than from the bytes written to disk."""
+        with self._cond:
+            self._reserialised += 1
+
+    def failing(self) -> bool:
+        """Whether uploads are failing now (waiting for a pending save cannot help then)."""
+        with self._cond:
+            return self._failing_since() is not None or self._spool_full
+
+    def wait_for(self, key: str, timeout: float) -> bool:
+        """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds."""
+        return self._wait(lambda: not self._pending_by_key.get(key), timeout)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is pending; True if so within ``timeout`` seconds."""
+        return self._wait(lambda: not self._pending, timeout)
+
+    def _wait(self, done: Any, timeout: float) -> bool:
+        with self._cond:
+            return bool(self._cond.wait_for(done, timeout))
+
+    def last_archived(self, key: str) -> Archived | None:
+        """The most recent save of ``key`` archived by this server, if any."""
+        with self._cond:
+            return self._last_archived.get(key)
+
+    def status(self) -> dict[str, Any]:
+        """The archive's health, for the status endpoint. Never a credential."""
+        with self._cond:
+            failing_since = self._failing_since()
+            last_error = self._last_error
+            if self._spool_full:
+                state = "spool-full"
+                # Why S3 fails may be learnt after the spool filled: say both.
+                last_error = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
+            elif failing_since is not None and self._fault == VERSIONING_OFF:
+                state = "held"
+            elif failing_since is not None:
+                state = "retrying"
+            else:
+                state = "ok"
+            return {
+                "state": state,
+                "fault": self._fault if failing_since is not None else None,
+                "pending": len(self._pending),
+                "pending_bytes": self._pending_bytes,
+                "archived": self._archived_count,
+                "not_archived": self._not_archived,
+                "reserialised": self._reserialised,
+                "last_error": last_error,
+                "last_error_at": self._last_error_at,
+                "failing_since": failing_since,
+                "last_success_at": self._last_success_at,
+                "last_lag_seconds": self._last_lag,
+                "max_spool_bytes": self.max_spool_bytes,
+                "spool_dir": str(self.spool.folder),
+                "workers": self.workers,
+                "uploader": self._uploader_status(),
+            }
+
+    def _uploader_status(self) -> dict[str, Any]:
+        """Where the uploads run, and how that is going (caller holds the lock)."""
+        raise NotImplementedError
