@@ -49,6 +49,7 @@ def child(
     """One round, in a process of its own: upload the one spooled save, print the figures."""
     from bookstore import metadata
     from bookstore.jupyter.archive_queue import ArchiveQueue
+    from bookstore.jupyter.ledger import UploadSettings
     from bookstore.jupyter.spool import Spool
     from bookstore.notebooks import sha256_hex
     from bookstore.s3 import S3Store
@@ -68,7 +69,7 @@ def child(
     rss_before = _vm_kb("VmRSS")
     started = time.perf_counter()
     if mode == "streamed":
-        queue = ArchiveQueue(store, spool, workers=1, upload_delay=0.0)
+        queue = ArchiveQueue(store, spool, UploadSettings(workers=1, upload_delay=0.0))
         queue.start()
         if not queue.wait_idle(3600):
             raise RuntimeError(f"the upload did not finish: {queue.status()}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bookstore.jupyter.archive_queue import ArchiveQueue
+from bookstore.jupyter.ledger import UploadSettings
 from bookstore.jupyter.spool import Spool, spool_folder_name
 from bookstore.metadata import SAVE_ID as META_SAVE_ID
 from bookstore.s3 import S3Store
@@ -76,7 +77,7 @@ def test_a_save_uploaded_just_before_a_crash_is_not_archived_twice(store: S3Stor
     spool.add(KEY, "mine.ipynb", b"never uploaded")
     spool.release()  # the server died
 
-    queue = ArchiveQueue(store, Spool(tmp_path), workers=2)
+    queue = ArchiveQueue(store, Spool(tmp_path), UploadSettings(workers=2))
     queue.start()
     assert queue.wait_idle(30)
     queue.stop()
@@ -89,7 +90,7 @@ def test_a_save_uploaded_just_before_a_crash_is_not_archived_twice(store: S3Stor
 
 
 def test_status_and_wait_for(store: S3Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    queue = ArchiveQueue(store, Spool(tmp_path), workers=1)
+    queue = ArchiveQueue(store, Spool(tmp_path), UploadSettings(workers=1))
     with caplog.at_level(logging.INFO):
         queue.enqueue(KEY, "mine.ipynb", b"one")
         queue.enqueue(KEY, "mine.ipynb", b"two")
@@ -119,7 +120,7 @@ def test_a_big_save_is_uploaded_in_parts_once_even_when_replayed(
     second = spool.add(KEY, "big.ipynb", body[::-1])
     spool.release()
 
-    queue = ArchiveQueue(store, Spool(tmp_path), workers=1)
+    queue = ArchiveQueue(store, Spool(tmp_path), UploadSettings(workers=1))
     queue.start()
     assert queue.wait_idle(60)
     queue.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
 from bookstore.jupyter.archive_queue import ArchiveQueue
+from bookstore.jupyter.ledger import UploadSettings
 from bookstore.jupyter.spool import Spool
 from bookstore.library import (
     MAX_PAGE_SIZE,
@@ -135,7 +136,7 @@ def test_publishing_a_given_workspace_version_copies_exactly_that_one(
 def test_publish_waits_for_the_pending_archive_of_that_notebook(
     publisher: Library, store: S3Store, tmp_path: Path
 ) -> None:
-    queue = ArchiveQueue(store, Spool(tmp_path / "spool"), workers=1)
+    queue = ArchiveQueue(store, Spool(tmp_path / "spool"), UploadSettings(workers=1))
     try:
         key = publisher.key("busy.ipynb")
         for i in range(15):

@@ -40,6 +40,7 @@ from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import path_to_key
 from ..store import BACKGROUND, Store
 from .archive_queue import ArchiveQueue
+from .ledger import UploadSettings
 from .spool import Spool, spool_folder_name
 from .uploader import UploaderProcess
 
@@ -154,27 +155,16 @@ class ArchivingMixin(LoggingConfigurable):
         self.archive_queue: Archiver = queue
 
     def _archiver(self, store: Store, spool: Spool) -> Archiver:
-        if self.uploader == "thread":
-            return ArchiveQueue(
-                store,
-                spool,
-                workers=self.upload_workers,
-                max_spool_bytes=self.max_spool_bytes,
-                retry_max_delay=self.retry_max_delay,
-                upload_delay=self.upload_delay,
-                logger=self.log,
-            )
-        return UploaderProcess(
-            store,
-            spool,
-            self.bookstore,
+        settings = UploadSettings(
             workers=self.upload_workers,
             max_spool_bytes=self.max_spool_bytes,
             retry_max_delay=self.retry_max_delay,
             upload_delay=self.upload_delay,
             upload_timeout=self.upload_timeout,
-            logger=self.log,
         )
+        if self.uploader == "thread":
+            return ArchiveQueue(store, spool, settings, logger=self.log)
+        return UploaderProcess(store, spool, self.bookstore, settings, logger=self.log)
 
     def archive_key(self, path: str) -> str:
         """The workspace key a Jupyter path is archived under."""

@@ -34,7 +34,7 @@ from ..errors import (
 from ..notebooks import sha256_hex_of
 from ..store import Store
 from .bucket_check import UNKNOWN, BucketCheck
-from .ledger import Archived, ArchiveLedger
+from .ledger import Archived, ArchiveLedger, UploadSettings
 from .spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
@@ -56,21 +56,12 @@ class ArchiveQueue(ArchiveLedger):
     Parameters
     ----------
     store
-        Where versions go.
+        Where versions go (its timeouts are the caller's: ``settings.upload_timeout`` is not
+        applied here).
     spool
         Where pending saves wait; replayed by :meth:`start`.
-    workers
-        Upload threads. Keys are spread over them by a stable hash.
-    max_spool_bytes
-        Disk the pending saves may take (see :class:`~bookstore.jupyter.ledger.ArchiveLedger`).
-    retry_initial_delay, retry_max_delay
-        Backoff between attempts at the same upload, in seconds.
-    settle_delay
-        Seconds to wait before checking again whether an upload whose answer was lost
-        landed, so that S3 has acted on any request it held while stalled.
-    upload_delay
-        Seconds an upload waits after its save, so that the save's answer (built by the same
-        Python process) is not slowed by the upload competing for the interpreter.
+    settings
+        Workers, spool size, backoff: see :class:`~bookstore.jupyter.ledger.UploadSettings`.
     on_archived
         Called (in the worker thread, without the queue's lock) with each entry once S3 has
         confirmed it and it left the spool: how the uploader process reports to its server.
@@ -80,22 +71,13 @@ class ArchiveQueue(ArchiveLedger):
         self,
         store: Store,
         spool: Spool,
+        settings: UploadSettings | None = None,
         *,
-        workers: int = 4,
-        max_spool_bytes: int = 1 << 30,
-        retry_initial_delay: float = 0.5,
-        upload_delay: float = 0.02,
-        retry_max_delay: float = 30.0,
-        settle_delay: float = 2.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
         on_archived: Callable[[SpoolEntry, Archived], None] | None = None,
     ) -> None:
-        super().__init__(spool, max_spool_bytes=max_spool_bytes, workers=workers, logger=logger or log)
+        super().__init__(spool, settings or UploadSettings(), logger or log)
         self.store = store
-        self.retry_initial_delay = retry_initial_delay
-        self.upload_delay = upload_delay
-        self.retry_max_delay = retry_max_delay
-        self.settle_delay = settle_delay
         self.on_archived = on_archived
         self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self.workers)]
         self._threads: list[threading.Thread] = []
@@ -193,7 +175,7 @@ class ArchiveQueue(ArchiveLedger):
                 entry = queue[0]
                 # Measured against the wall clock the save was stamped with; replayed and
                 # older entries are already past it.
-                wait = entry.saved_at + self.upload_delay - time.time()
+                wait = entry.saved_at + self.settings.upload_delay - time.time()
                 if wait > 0:
                     self._cond.wait(wait)
                     if self._stopping:
@@ -236,7 +218,7 @@ class ArchiveQueue(ArchiveLedger):
             if landed is None and entry.uncertain:
                 # A stalled S3 acts on the requests it held the moment it resumes, maybe just
                 # after answering the check; look again once they have had time to land.
-                self._pause(self.settle_delay)
+                self._pause(self.settings.settle_delay)
                 landed = self._landed(entry)
             if landed is not None:
                 return landed
@@ -326,7 +308,8 @@ class ArchiveQueue(ArchiveLedger):
             self.log.debug("Bookstore: retrying %r after: %s", entry.path, error)
         if getattr(error, "may_have_succeeded", False):
             entry.uncertain = True
-        delay = min(self.retry_max_delay, self.retry_initial_delay * 2 ** max(0, entry.attempts - 1))
+        backoff = self.settings.retry_initial_delay * 2 ** max(0, entry.attempts - 1)
+        delay = min(self.settings.retry_max_delay, backoff)
         # Jittered, so that workers throttled together do not come back together.
         self._pause(delay * random.uniform(0.5, 1.0))
         entry.attempts = max(entry.attempts, 1)

@@ -13,11 +13,44 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import VERSIONING_OFF
 from .spool import Spool, SpoolEntry
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    """How saves are uploaded, wherever the uploads run (``c.BookstoreContentsArchiver...``).
+
+    Attributes
+    ----------
+    workers
+        Upload threads. Keys are spread over them by a stable hash.
+    max_spool_bytes
+        Once the pending saves take this much disk, new saves are no longer archived (they
+        are still saved locally) and the status says so, so a server whose uploads can never
+        succeed (rejected credentials) does not fill the disk.
+    retry_initial_delay, retry_max_delay
+        Backoff between attempts at the same upload, in seconds.
+    settle_delay
+        Seconds to wait before checking again whether an upload whose answer was lost
+        landed, so that S3 has acted on any request it held while stalled.
+    upload_delay
+        Seconds an upload waits after its save, so that the save's answer (built by the same
+        Python process) is not slowed by the upload competing for the interpreter.
+    upload_timeout
+        Seconds an upload waits for S3's answer.
+    """
+
+    workers: int = 4
+    max_spool_bytes: int = 1 << 30
+    retry_initial_delay: float = 0.5
+    retry_max_delay: float = 30.0
+    settle_delay: float = 2.0
+    upload_delay: float = 0.02
+    upload_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -32,31 +65,15 @@ class Archived:
 
 
 class ArchiveLedger:
-    """Pending saves, archived saves and errors of one spool, behind one condition.
-
-    Parameters
-    ----------
-    spool
-        Where pending saves wait.
-    max_spool_bytes
-        Once the pending saves take this much disk, new saves are no longer archived (they
-        are still saved locally) and the status says so, so a server whose uploads can never
-        succeed (rejected credentials) does not fill the disk.
-    workers
-        Upload threads, wherever they run (reported in the status).
-    """
+    """Pending saves, archived saves and errors of one spool, behind one condition."""
 
     def __init__(
-        self,
-        spool: Spool,
-        *,
-        max_spool_bytes: int,
-        workers: int,
-        logger: logging.Logger | logging.LoggerAdapter[Any],
+        self, spool: Spool, settings: UploadSettings, logger: logging.Logger | logging.LoggerAdapter[Any]
     ) -> None:
         self.spool = spool
-        self.max_spool_bytes = max_spool_bytes
-        self.workers = max(1, workers)
+        self.settings = replace(settings, workers=max(1, settings.workers))
+        self.workers = self.settings.workers
+        self.max_spool_bytes = self.settings.max_spool_bytes
         self.log = logger
         self._cond = threading.Condition()
         self._stopping = False

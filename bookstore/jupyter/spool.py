@@ -81,14 +81,11 @@ class SpoolEntry:
 
     def message_fields(self) -> dict[str, Any]:
         """What names the entry to another process sharing the folder (see :meth:`Spool.entry_from`)."""
-        return {
-            "seq": self.seq,
-            "key": self.key,
-            "path": self.path,
-            "save_id": self.save_id,
-            "saved_at": self.saved_at,
-            "size": self.size,
-        }
+        return {name: getattr(self, name) for name in _MESSAGE_FIELDS}
+
+
+#: What :meth:`SpoolEntry.message_fields` tells of an entry.
+_MESSAGE_FIELDS = ("seq", "key", "path", "save_id", "saved_at", "size")
 
 
 class Spool:
@@ -239,15 +236,8 @@ class Spool:
 
     def entry_from(self, fields: dict[str, Any]) -> SpoolEntry:
         """The entry :meth:`SpoolEntry.message_fields` described."""
-        return SpoolEntry(
-            seq=fields["seq"],
-            key=fields["key"],
-            path=fields["path"],
-            save_id=fields["save_id"],
-            saved_at=fields["saved_at"],
-            size=fields["size"],
-            file=self.entry_file(fields["seq"]),
-        )
+        described = {name: fields[name] for name in _MESSAGE_FIELDS}
+        return SpoolEntry(**described, file=self.entry_file(fields["seq"]))
 
     def add(self, key: str, path: str, body: bytes) -> SpoolEntry:
         """Write one save durably and return its entry."""

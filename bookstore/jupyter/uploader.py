@@ -22,12 +22,13 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from typing import Any
 
 from ..config import Bookstore
 from ..store import Store
 from .bucket_check import UNKNOWN
-from .ledger import Archived, ArchiveLedger
+from .ledger import Archived, ArchiveLedger, UploadSettings
 from .line_pipe import LinePipe
 from .spool import Spool, SpoolEntry
 
@@ -46,8 +47,8 @@ class UploaderProcess(ArchiveLedger):
     """Spool saves here, upload them in a child process; the archive queue's interface.
 
     Parameters are those of :class:`~bookstore.jupyter.archive_queue.ArchiveQueue`, plus the
-    ``bookstore`` settings the uploader builds its own store from; ``store`` only names the
-    bucket here.
+    ``bookstore`` settings the uploader builds its own store from (``store`` only names the
+    bucket here), and the backoff between restarts of the uploader.
     """
 
     def __init__(
@@ -55,22 +56,16 @@ class UploaderProcess(ArchiveLedger):
         store: Store,
         spool: Spool,
         bookstore: Bookstore,
+        settings: UploadSettings | None = None,
         *,
-        workers: int = 4,
-        max_spool_bytes: int = 1 << 30,
-        retry_max_delay: float = 30.0,
-        upload_delay: float = 0.0,
-        upload_timeout: float = 60.0,
         restart_initial_delay: float = 0.5,
         restart_max_delay: float = 30.0,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     ) -> None:
-        super().__init__(spool, max_spool_bytes=max_spool_bytes, workers=workers, logger=logger or log)
+        # Its own interpreter: no need to let the save answer first.
+        super().__init__(spool, settings or UploadSettings(upload_delay=0.0), logger or log)
         self.store = store
         self.bookstore = bookstore
-        self.retry_max_delay = retry_max_delay
-        self.upload_delay = upload_delay
-        self.upload_timeout = upload_timeout
         self.restart_initial_delay = restart_initial_delay
         self.restart_max_delay = restart_max_delay
         # Spooling and telling the uploader happen under one lock, so the uploader hears of
@@ -121,7 +116,7 @@ class UploaderProcess(ArchiveLedger):
             self._supervisor.join(timeout)
         self.spool.release()
 
-    def settings(self, listed_up_to: int) -> dict[str, Any]:
+    def handover(self, listed_up_to: int) -> dict[str, Any]:
         """What the uploader needs; it travels on the pipe, never on a command line.
 
         ``listed_up_to``: the last save spooled before it, which it replays from the folder.
@@ -133,11 +128,7 @@ class UploaderProcess(ArchiveLedger):
         return {
             "config": {"Bookstore": config},
             "folder": str(self.spool.folder),
-            "workers": self.workers,
-            "max_spool_bytes": self.max_spool_bytes,
-            "retry_max_delay": self.retry_max_delay,
-            "upload_delay": self.upload_delay,
-            "upload_timeout": self.upload_timeout,
+            "upload": asdict(self.settings),
             "log_level": level,
             "listed_up_to": listed_up_to,
         }
@@ -153,8 +144,8 @@ class UploaderProcess(ArchiveLedger):
         try:
             with self._send_lock:
                 # The settings go whole, before anything else.
-                settings = json.dumps(self.settings(self.spool.last_seq)).encode() + b"\n"
-                os.write(process.stdin.fileno(), settings)
+                handover = json.dumps(self.handover(self.spool.last_seq)).encode() + b"\n"
+                os.write(process.stdin.fileno(), handover)
                 self._pipe = LinePipe(process.stdin)
         except OSError:
             process.kill()

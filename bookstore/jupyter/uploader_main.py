@@ -9,7 +9,7 @@ server's side.
 
 The conversation is one JSON object per line:
 
-- server -> uploader, on stdin: first the settings (:func:`read_settings`), then one
+- server -> uploader, on stdin: first the settings (:func:`read_handover`), then one
   ``{"entry": {...}}`` per save spooled. End of input (the server stopped, or died) stops it.
 - uploader -> server, on its original stdout: ``{"ready": pid}`` once it has taken over the
   spool, ``{"archived": {...}}`` per save in S3, ``{"status": {...}}`` when failure state or
@@ -38,7 +38,7 @@ from traitlets.config import Config
 from ..config import Bookstore
 from ..store import BACKGROUND
 from .archive_queue import ArchiveQueue
-from .ledger import Archived
+from .ledger import Archived, UploadSettings
 from .spool import Spool, SpoolEntry
 
 try:
@@ -92,13 +92,13 @@ class ForwardToServer(logging.Handler):
             self.handleError(record)
 
 
-def read_settings(stream: IO[bytes]) -> dict[str, Any]:
-    """The first line: what :meth:`bookstore.jupyter.uploader.UploaderProcess.settings` sends."""
+def read_handover(stream: IO[bytes]) -> dict[str, Any]:
+    """The first line: what :meth:`bookstore.jupyter.uploader.UploaderProcess.handover` sends."""
     line = stream.readline()
     if not line:
         raise SystemExit(0)  # the server went away before saying anything
-    settings: dict[str, Any] = json.loads(line)
-    return settings
+    handover: dict[str, Any] = json.loads(line)
+    return handover
 
 
 def archived_message(entry: SpoolEntry, archived: Archived) -> dict[str, Any]:
@@ -170,27 +170,19 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer
     channel = Channel(out)
-    settings = read_settings(stdin)
+    handover = read_handover(stdin)
     log.addHandler(ForwardToServer(channel))
-    log.setLevel(settings["log_level"])
+    log.setLevel(handover["log_level"])
     log.propagate = False
 
-    folder = Path(settings["folder"])
+    folder = Path(handover["folder"])
     take_over(folder)
-    bookstore = Bookstore(config=Config(settings["config"]))
-    store = bookstore.create_store(replace(BACKGROUND, read_timeout=settings["upload_timeout"]))
-    spool = Spool(folder, owner=False, until=settings["listed_up_to"])
+    bookstore = Bookstore(config=Config(handover["config"]))
+    upload = UploadSettings(**handover["upload"])
+    store = bookstore.create_store(replace(BACKGROUND, read_timeout=upload.upload_timeout))
+    spool = Spool(folder, owner=False, until=handover["listed_up_to"])
     reporter = Reporter(channel)
-    queue = ArchiveQueue(
-        store,
-        spool,
-        workers=settings["workers"],
-        max_spool_bytes=settings["max_spool_bytes"],
-        retry_max_delay=settings["retry_max_delay"],
-        upload_delay=settings["upload_delay"],
-        logger=log,
-        on_archived=reporter.archived,
-    )
+    queue = ArchiveQueue(store, spool, upload, logger=log, on_archived=reporter.archived)
     reporter.queue = queue
     queue.start()  # replays the folder up to the last save spooled before this process started
     channel.send({"ready": os.getpid()})
@@ -198,7 +190,7 @@ def main() -> None:
     threading.Thread(target=reporter.watch, args=(stopped,), name="bookstore-report", daemon=True).start()
 
     for line in stdin:
-        # Every save spooled after the settings were sent, in spooling order.
+        # Every save spooled after the handover was sent, in spooling order.
         queue.add_spooled(spool.entry_from(json.loads(line)["entry"]))
     # The server stopped, or died: what is pending stays in the spool for the next uploader.
     stopped.set()
