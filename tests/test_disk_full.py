@@ -75,27 +75,29 @@ def test_a_full_spool_disk_loses_no_save_and_says_what_to_do(
     jupyter.wait_archived()
     pid_before = jupyter.status()["archive"]["uploader"]["pid"]
 
-    private_s3.kill()  # what is spooled now stays there until S3 is back
-    for i in range(2):
-        jupyter.save("mine.ipynb", notebook(f"spooled {i}"))
-    filler = fill(small_disk)
-    big = notebook("x" * 50_000)
-    saved = jupyter.save("mine.ipynb", big)  # answered: the notebook itself is on another disk
-    assert saved["name"] == "mine.ipynb"
-    assert (jupyter.root_dir / "mine.ipynb").read_text().count("x" * 50_000) == 1
+    private_s3.pause()  # what is spooled now stays there until S3 answers again
+    try:
+        for i in range(2):
+            jupyter.save("mine.ipynb", notebook(f"spooled {i}"))
+        filler = fill(small_disk)
+        big = notebook("x" * 50_000)
+        saved = jupyter.save("mine.ipynb", big)  # answered: the notebook itself is on another disk
+        assert saved["name"] == "mine.ipynb"
+        assert (jupyter.root_dir / "mine.ipynb").read_text().count("x" * 50_000) == 1
 
-    archive = jupyter.status()["archive"]
-    assert archive["not_archived"] == 1
-    assert archive["pending"] == 2
-    assert "No space left on device" in archive["last_error"]
-    assert "saved but not archived: free space there and save again" in archive["last_error"]
-    assert "No space left on device" in jupyter.log()
-    # Nothing half-written: no partial entry to take space, or to be uploaded later.
-    assert not [p.name for p in spool_dir.rglob("*") if p.name.endswith(".tmp")]
+        archive = jupyter.status()["archive"]
+        assert archive["not_archived"] == 1
+        assert archive["pending"] == 2
+        assert "No space left on device" in archive["last_error"]
+        assert "saved but not archived: free space there and save again" in archive["last_error"]
+        assert "No space left on device" in jupyter.log()
+        # Nothing half-written: no partial entry to take space, or to be uploaded later.
+        assert not [p.name for p in spool_dir.rglob("*") if p.name.endswith(".tmp")]
 
-    filler.unlink()
-    jupyter.save("mine.ipynb", notebook("after space was freed"))
-    private_s3.start()
+        filler.unlink()
+        jupyter.save("mine.ipynb", notebook("after space was freed"))
+    finally:
+        private_s3.resume()
     status = jupyter.wait_archived(timeout=90)
     archived = sources(private_s3.store(bucket), f"{PREFIX}/mine.ipynb")
     assert archived == ["first", "spooled 0", "spooled 1", "after space was freed"]
