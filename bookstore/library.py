@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import metadata, notebooks
+from .answers import json_fields
 from .catalog import Catalog, notebook_key_of
 from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
@@ -113,15 +114,7 @@ class Published:
 
     def as_json(self) -> dict[str, Any]:
         """The answer of the REST API and of ``bookstore publish --json``."""
-        return {
-            "path": self.path,
-            "key": self.key,
-            "version_id": self.version_id,
-            "source_key": self.source_key,
-            "source_version_id": self.source_version_id,
-            "sha256": self.sha256,
-            "unchanged": self.unchanged,
-        }
+        return json_fields(self)
 
 
 def page_as_json(key: str, stage: str, page: VersionPage) -> dict[str, Any]:
