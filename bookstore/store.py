@@ -5,7 +5,7 @@ with small frozen dataclasses and failing with :mod:`bookstore.errors`, never a 
 library's exceptions. A backend is one module that subclasses :class:`Store`, registered by
 name in :data:`BACKENDS` (or by another package under the ``bookstore.backends`` entry point
 group), and inherits the contract tests in ``tests/store_contract.py``. The S3 backend
-(:mod:`bookstore.s3`) is the only module that imports boto3.
+(:mod:`bookstore.s3` and :mod:`bookstore.s3_client`) is the only one that imports boto3.
 """
 
 from __future__ import annotations
