@@ -5,7 +5,8 @@ It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
 the endpoint, region and credentials from the AWS environment and default chain.
 
-A subcommand is a click command in :mod:`bookstore.cli.commands`, listed in
+A subcommand is a click command in :mod:`bookstore.cli.commands` or
+:mod:`bookstore.cli.running`, listed in
 :data:`COMMANDS`; this module gives each one the common options and turns what it raises
 into one line on stderr and an exit status (the error's
 :attr:`~bookstore.errors.BookstoreError.exit_status`), in one place.
@@ -21,7 +22,7 @@ import click
 
 from .._version import __version__
 from ..errors import BookstoreError
-from . import commands
+from . import commands, running
 from .session import Session, log_to_stderr
 
 #: The exit status of a command stopped with Ctrl-C (128 + SIGINT), as shells report it.
@@ -40,9 +41,9 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.show,
     commands.diff,
     commands.restore,
-    commands.run,
-    commands.runs,
-    commands.rerun_command,
+    running.run,
+    running.runs,
+    running.rerun_command,
     commands.catalog,
     commands.retention,
 )
