@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from ..compare import diff_notebooks, format_diff, stored_side
+from ..compare import compare, format_diff, stored_side
 from ..errors import NotFoundError, VersionNotFoundError
 from ..keys import validate_path
 from ..library import (
@@ -158,8 +158,8 @@ def diff(
             session.library, jupyter_path, remote_stage or WORKSPACE, remote_version_id
         )
         remote_name = f"{remote_version['key']} version {remote_version['version_id']}"
-    entries = diff_notebooks(base, remote)
-    answer = {"base": base, "diff": entries, "base_version": base_version, "remote_version": remote_version}
+    answer = compare((base, base_version), (remote, remote_version))
+    entries = answer["diff"]
     base_name = f"{base_version['key']} version {base_version['version_id']}"
     session.emit(
         answer,
