@@ -28,7 +28,7 @@ def child(mode: str) -> None:
     started = time.perf_counter()
     import boto3
 
-    from bookstore import s3
+    from bookstore import s3, s3_client
     from bookstore.store import BACKGROUND, BATCH, INTERACTIVE
 
     imported = time.perf_counter() - started
@@ -37,7 +37,7 @@ def child(mode: str) -> None:
         def own_session(**kwargs: object) -> object:
             return boto3.session.Session().client("s3", **kwargs)
 
-        s3._client = own_session  # type: ignore[assignment]
+        s3_client._client = own_session  # type: ignore[assignment]
     stores = []
     for patience in (INTERACTIVE, BACKGROUND, BATCH):
         began = time.perf_counter()

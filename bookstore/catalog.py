@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from . import metadata
+from .answers import json_fields
 from .errors import BookstoreError, InvalidPathError, NotFoundError
 from .keys import is_under, path_to_key, validate_path
 from .store import ObjectInfo, Store, StoredKey, StoredObject
@@ -41,15 +42,7 @@ class CatalogEntry:
 
     def as_json(self) -> dict[str, Any]:
         """The entry as the REST API and ``bookstore catalog --json`` show it."""
-        return {
-            "key": self.key,
-            "notebook_key": self.notebook_key,
-            "owner": self.owner,
-            "version_id": self.version_id,
-            "last_modified": self.last_modified.isoformat(),
-            "size": self.size,
-            "published_by": self.published_by,
-        }
+        return json_fields(self)
 
 
 @dataclass(frozen=True)

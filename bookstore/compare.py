@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
     from .library import Library
 
+    #: One side of a comparison: a notebook, and which version it is (for the answer).
+    Side = tuple[NotebookNode, dict[str, Any]]
 
-def stored_side(
-    library: Library, path: str, stage: str, version_id: str | None
-) -> tuple[NotebookNode, dict[str, Any]]:
+
+def stored_side(library: Library, path: str, stage: str, version_id: str | None) -> Side:
     """One stored version of ``path`` as a notebook, and which version it is (for the answer)."""
     stored = library.read(path, stage, version_id)
     info = stored.info
@@ -30,9 +31,7 @@ def stored_side(
     return content, {"stage": stage, "key": info.key, "version_id": info.version_id}
 
 
-def published_side(
-    library: Library, notebook_key: str, version_id: str | None
-) -> tuple[NotebookNode, dict[str, Any]]:
+def published_side(library: Library, notebook_key: str, version_id: str | None) -> Side:
     """One version of anyone's published notebook, by its ``notebook_key``, as a notebook
     and which version it is."""
     stored = library.catalog.read(notebook_key, version_id)
@@ -52,7 +51,7 @@ RUN_NOTEBOOK_METADATA = ("papermill", "bookstore")
 RUN_CELL_METADATA = ("papermill", "execution")
 
 
-def run_side(library: Library, path: str, run_id: str) -> tuple[NotebookNode, dict[str, Any]]:
+def run_side(library: Library, path: str, run_id: str) -> Side:
     """The executed notebook of one run of ``path``'s publication, without the metadata each
     run writes anew (timings, the run's own ids), and which run it is."""
     record, stored = library.executed(path, run_id)
@@ -76,6 +75,19 @@ def nbdime_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def compare(base: Side, remote: Side) -> dict[str, Any]:
+    """The answer comparing two sides (from :func:`stored_side`, :func:`published_side`,
+    :func:`run_side`, or a saved notebook): ``{"base", "diff", "base_version",
+    "remote_version"}``, the first two as nbdime's diff API gives them."""
+    (base_notebook, base_version), (remote_notebook, remote_version) = base, remote
+    return {
+        "base": base_notebook,
+        "diff": diff_notebooks(base_notebook, remote_notebook),
+        "base_version": base_version,
+        "remote_version": remote_version,
+    }
 
 
 def diff_notebooks(base: NotebookNode, remote: NotebookNode) -> list[Any]:

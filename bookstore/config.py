@@ -295,7 +295,7 @@ class Bookstore(Configurable):
 
     @validate("backend")
     def _validate_backend(self, proposal: dict[str, Any]) -> str:
-        from .store import check_backend_name
+        from .backends import check_backend_name
 
         value = str(proposal["value"]).lower()
         check_backend_name(value)
@@ -311,7 +311,8 @@ class Bookstore(Configurable):
         MisconfiguredError
             No bucket is configured, or the settings cannot work.
         """
-        from .store import INTERACTIVE, backend
+        from .backends import backend
+        from .store import INTERACTIVE
 
         return backend(self.backend)(self, patience or INTERACTIVE)
 

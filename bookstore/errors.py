@@ -1,8 +1,9 @@
 """The exceptions bookstore raises.
 
-Every failure a user can act on is a :class:`BookstoreError`; the REST handlers, the CLI and
-the Airflow operator each map these classes to their own way of answering (an HTTP status, an
-exit code, a failed task) in one place.
+Every failure a user can act on is a :class:`BookstoreError`. Each class carries how the
+edges answer it: :attr:`~BookstoreError.http_status` for the REST handlers and
+:attr:`~BookstoreError.exit_status` for the ``bookstore`` command (a subclass inherits both
+unless it says otherwise); the Airflow operator fails the task.
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ class BookstoreError(Exception):
     fault
         When the storage service is at fault, which fault (:data:`THROTTLED`,
         :data:`CLOCK_SKEW`, ...), so that a caller can act on it; None otherwise.
+    http_status
+        The HTTP status a REST handler answers this error with.
+    exit_status
+        The exit status of a ``bookstore`` command that stopped on this error (the command's
+        ``--help`` lists them).
     """
 
     fault: str | None = None
+    http_status: int = 500
+    exit_status: int = 1
 
     def __init__(self, *args: object, fault: str | None = None) -> None:
         super().__init__(*args)
@@ -39,6 +47,9 @@ class BookstoreError(Exception):
 class InvalidRequestError(BookstoreError, ValueError):
     """Input that cannot be acted on: an unknown stage, a malformed body, a foreign cursor."""
 
+    http_status = 400
+    exit_status = 2
+
 
 class InvalidPathError(InvalidRequestError):
     """A notebook path or key that is malformed or would leave its prefix."""
@@ -47,6 +58,9 @@ class InvalidPathError(InvalidRequestError):
 class NotFoundError(BookstoreError):
     """The notebook (S3 key) does not exist."""
 
+    http_status = 404
+    exit_status = 3
+
 
 class VersionNotFoundError(NotFoundError):
     """The key exists, or may exist, but not at the requested version id."""
@@ -54,6 +68,9 @@ class VersionNotFoundError(NotFoundError):
 
 class AlreadyExistsError(BookstoreError):
     """The target of a write already exists and overwriting it was not asked for."""
+
+    http_status = 409
+    exit_status = 4
 
 
 class StoreUnavailableError(BookstoreError):
@@ -67,6 +84,9 @@ class StoreUnavailableError(BookstoreError):
         sent again.
     """
 
+    http_status = 503
+    exit_status = 5
+
     def __init__(self, message: str, *, may_have_succeeded: bool = False, fault: str | None = None) -> None:
         super().__init__(message, fault=fault)
         self.may_have_succeeded = may_have_succeeded
@@ -75,6 +95,12 @@ class StoreUnavailableError(BookstoreError):
 class MisconfiguredError(BookstoreError):
     """The configuration cannot work: unknown backend, missing bucket, rejected credentials."""
 
+    http_status = 503
+    exit_status = 6
+
 
 class FeatureUnavailableError(BookstoreError):
     """The request needs an optional part this installation lacks (nbdime, for comparing)."""
+
+    http_status = 501
+    exit_status = 7

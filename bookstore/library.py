@@ -5,8 +5,8 @@ this module and only parses its input and formats its answers.
 
 A notebook has a history per *stage*: every save is a version of its **workspace** key,
 every publication a version of its **published** key. Publishing is a server-side copy of
-one exact workspace version, so what Airflow runs is always something that was saved, and
-the published object records which save it came from.
+one exact workspace version (:mod:`bookstore.publishing`), so what Airflow runs is always
+something that was saved, and the published object records which save it came from.
 
 Everything here blocks on S3. Callers on an event loop run these methods in a worker
 thread.
@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from . import metadata, notebooks
+from . import metadata, notebooks, publishing
 from .catalog import Catalog, notebook_key_of
 from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
 from .keys import default_published_root, is_under, normalize_prefix, numbered_names, path_to_key
+from .publishing import PendingSaves, Published
 from .runs import RUNNING, RunLog, RunRecord
 from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
@@ -84,44 +82,6 @@ def restore_candidates(path: str) -> Iterator[str]:
     Callers take the first one that does not exist.
     """
     return numbered_names(path, "-restored")
-
-
-class PendingSaves(Protocol):
-    """What publishing needs from whatever archives saves (the Jupyter archive queue):
-    whether a save of a key is still on its way to S3, and a way to wait for it."""
-
-    def pending(self, key: str | None = None) -> int: ...
-
-    def failing(self) -> bool: ...
-
-    def wait_for(self, key: str, timeout: float) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Published:
-    """The outcome of publishing one notebook version."""
-
-    path: str
-    key: str
-    version_id: str | None
-    source_key: str
-    source_version_id: str | None
-    sha256: str | None
-    #: True when the content was already the latest published version, which is answered
-    #: instead of publishing it again.
-    unchanged: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        """The answer of the REST API and of ``bookstore publish --json``."""
-        return {
-            "path": self.path,
-            "key": self.key,
-            "version_id": self.version_id,
-            "source_key": self.source_key,
-            "source_version_id": self.source_version_id,
-            "sha256": self.sha256,
-            "unchanged": self.unchanged,
-        }
 
 
 def page_as_json(key: str, stage: str, page: VersionPage) -> dict[str, Any]:
@@ -249,7 +209,9 @@ class Library:
         """
         published_key = self.key(path, PUBLISHED)
         source = self.ensure_archived(path, body, pending)
-        return self._copy(path, source, published_key, force=force, published_by=published_by)
+        return publishing.publish(
+            self.store, path, source, published_key, force=force, published_by=published_by
+        )
 
     def publish_version(
         self, path: str, version_id: str, *, force: bool = False, published_by: str | None = None
@@ -259,80 +221,15 @@ class Library:
             raise InvalidRequestError("version_id must be a non-empty string")
         published_key = self.key(path, PUBLISHED)
         source = self.store.head(self.key(path, WORKSPACE), version_id)
-        return self._copy(path, source, published_key, force=force, published_by=published_by)
+        return publishing.publish(
+            self.store, path, source, published_key, force=force, published_by=published_by
+        )
 
     def ensure_archived(self, path: str, body: bytes, pending: PendingSaves | None = None) -> ObjectInfo:
-        """The workspace version of ``path`` that holds ``body``, storing it if need be."""
+        """The workspace version of ``path`` that holds ``body``, storing it if need be (see
+        :func:`bookstore.publishing.ensure_archived`)."""
         key = self.key(path, WORKSPACE)
-        digest = notebooks.sha256_hex(body)
-        if pending is not None and pending.pending(key):
-            # While uploads fail, waiting cannot help: go to S3 now (503 if it is down).
-            if pending.failing():
-                log.info("Bookstore: archive of %r is retrying; storing the saved notebook directly", path)
-            elif not pending.wait_for(key, self.wait_timeout):
-                log.info(
-                    "Bookstore: %r still pending after %.1f s; storing the saved notebook directly",
-                    path,
-                    self.wait_timeout,
-                )
-        latest = self._latest(key)
-        if latest is not None and metadata.content_hash(latest.metadata) == digest:
-            return latest
-        saved_at = time.time()
-        record = metadata.save_metadata(
-            sha256=digest, path=path, save_id=uuid.uuid4().hex, saved_at=saved_at, archived_by="publish"
-        )
-        version_id = self.store.put(key, body, record)
-        log.info("Bookstore: archived %r as version %s of %r for publishing", path, version_id, key)
-        return ObjectInfo(key, version_id, len(body), datetime.fromtimestamp(saved_at, UTC), record)
-
-    def _latest(self, key: str) -> ObjectInfo | None:
-        try:
-            return self.store.head(key)
-        except NotFoundError:
-            return None
-
-    def _copy(
-        self, path: str, source: ObjectInfo, published_key: str, *, force: bool, published_by: str | None
-    ) -> Published:
-        sha = metadata.content_hash(source.metadata)
-        if sha and not force:
-            latest = self._latest(published_key)
-            if latest is not None and metadata.content_hash(latest.metadata) == sha:
-                log.info("Bookstore: %r is already published as version %s", path, latest.version_id)
-                return Published(
-                    path=path,
-                    key=published_key,
-                    version_id=latest.version_id,
-                    source_key=latest.metadata.get(metadata.SOURCE_KEY, source.key),
-                    source_version_id=metadata.version_details(latest.metadata).source_version_id,
-                    sha256=sha,
-                    unchanged=True,
-                )
-        record = metadata.publication_metadata(
-            source_key=source.key,
-            source_version_id=source.version_id,
-            path=path,
-            sha256=sha,
-            published_at=time.time(),
-            published_by=published_by,
-        )
-        version_id = self.store.copy(source.key, source.version_id, published_key, record)
-        log.info(
-            "Bookstore: published %r version %s as %r version %s",
-            source.key,
-            source.version_id,
-            published_key,
-            version_id,
-        )
-        return Published(
-            path=path,
-            key=published_key,
-            version_id=version_id,
-            source_key=source.key,
-            source_version_id=source.version_id,
-            sha256=sha,
-        )
+        return publishing.ensure_archived(self.store, key, path, body, pending, self.wait_timeout)
 
     # -- reading --------------------------------------------------------------------------
 

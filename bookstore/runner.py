@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import metadata, notebooks
+from .answers import json_fields
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError
 from .keys import is_under, path_to_key, validate_path
 from .library import PUBLISHED, describe
@@ -66,15 +67,9 @@ class RunResult:
     run_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The result as plain JSON-compatible data (an Airflow XCom, ``--json`` output)."""
-        return {
-            "source_key": self.source_key,
-            "source_version_id": self.source_version_id,
-            "output_key": self.output_key,
-            "output_version_id": self.output_version_id,
-            "parameters": json.loads(metadata.parameters_json(self.parameters)),
-            "run_id": self.run_id,
-        }
+        """The result as plain JSON-compatible data (an Airflow XCom, ``--json`` output), its
+        parameters as they were recorded."""
+        return {**json_fields(self), "parameters": json.loads(metadata.parameters_json(self.parameters))}
 
 
 class NotebookFailedError(BookstoreError):

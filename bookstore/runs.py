@@ -20,11 +20,12 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from .answers import json_fields
 from .errors import BookstoreError, InvalidRequestError, NotFoundError
 from .keys import path_to_key
 from .store import KeyPage, Store
@@ -140,11 +141,7 @@ class RunRecord:
 
     def as_json(self) -> dict[str, Any]:
         """The record as stored, and as the REST API and ``--json`` show it."""
-        answer = asdict(self)
-        answer["started_at"] = self.started_at.isoformat()
-        answer["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        answer["succeeded"] = self.succeeded
-        return answer
+        return {**json_fields(self), "succeeded": self.succeeded}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> RunRecord:

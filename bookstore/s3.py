@@ -1,48 +1,23 @@
-"""The S3 backend: the one module that talks to S3 (boto3).
+"""The S3 backend: :class:`S3Store`, which turns each operation of a store into S3 requests.
 
-:class:`S3Store` wraps a single boto3 client (built once) and answers with the dataclasses of
-:mod:`bookstore.store`. S3 failures are translated into :mod:`bookstore.errors` in one table,
-:data:`ERROR_CODES`, so the rest of bookstore never sees a botocore exception.
+The S3 backend is two modules, the only ones in bookstore that import boto3 and botocore:
+this one, and :mod:`bookstore.s3_client`, which builds the one boto3 client an
+:class:`S3Store` holds and translates S3's failures into :mod:`bookstore.errors` in one
+table, so the rest of bookstore never sees a botocore exception. Answers are the dataclasses
+of :mod:`bookstore.store`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
-from urllib.parse import quote, unquote
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    NoCredentialsError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import (
-    BUCKET_MISSING,
-    CLOCK_SKEW,
-    CREDENTIALS_REFUSED,
-    NO_ANSWER,
-    THROTTLED,
-    UNREACHABLE,
-    BookstoreError,
-    FeatureUnavailableError,
-    InvalidPathError,
-    MisconfiguredError,
-    NotFoundError,
-    StoreUnavailableError,
-    VersionNotFoundError,
-)
+from .errors import InvalidPathError, MisconfiguredError
 from .keys import validate_version_id
+from .s3_client import decode_metadata, encode_metadata, error_code, new_client, translate
 from .store import (
     INTERACTIVE,
     KeyPage,
@@ -66,49 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: S3 error codes (and bare HTTP statuses, which HEAD requests answer with) -> error class.
-ERROR_CODES: dict[str, type[BookstoreError]] = {
-    "NoSuchKey": NotFoundError,
-    "NotFound": NotFoundError,
-    "404": NotFoundError,
-    "NoSuchVersion": VersionNotFoundError,
-    "InvalidVersionId": VersionNotFoundError,
-    "KeyTooLongError": InvalidPathError,
-    "NoSuchBucket": MisconfiguredError,
-    "InvalidBucketName": MisconfiguredError,
-    "InvalidAccessKeyId": MisconfiguredError,
-    "SignatureDoesNotMatch": MisconfiguredError,
-    "AccessDenied": MisconfiguredError,
-    "AllAccessDisabled": MisconfiguredError,
-    "ExpiredToken": MisconfiguredError,
-    "InvalidToken": MisconfiguredError,
-    "403": MisconfiguredError,
-    "RequestTimeTooSkewed": MisconfiguredError,
-    "SlowDown": StoreUnavailableError,
-    "Throttling": StoreUnavailableError,
-    "TooManyRequests": StoreUnavailableError,
-    "ErrTooManyRequest": StoreUnavailableError,
-    "RequestLimitExceeded": StoreUnavailableError,
-    "429": StoreUnavailableError,
-    "ServiceUnavailable": StoreUnavailableError,
-    "InternalError": StoreUnavailableError,
-    "RequestTimeout": StoreUnavailableError,
-    "500": StoreUnavailableError,
-    "502": StoreUnavailableError,
-    "503": StoreUnavailableError,
-    "504": StoreUnavailableError,
-    "NotImplemented": FeatureUnavailableError,
-    "501": FeatureUnavailableError,
-}
-
-#: Codes of S3 slowing a client down: nothing was done, the request may be sent again later.
-THROTTLING_CODES = frozenset(
-    {"SlowDown", "Throttling", "TooManyRequests", "ErrTooManyRequest", "RequestLimitExceeded", "429"}
-)
-#: Server-side failures after which a write may still have been done (a gateway answering
-#: for a backend that did act, an internal error after the commit): check before re-sending.
-UNCERTAIN_CODES = frozenset({"InternalError", "500", "502", "504"})
-
 #: Objects this big or bigger are uploaded in parts (S3's multipart upload), one part in memory
 #: at a time; S3 wants parts of at least 5 MiB (the last excepted) and at most 10,000 of them.
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -116,41 +48,11 @@ PART_SIZE = 16 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 
+#: What every version is stored as.
+NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
+
 #: The settings of a lifecycle configuration besides its rules, kept when it is rewritten.
 LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)
-
-# Characters kept as they are in S3 user metadata; everything else is percent-encoded,
-# because S3 metadata values must be ASCII and notebook paths and parameters need not be.
-_METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
-
-
-_shared_session: boto3.session.Session | None = None
-_session_lock = threading.Lock()
-
-
-def _client(**kwargs: Any) -> Any:
-    """A new S3 client from the one boto3 session of this process.
-
-    Each session loads botocore's service models and endpoint rules on its first client
-    (tens of ms, more on a busy machine); every store a process builds (the archive's, the
-    REST API's, a hook's) shares what the first one loaded. A boto3 session is not safe to
-    build clients from two threads at once, hence the lock; the clients themselves are.
-    Credentials given here are the client's own: the session's default credential chain,
-    when used, is looked up once and refreshed by botocore where it can expire.
-    """
-    global _shared_session
-    with _session_lock:
-        if _shared_session is None:
-            _shared_session = boto3.session.Session()
-        return _shared_session.client("s3", **kwargs)
-
-
-def _encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
-
-
-def _decode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    return {k: unquote(v) for k, v in (metadata or {}).items()}
 
 
 class S3Store(Store):
@@ -199,117 +101,31 @@ class S3Store(Store):
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
         if client is None:
-            config = Config(
-                connect_timeout=patience.connect_timeout,
-                read_timeout=patience.read_timeout,
-                retries={"total_max_attempts": patience.attempts, "mode": "standard"},
+            client = new_client(
+                patience,
                 max_pool_connections=max_pool_connections,
-                # S3-compatible servers on a host:port want path-style addressing.
-                s3={"addressing_style": "path"} if endpoint_url else None,
-            )
-            client = _client(
                 endpoint_url=self.endpoint_url,
                 region_name=region_name or None,
                 aws_access_key_id=access_key_id or None,
                 aws_secret_access_key=secret_access_key or None,
-                config=config,
             )
         self._client = client
 
     def __repr__(self) -> str:
         return f"S3Store(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r})"
 
-    # -- error translation -------------------------------------------------------------
-
-    def _where(self) -> str:
-        return f"bucket {self.bucket!r}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
-
-    def _raise(self, e: Exception, key: str | None = None, version_id: str | None = None) -> NoReturn:
-        """Translate a boto3/botocore exception into a :class:`BookstoreError` and raise it."""
-        if isinstance(e, ClientError):
-            error = e.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            cls = ERROR_CODES.get(code) or ERROR_CODES.get(status) or BookstoreError
-            if cls is NotFoundError and version_id is not None:
-                cls = VersionNotFoundError
-            if code in ("InvalidArgument", "InvalidRequest", "400") and version_id is not None:
-                # S3 refusing a version id it cannot parse (a HEAD's answer has no code, only
-                # its status): no such version, as for AWS's "Invalid version id specified".
-                cls = VersionNotFoundError
-            fault: str | None = None
-            may_have_succeeded = False
-            if cls is VersionNotFoundError:
-                message = f"version {version_id!r} of {key!r} does not exist in {self._where()}"
-            elif cls is NotFoundError:
-                message = f"{key!r} does not exist in {self._where()}"
-            elif cls is InvalidPathError:
-                message = f"S3 refused the key {key!r} ({code}): use a shorter path"
-            elif code in ("NoSuchBucket", "InvalidBucketName"):
-                fault = BUCKET_MISSING
-                message = (
-                    f"{self._where()} does not exist: create it (with versioning enabled), or fix "
-                    "the bucket name"
-                )
-            elif code == "RequestTimeTooSkewed":
-                fault = CLOCK_SKEW
-                message = (
-                    f"S3 {self._where()} refused the request because this machine's clock is too "
-                    "far from S3's (RequestTimeTooSkewed): synchronise the clock, e.g. turn on NTP "
-                    "(`timedatectl set-ntp true`)"
-                )
-            elif cls is MisconfiguredError:
-                fault = CREDENTIALS_REFUSED
-                message = (
-                    f"S3 refused the credentials for {self._where()} ({code or status}): check the "
-                    "access key id and secret (rotated or expired keys must be replaced in the "
-                    "configuration), and that they may read and write this bucket"
-                )
-            elif cls is FeatureUnavailableError:
-                message = f"S3 {self._where()} does not support this request ({code or status})"
-            elif code in THROTTLING_CODES or (not code and status == "429"):
-                fault = THROTTLED
-                message = (
-                    f"S3 {self._where()} is throttling requests ({code or status}); slow down "
-                    "and try again shortly"
-                )
-            elif cls is StoreUnavailableError:
-                may_have_succeeded = (code or status) in UNCERTAIN_CODES
-                message = f"S3 {self._where()} is unavailable ({code or status}); try again shortly"
-            else:
-                message = f"S3 error on {key or self.bucket!r}: {code or status}"
-            if cls is StoreUnavailableError:
-                raise StoreUnavailableError(
-                    message, may_have_succeeded=may_have_succeeded, fault=fault
-                ) from e
-            raise cls(message, fault=fault) from e
-        if isinstance(e, NoCredentialsError | PartialCredentialsError):
-            raise MisconfiguredError(
-                f"no S3 credentials found for {self._where()}: set an access key id and secret, "
-                "or configure the AWS default credential chain",
-                fault=CREDENTIALS_REFUSED,
-            ) from e
-        if isinstance(e, ReadTimeoutError):
-            raise StoreUnavailableError(
-                f"S3 {self._where()} did not answer within {self.patience.read_timeout:g} s; "
-                "it may be overloaded or stuck: try again shortly",
-                may_have_succeeded=True,
-                fault=NO_ANSWER,
-            ) from e
-        if isinstance(e, ConnectionClosedError):
-            raise StoreUnavailableError(
-                f"S3 {self._where()} closed the connection before answering; try again shortly",
-                may_have_succeeded=True,
-                fault=NO_ANSWER,
-            ) from e
-        if isinstance(e, BotoConnectionError):
-            raise StoreUnavailableError(
-                f"cannot reach S3 {self._where()} ({type(e).__name__}): is the server running?",
-                fault=UNREACHABLE,
-            ) from e
-        if isinstance(e, BotoCoreError):
-            raise StoreUnavailableError(f"S3 {self._where()} failed: {type(e).__name__}") from e
-        raise e
+    def _raise(
+        self, e: ClientError | BotoCoreError, key: str | None = None, version_id: str | None = None
+    ) -> NoReturn:
+        """Raise what ``e`` means (:func:`~bookstore.s3_client.translate`)."""
+        raise translate(
+            e,
+            bucket=self.bucket,
+            endpoint_url=self.endpoint_url,
+            read_timeout=self.patience.read_timeout,
+            key=key,
+            version_id=version_id,
+        ) from e
 
     # -- bucket ---------------------------------------------------------------------------
 
@@ -327,7 +143,7 @@ class S3Store(Store):
         try:
             answer = self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket)
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+            if error_code(e) == "NoSuchLifecycleConfiguration":
                 return Lifecycle()
             self._raise(e)
         except BotoCoreError as e:
@@ -357,13 +173,7 @@ class S3Store(Store):
         The version id is None when the bucket is not versioned.
         """
         try:
-            answer = self._client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType="application/x-ipynb+json",
-                Metadata=_encode_metadata(metadata),
-            )
+            answer = self._client.put_object(Body=body, **self._writing(key, metadata))
         except (ClientError, BotoCoreError) as e:
             self._raise(e, key)
         return answer.get("VersionId")
@@ -384,12 +194,7 @@ class S3Store(Store):
             return self.put(key, source.read(size), metadata)
         part_size = max(self.part_size, MIN_PART_SIZE, -(-size // MAX_PARTS))
         try:
-            upload_id = self._client.create_multipart_upload(
-                Bucket=self.bucket,
-                Key=key,
-                ContentType="application/x-ipynb+json",
-                Metadata=_encode_metadata(metadata),
-            )["UploadId"]
+            upload_id = self._client.create_multipart_upload(**self._writing(key, metadata))["UploadId"]
         except (ClientError, BotoCoreError) as e:
             self._raise(e, key)
         try:
@@ -425,6 +230,16 @@ class S3Store(Store):
         except (ClientError, BotoCoreError) as e:
             log.debug("Bookstore: could not abort the multipart upload of %r: %s", key, e)
 
+    def _writing(self, key: str, metadata: Mapping[str, str] | None) -> dict[str, Any]:
+        """The arguments of a request that writes a new version of ``key``: a notebook, with
+        ``metadata`` as S3 takes it."""
+        return {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": NOTEBOOK_CONTENT_TYPE,
+            "Metadata": encode_metadata(metadata),
+        }
+
     def _object(self, key: str, version_id: str | None) -> dict[str, str]:
         """The arguments naming one version of ``key`` (the latest without ``version_id``)."""
         named = {"Bucket": self.bucket, "Key": key}
@@ -443,7 +258,7 @@ class S3Store(Store):
             version_id=answer.get("VersionId"),
             size=int(answer.get("ContentLength", 0)),
             last_modified=answer["LastModified"],
-            metadata=_decode_metadata(answer.get("Metadata")),
+            metadata=decode_metadata(answer.get("Metadata")),
         )
 
     def get(self, key: str, version_id: str | None = None) -> StoredObject:
@@ -458,7 +273,7 @@ class S3Store(Store):
             version_id=answer.get("VersionId"),
             size=len(body),
             last_modified=answer["LastModified"],
-            metadata=_decode_metadata(answer.get("Metadata")),
+            metadata=decode_metadata(answer.get("Metadata")),
         )
         return StoredObject(info=info, body=body)
 
@@ -476,12 +291,7 @@ class S3Store(Store):
         source = self._object(source_key, source_version_id)
         try:
             answer = self._client.copy_object(
-                Bucket=self.bucket,
-                Key=target_key,
-                CopySource=source,
-                Metadata=_encode_metadata(metadata),
-                MetadataDirective="REPLACE",
-                ContentType="application/x-ipynb+json",
+                CopySource=source, MetadataDirective="REPLACE", **self._writing(target_key, metadata)
             )
         except (ClientError, BotoCoreError) as e:
             self._raise(e, source_key, source_version_id)

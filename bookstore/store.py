@@ -2,37 +2,31 @@
 
 Everything above this module sees a :class:`Store`: versioned objects under keys, answered
 with small frozen dataclasses and failing with :mod:`bookstore.errors`, never a client
-library's exceptions. A backend is one module that subclasses :class:`Store`, registered by
-name in :data:`BACKENDS` (or by another package under the ``bookstore.backends`` entry point
-group), and inherits the contract tests in ``tests/store_contract.py``. The S3 backend
-(:mod:`bookstore.s3`) is the only module that imports boto3.
+library's exceptions. A backend is one module that subclasses :class:`Store`, found by name
+through :mod:`bookstore.backends`, and inherits the contract tests in
+``tests/store_contract.py``. The S3 backend
+(:mod:`bookstore.s3` and :mod:`bookstore.s3_client`) is the only one that imports boto3.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from .errors import (
     BookstoreError,
     FeatureUnavailableError,
     InvalidPathError,
     InvalidRequestError,
-    MisconfiguredError,
 )
 from .keys import validate_version_id
-
-if TYPE_CHECKING:
-    from .config import Bookstore
 
 
 @dataclass(frozen=True)
@@ -368,47 +362,3 @@ def _each(
         return [one(target) for target in targets]
     with ThreadPoolExecutor(min(REQUESTS_IN_FLIGHT, len(targets))) as pool:
         return list(pool.map(one, targets))
-
-
-#: Builds a store from the ``c.Bookstore`` settings with a given patience.
-BackendFactory = Callable[["Bookstore", Patience], Store]
-
-#: Backends by the name ``c.Bookstore.backend`` gives, as ``"module:callable"`` so that a
-#: backend's client library is imported only when it is used.
-BACKENDS: dict[str, str] = {"s3": "bookstore.s3:from_settings"}
-
-ENTRY_POINT_GROUP = "bookstore.backends"
-
-
-def backend_names() -> list[str]:
-    """Every backend that can be named: the built-in ones and those of installed packages."""
-    return sorted({*BACKENDS, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
-
-
-def check_backend_name(name: str) -> None:
-    """Refuse a backend name nothing offers, naming those that exist (imports no backend).
-
-    Raises
-    ------
-    MisconfiguredError
-        When no backend has that name.
-    """
-    if name not in backend_names():
-        raise MisconfiguredError(
-            f"c.Bookstore.backend = {name!r} is not a known backend; choose one of: "
-            + ", ".join(backend_names())
-        )
-
-
-def backend(name: str) -> BackendFactory:
-    """The factory of the backend called ``name`` (see :func:`check_backend_name`)."""
-    check_backend_name(name)
-    target = BACKENDS.get(name)
-    if target is None:
-        factory: BackendFactory = next(
-            ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name
-        ).load()
-        return factory
-    module, _, attribute = target.partition(":")
-    loaded: BackendFactory = getattr(importlib.import_module(module), attribute)
-    return loaded

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from bookstore.library import Published
+from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config

@@ -60,8 +60,8 @@ def test_a_store_needs_a_bucket() -> None:
 
 
 def test_backends_are_found_by_name_and_unknown_ones_refused() -> None:
+    from bookstore.backends import backend, backend_names
     from bookstore.config import Bookstore
-    from bookstore.store import backend, backend_names
 
     assert "s3" in backend_names()
     assert backend("s3").__module__ == "bookstore.s3"

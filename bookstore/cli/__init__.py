@@ -5,9 +5,11 @@ It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
 the endpoint, region and credentials from the AWS environment and default chain.
 
-A subcommand is a click command in :mod:`bookstore.cli.commands`, listed in
+A subcommand is a click command in :mod:`bookstore.cli.commands` or
+:mod:`bookstore.cli.running`, listed in
 :data:`COMMANDS`; this module gives each one the common options and turns what it raises
-into one line on stderr and an exit status (:data:`EXIT_CODES`), in one place.
+into one line on stderr and an exit status (the error's
+:attr:`~bookstore.errors.BookstoreError.exit_status`), in one place.
 """
 
 from __future__ import annotations
@@ -19,29 +21,10 @@ from typing import Any
 import click
 
 from .._version import __version__
-from ..errors import (
-    AlreadyExistsError,
-    BookstoreError,
-    FeatureUnavailableError,
-    InvalidRequestError,
-    MisconfiguredError,
-    NotFoundError,
-    StoreUnavailableError,
-)
-from . import commands
+from ..errors import BookstoreError
+from . import commands, running
 from .session import Session, log_to_stderr
 
-#: Error class -> exit status, most specific first. click's own usage errors exit with 2.
-EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (InvalidRequestError, 2),
-    (NotFoundError, 3),
-    (AlreadyExistsError, 4),
-    (StoreUnavailableError, 5),
-    (MisconfiguredError, 6),
-    (FeatureUnavailableError, 7),
-    (BookstoreError, 1),
-    (OSError, 1),
-)
 #: The exit status of a command stopped with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 
@@ -58,17 +41,18 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.show,
     commands.diff,
     commands.restore,
-    commands.run,
-    commands.runs,
-    commands.rerun_command,
+    running.run,
+    running.runs,
+    running.rerun_command,
     commands.catalog,
     commands.retention,
 )
 
 
 def exit_code(error: BaseException) -> int:
-    """The exit status for ``error`` (see :data:`EXIT_CODES`)."""
-    return next((code for cls, code in EXIT_CODES if isinstance(error, cls)), 1)
+    """The exit status for ``error``: a :class:`BookstoreError`'s own, 1 for anything else.
+    click's own usage errors exit with 2."""
+    return error.exit_status if isinstance(error, BookstoreError) else 1
 
 
 def one_line(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from ..library import PUBLISHED
 
 if TYPE_CHECKING:
     from ..catalog import CatalogEntry
-    from ..library import Published
+    from ..publishing import Published
     from ..runner import RunResult
     from ..runs import RunRecord
     from ..store import ObjectVersion, StoredObject

@@ -2,8 +2,9 @@
 
 Handlers parse the request, call :class:`~bookstore.library.Library` (in a worker thread, as
 it blocks on S3), and format the answer. Every :class:`~bookstore.errors.BookstoreError`
-becomes an HTTP status in :data:`STATUS_FOR`, answered as JSON ``{"message": ..., "reason":
-...}``; :func:`endpoint` gives a method sign-in, authorization and that answer at once.
+becomes the HTTP status its class names (``http_status``), answered as JSON ``{"message":
+..., "reason": ...}``; :func:`endpoint` gives a method sign-in, authorization and that answer
+at once.
 
 URL paths reach the handlers already percent-decoded once by tornado; they are not decoded
 again here (:mod:`bookstore.keys` checks every decoding of a path itself).
@@ -30,11 +31,9 @@ from ..compare import nbdime_available
 from ..errors import (
     AlreadyExistsError,
     BookstoreError,
-    FeatureUnavailableError,
     InvalidRequestError,
     MisconfiguredError,
     NotFoundError,
-    StoreUnavailableError,
 )
 from ..keys import validate_path
 from ..library import Library
@@ -48,17 +47,6 @@ AUTH_RESOURCE = "bookstore"
 #: may use the server; an administrator's may refuse it (README: "JupyterHub").
 PUBLISH_ACTION = "publish"
 
-#: Error class -> HTTP status, most specific first.
-STATUS_FOR: tuple[tuple[type[BookstoreError], int], ...] = (
-    (InvalidRequestError, 400),
-    (NotFoundError, 404),
-    (AlreadyExistsError, 409),
-    (FeatureUnavailableError, 501),
-    (StoreUnavailableError, 503),
-    (MisconfiguredError, 503),
-    (BookstoreError, 500),
-)
-
 FEATURES = ("archive", "publish", "versions", "notebook", "restore", "catalog", "published", "copy", "runs")
 
 
@@ -71,11 +59,6 @@ T = TypeVar("T")
 Method = TypeVar("Method", bound=Callable[..., Awaitable[None]])
 
 
-def status_for(error: BookstoreError) -> int:
-    """The HTTP status that answers ``error``."""
-    return next(code for cls, code in STATUS_FOR if isinstance(error, cls))
-
-
 def answers_errors(method: Method) -> Method:
     """Turn a :class:`BookstoreError` raised by a handler method into its HTTP status."""
 
@@ -84,7 +67,7 @@ def answers_errors(method: Method) -> Method:
         try:
             await method(self, *args, **kwargs)
         except BookstoreError as e:
-            status = status_for(e)
+            status = e.http_status
             if status == 500:
                 self.log.error("Bookstore: %s failed", self.request.path, exc_info=e)
             # The message goes in as an argument: it may hold '%' (encoded paths).

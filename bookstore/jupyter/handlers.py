@@ -15,7 +15,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .._version import __version__
-from ..compare import diff_notebooks, published_side, run_side, stored_side
+from ..compare import compare, published_side, run_side, stored_side
 from ..errors import InvalidRequestError
 from ..keys import validate_path
 from ..library import page_as_json, parse_limit, parse_stage, restore_candidates
@@ -154,19 +154,16 @@ class DiffHandler(BookstoreHandler):
         library = self.library
         if base_key is not None:
             library.catalog.key(base_key)
-            base, base_version = await self.blocking(published_side, library, base_key, base_id)
+            base = await self.blocking(published_side, library, base_key, base_id)
         else:
-            base, base_version = await self.blocking(stored_side, library, path, base_stage, base_id)
+            base = await self.blocking(stored_side, library, path, base_stage, base_id)
         if remote_stage is None:
             saved = await saved_notebook(self.contents_manager, path, "compare")
-            remote = await self.blocking(read_notebook, saved, f"the saved notebook {path!r}")
-            remote_version: dict[str, Any] = {"stage": None, "path": path, "version_id": None}
+            content = await self.blocking(read_notebook, saved, f"the saved notebook {path!r}")
+            remote = (content, {"stage": None, "path": path, "version_id": None})
         else:
-            remote, remote_version = await self.blocking(stored_side, library, path, remote_stage, remote_id)
-        diff = await self.blocking(diff_notebooks, base, remote)
-        self.finish_json(
-            {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
-        )
+            remote = await self.blocking(stored_side, library, path, remote_stage, remote_id)
+        self.finish_json(await self.blocking(compare, base, remote))
 
     async def compare_runs(self, path: str, base_run: str | None, remote_run: str | None) -> None:
         """Compare two runs' executed notebooks (``base_run_id`` and ``remote_run_id``)."""
@@ -176,12 +173,9 @@ class DiffHandler(BookstoreHandler):
         if any(self.get_query_argument(name, None) for name in others):
             raise InvalidRequestError("compare two runs or two versions, not both")
         library = self.library
-        base, base_version = await self.blocking(run_side, library, path, base_run)
-        remote, remote_version = await self.blocking(run_side, library, path, remote_run)
-        diff = await self.blocking(diff_notebooks, base, remote)
-        self.finish_json(
-            {"base": base, "diff": diff, "base_version": base_version, "remote_version": remote_version}
-        )
+        base = await self.blocking(run_side, library, path, base_run)
+        remote = await self.blocking(run_side, library, path, remote_run)
+        self.finish_json(await self.blocking(compare, base, remote))
 
 
 class RunsHandler(BookstoreHandler):

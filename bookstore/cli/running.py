@@ -1,0 +1,160 @@
+"""The subcommands that run published notebooks: run, runs and rerun.
+
+``run`` and ``rerun`` call :mod:`bookstore.runner` as the Airflow operator does, with cell
+output on stderr; ``runs`` lists the run records. Answers go to :mod:`bookstore.cli.output`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import click
+
+from ..errors import NotFoundError, VersionNotFoundError
+from ..keys import validate_path
+from ..library import PUBLISHED, Library, parse_limit
+from ..runner import rerun, run_published
+from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
+from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
+from ..store import BATCH
+from . import output
+from .options import command, cursor_option, runs_prefix_option
+from .session import Session, logger_level, pass_session
+from .suggestions import with_suggestion
+
+
+def _parameter_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@command(
+    "run",
+    "run a published notebook with papermill, as the Airflow operator does",
+    "PATH is the published notebook, as in Jupyter and the other commands, e.g. "
+    "analysis/mine.ipynb. Cell output goes to stderr as the notebook runs.",
+)
+@click.argument("path")
+@click.option("--version-id", metavar="ID", help="the published version to run (default: the latest)")
+# The name this option had before every command said --version-id.
+@click.option("--version", "old_version_id", hidden=True)
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="a papermill parameter; VALUE is read as JSON when it parses (42, true, [1, 2]), else as text",
+)
+@click.option(
+    "--output",
+    "output_key",
+    metavar="KEY",
+    help="full S3 key for the executed notebook (default: <runs prefix>/manual/<time>-<id>/<name>)",
+)
+@click.option("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+@click.option(
+    "--published-prefix",
+    metavar="PREFIX",
+    help="run PATH under this key prefix instead of c.Bookstore.published_prefix; with "
+    "'published', PATH is an Airflow notebook_key such as kylek/notebooks/analysis/mine.ipynb",
+)
+@runs_prefix_option("the default --output")
+@pass_session
+def run(
+    session: Session,
+    path: str,
+    version_id: str | None,
+    old_version_id: str | None,
+    parameters: tuple[tuple[str, str], ...],
+    output_key: str | None,
+    kernel: str | None,
+    published_prefix: str | None,
+    runs_prefix: str | None,
+) -> None:
+    bookstore = session.bookstore
+    store = bookstore.create_store(BATCH)
+    if published_prefix:
+        # PATH is a notebook key under this prefix, which is also what run records name.
+        library = Library(
+            store,
+            published_prefix=published_prefix,
+            runs_prefix=runs_prefix or bookstore.runs_prefix,
+            published_root=published_prefix,
+        )
+    else:
+        extra = {"runs_prefix": runs_prefix} if runs_prefix else {}
+        library = Library.from_settings(bookstore, store, **extra)
+    try:
+        # Cell output is what a person running a notebook watches for; it goes to stderr.
+        with logger_level("papermill", logging.INFO):
+            result = run_published(
+                library,
+                path,
+                version_id=version_id or old_version_id,
+                parameters={name: _parameter_value(value) for name, value in parameters},
+                output_key=output_key,
+                kernel_name=kernel,
+            )
+    except NotFoundError as e:
+        if isinstance(e, VersionNotFoundError) or published_prefix:
+            raise
+        raise with_suggestion(e, session, "run", path, PUBLISHED) from e
+    session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+@command(
+    "runs",
+    "list the runs of a notebook's published versions, newest first",
+    "PATH is the notebook, as in Jupyter and the other commands. Runs are read from their "
+    "records in the bucket, written by the Airflow operator and by 'bookstore run'.",
+)
+@click.argument("path")
+@click.option("--limit", type=int, default=RUNS_PAGE_SIZE, show_default=True, help="runs per page")
+@cursor_option
+@pass_session
+def runs(session: Session, path: str, limit: int, cursor: str | None) -> None:
+    limit = parse_limit(limit, RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
+    library = session.library
+    page = library.runs.page(library.notebook_key(path), limit=limit, cursor=cursor)
+    answer = {"path": path, "runs": [run.as_json() for run in page.runs], "next_cursor": page.next_cursor}
+    session.emit(answer, lambda: output.run_listing(path, page.runs, page.next_cursor))
+
+
+@command(
+    "rerun",
+    "run again what an executed notebook ran: the same published version, the same parameters",
+    "OUTPUT_KEY is the S3 key of an executed notebook (an Airflow run's output_key, or what "
+    "'bookstore run' printed); what it ran is read from its metadata. The new output key is "
+    "printed. Cell output goes to stderr as the notebook runs.",
+)
+@click.argument("output_key")
+@click.option("--version-id", metavar="ID", help="the version of OUTPUT_KEY to repeat (default: its latest)")
+@click.option("--output", "new_output_key", metavar="KEY", help="full S3 key for the new executed notebook")
+@click.option("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
+@pass_session
+def rerun_command(
+    session: Session, output_key: str, version_id: str | None, new_output_key: str | None, kernel: str | None
+) -> None:
+    bookstore = session.bookstore
+    root, _ = bookstore.published_layout()
+    library = Library(
+        bookstore.create_store(BATCH),
+        published_prefix=root,
+        runs_prefix=bookstore.runs_prefix,
+        published_root=root,
+    )
+    with logger_level("papermill", logging.INFO):
+        result = rerun(
+            library,
+            validate_path(output_key),
+            output_version_id=version_id,
+            new_output_key=new_output_key,
+            kernel_name=kernel,
+        )
+    session.emit(result.as_dict(), lambda: output.run_summary(result))
