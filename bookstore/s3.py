@@ -9,6 +9,7 @@ of :mod:`bookstore.store`.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
@@ -167,19 +168,30 @@ class S3Store(Store):
 
     # -- objects --------------------------------------------------------------------------
 
-    def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
+    def put(
+        self, key: str, body: bytes, metadata: Mapping[str, str] | None = None, *, sha256: str | None = None
+    ) -> str | None:
         """Store ``body`` as a new version of ``key``; return its version id.
 
-        The version id is None when the bucket is not versioned.
+        The version id is None when the bucket is not versioned. With ``sha256`` S3 checks
+        the body against it (``ChecksumSHA256``; botocore then computes no checksum of its
+        own) and refuses it with ``BadDigest`` on a mismatch.
         """
+        checksum = {"ChecksumSHA256": base64.b64encode(bytes.fromhex(sha256)).decode()} if sha256 else {}
         try:
-            answer = self._client.put_object(Body=body, **self._writing(key, metadata))
+            answer = self._client.put_object(Body=body, **checksum, **self._writing(key, metadata))
         except (ClientError, BotoCoreError) as e:
             self._raise(e, key)
         return answer.get("VersionId")
 
     def put_file(
-        self, key: str, source: BinaryIO, size: int, metadata: Mapping[str, str] | None = None
+        self,
+        key: str,
+        source: BinaryIO,
+        size: int,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> str | None:
         """Store the next ``size`` bytes of ``source`` as a new version of ``key``.
 
@@ -188,10 +200,12 @@ class S3Store(Store):
         version id comes from its completion (boto3's managed ``upload_fileobj`` does not
         return it). A failed upload is aborted, so no part is left to be paid for; it is
         never completed twice, as botocore never re-sends it: a completion whose answer was
-        lost raises with ``may_have_succeeded``, for the caller to check.
+        lost raises with ``may_have_succeeded``, for the caller to check. Parts carry the
+        checksums botocore computes for each (``sha256`` is the whole object's: S3 checks
+        it on a single PUT only).
         """
         if size < self.multipart_threshold:
-            return self.put(key, source.read(size), metadata)
+            return self.put(key, source.read(size), metadata, sha256=sha256)
         part_size = max(self.part_size, MIN_PART_SIZE, -(-size // MAX_PARTS))
         try:
             upload_id = self._client.create_multipart_upload(**self._writing(key, metadata))["UploadId"]

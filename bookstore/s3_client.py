@@ -77,6 +77,9 @@ ERROR_CODES: dict[str, type[BookstoreError]] = {
     "502": StoreUnavailableError,
     "503": StoreUnavailableError,
     "504": StoreUnavailableError,
+    # The body did not match the checksum sent with it (damaged on the way): nothing stored.
+    "BadDigest": StoreUnavailableError,
+    "XAmzContentChecksumMismatch": StoreUnavailableError,
     "NotImplemented": FeatureUnavailableError,
     "501": FeatureUnavailableError,
 }

@@ -271,16 +271,29 @@ class Store(ABC):
         """``"Enabled"``, ``"Suspended"``, or None for a bucket that was never versioned."""
 
     @abstractmethod
-    def put(self, key: str, body: bytes, metadata: Mapping[str, str] | None = None) -> str | None:
-        """Store ``body`` as a new version of ``key``; return its version id (None unversioned)."""
+    def put(
+        self, key: str, body: bytes, metadata: Mapping[str, str] | None = None, *, sha256: str | None = None
+    ) -> str | None:
+        """Store ``body`` as a new version of ``key``; return its version id (None unversioned).
+
+        ``sha256``, the hex SHA-256 of ``body`` when the caller has it: the store checks what
+        it received against it and refuses (stores nothing) on a mismatch, so bytes damaged
+        on the way are never a version.
+        """
 
     def put_file(
-        self, key: str, source: BinaryIO, size: int, metadata: Mapping[str, str] | None = None
+        self,
+        key: str,
+        source: BinaryIO,
+        size: int,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        sha256: str | None = None,
     ) -> str | None:
         """Store the next ``size`` bytes of ``source`` as a new version of ``key``, as
         :meth:`put` does; a backend that can send big objects in parts without holding them
         in memory (S3's multipart upload) does so."""
-        return self.put(key, source.read(size), metadata)
+        return self.put(key, source.read(size), metadata, sha256=sha256)
 
     @abstractmethod
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:

@@ -10,11 +10,12 @@ abstract test suites do)::
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
 
-from bookstore.errors import InvalidPathError, NotFoundError, VersionNotFoundError
+from bookstore.errors import InvalidPathError, NotFoundError, StoreUnavailableError, VersionNotFoundError
 from bookstore.store import Store
 
 KEY = "workspace/kylek/notebooks/analysis/mine.ipynb"
@@ -172,3 +173,14 @@ class StoreContract:
         stored = store.get(KEY, version)
         assert stored.body == b"notebook bytes"
         assert stored.info.metadata["bookstore-path"] == "a.ipynb"
+
+    def test_bytes_that_do_not_match_their_sha256_are_refused_and_not_stored(self, store: Store) -> None:
+        body = b"notebook bytes"
+        right = hashlib.sha256(body).hexdigest()
+        wrong = hashlib.sha256(b"other bytes").hexdigest()
+        with pytest.raises(StoreUnavailableError):
+            store.put_file(KEY, io.BytesIO(body), len(body), sha256=wrong)
+        with pytest.raises(NotFoundError):
+            store.head(KEY)
+        version = store.put_file(KEY, io.BytesIO(body), len(body), sha256=right)
+        assert store.get(KEY, version).body == body

@@ -231,7 +231,7 @@ class ArchiveQueue(ArchiveLedger):
                 sha256=sha256, path=entry.path, save_id=entry.save_id, saved_at=entry.saved_at
             )
             body.seek(start)
-            version_id = self.store.put_file(entry.key, body, entry.size, record)
+            version_id = self.store.put_file(entry.key, body, entry.size, record, sha256=sha256)
         if version_id in (None, "null") and (
             self._bucket.versioning is not None or self._bucket.seen_enabled
         ):
