@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import psutil
 
@@ -216,6 +216,40 @@ def signal_processes(processes: Iterable[psutil.Process], signum: int) -> None:
                     signal_group(process.pid, signum)
 
 
+def launch(
+    command: list[str],
+    *,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **options: Any,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a session of its own, stdin closed, output appended to ``log``.
+
+    Its own session: a Ctrl-C in the terminal reaches this process only, which then stops its
+    children in order, and :func:`terminate` reaches everything the child starts. ``options``
+    go to :class:`subprocess.Popen` (``user``, ``group``: another user's server).
+    """
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            command,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            **options,
+        )
+
+
+def kill(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a child started in a session of its own, and its session, as a crash would."""
+    if process is not None and process.poll() is None:
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
 def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
     """Stop one child started in a session of its own, and everything it started (a Jupyter
     server's kernels): SIGTERM, then SIGKILL to whatever is left after ``grace`` seconds."""
@@ -346,18 +380,7 @@ class Supervisor:
         """Start ``command`` in a session of its own, output appended to ``log``, in ``cwd``
         (default: this process's working directory)."""
         with self._signals_deferred():
-            with open(log, "ab") as handle:
-                process = subprocess.Popen(
-                    command,
-                    env=dict(env),
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    cwd=cwd,
-                    # Its own session: a Ctrl-C in the terminal reaches this process only,
-                    # which then stops the children in order.
-                    start_new_session=True,
-                )
+            process = launch(command, log=log, env=env, cwd=cwd)
             return self.adopt(name, process, log, wave=wave, one_shot=one_shot)
 
     def adopt(
