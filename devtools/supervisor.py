@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import psutil
 
@@ -37,6 +37,8 @@ import psutil
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: How much of a dead child's log a report shows.
 TAIL_LINES = 20
+
+T = TypeVar("T")
 
 
 class StackError(Exception):
@@ -155,6 +157,18 @@ def marked_processes(variable: str, value: str) -> list[psutil.Process]:
 
 
 # -- processes -------------------------------------------------------------------------------
+
+
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, poll: float = 1.0) -> T:
+    """The first true value of ``check()``, asked every ``poll`` seconds for ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)
 
 
 def tail(path: Path, lines: int = TAIL_LINES) -> str:
@@ -437,6 +451,11 @@ class Supervisor:
                     if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
                         return True
         return False
+
+    def stop(self, child: Child) -> None:
+        """Stop one child and all it started (as :meth:`stop_all` does) and forget it."""
+        self._stop([child])
+        self.children.remove(child)
 
     def watch(self) -> NoReturn:
         """Watch the children until one ends (:class:`ChildExited`) or a signal arrives."""
