@@ -29,7 +29,7 @@ from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from devtools.service import ServerProcess
 from devtools.supervisor import free_port, marked_processes, signal_processes
-from tests.conftest import new_bucket_name, seed_config
+from tests.conftest import seed_config
 from tests.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -212,24 +212,14 @@ class User:
 
 
 @pytest.fixture(scope="module")
-def hub_bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
-
-
-@pytest.fixture(scope="module")
-def s3(s3_server: SeaweedFS, hub_bucket: str) -> S3Store:
-    return s3_server.store(hub_bucket)
-
-
-@pytest.fixture(scope="module")
 def users(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, hub_bucket: str
+    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, module_bucket: str
 ) -> Iterator[dict[str, User]]:
     proxy = require_proxy()
     home = tmp_path_factory.mktemp("hub")
     config_dir = home / "jupyter-config"
     config_dir.mkdir()
-    (config_dir / "jupyter_server_config.py").write_text(team_config(s3_server, hub_bucket))
+    (config_dir / "jupyter_server_config.py").write_text(team_config(s3_server, module_bucket))
     hub = Hub(home, config_dir, proxy)
     try:
         hub.start()
@@ -318,12 +308,12 @@ def test_publishing_from_bobs_server_writes_only_under_his_published_prefix(
     assert set(bucket_keys(s3)) - before == {"published/bob/notebooks/scratch.ipynb"}
 
 
-def test_an_unsafe_user_name_stops_start_up(tmp_path: Path, s3_server: SeaweedFS, hub_bucket: str) -> None:
+def test_an_unsafe_user_name_stops_start_up(tmp_path: Path, s3_server: SeaweedFS, module_bucket: str) -> None:
     class EvilServer(JupyterServer):
         def env(self) -> dict[str, str]:
             return {**super().env(), "JUPYTERHUB_USER": "../evil"}
 
-    server = EvilServer(tmp_path / "evil", team_config(s3_server, hub_bucket))
+    server = EvilServer(tmp_path / "evil", team_config(s3_server, module_bucket))
     try:
         with pytest.raises(RuntimeError, match="exited early") as failed:
             server.start(timeout=60)
