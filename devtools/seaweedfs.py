@@ -11,9 +11,7 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +19,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .supervisor import free_port, terminate
+from .service import ServerProcess
+from .supervisor import free_port
 
 if TYPE_CHECKING:
     from bookstore.s3 import S3Store
@@ -38,7 +37,7 @@ def weed_binary() -> str:
     return found
 
 
-class SeaweedFS:
+class SeaweedFS(ServerProcess):
     """One ``weed server`` process with its S3 gateway.
 
     Parameters
@@ -56,6 +55,11 @@ class SeaweedFS:
         always free ones, so several servers can run side by side.
     """
 
+    name = "SeaweedFS"
+    log_name = "weed.log"
+    start_timeout = 90.0
+    poll = 0.25
+
     def __init__(
         self,
         data_dir: str | os.PathLike[str],
@@ -68,16 +72,15 @@ class SeaweedFS:
         host: str = "127.0.0.1",
         log_file: str | os.PathLike[str] | None = None,
     ) -> None:
+        super().__init__(data_dir, host=host, port=s3_port, log_file=log_file)
         self.data_dir = Path(data_dir)
         self.access_key = access_key
         self.secret_key = secret_key
         self.writer_key = writer_key
         self.writer_secret = writer_secret
-        self.host = host
-        self.log_file = Path(log_file) if log_file else self.data_dir / "weed.log"
-        self.ports: dict[str, int] = {"s3": s3_port or free_port(host)}
+        self.ports: dict[str, int] = {"s3": self.port}
         self._pick_internal_ports()
-        self.process: subprocess.Popen[bytes] | None = None
+        self._probe: Any = None
 
     def _pick_internal_ports(self) -> None:
         """Free ports for everything but the S3 gateway, whose address clients keep."""
@@ -140,8 +143,13 @@ class SeaweedFS:
         kwargs.update(overrides)
         return boto3.session.Session().client("s3", **kwargs)
 
-    def _command(self) -> list[str]:
-        identities = self.data_dir / "s3-identities.json"
+    @property
+    def _identities(self) -> Path:
+        return self.data_dir / "s3-identities.json"
+
+    def prepare(self) -> None:
+        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        identities = self._identities
         identities.write_text(
             json.dumps(
                 {
@@ -161,6 +169,9 @@ class SeaweedFS:
             )
         )
         os.chmod(identities, 0o600)
+        self._probe = self.client()
+
+    def command(self) -> list[str]:
         p = self.ports
         return [
             weed_binary(),
@@ -177,7 +188,7 @@ class SeaweedFS:
             "-s3",
             f"-s3.port={p['s3']}",
             f"-s3.port.grpc={p['s3.grpc']}",
-            f"-s3.config={identities}",
+            f"-s3.config={self._identities}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-volume.preStopSeconds=0",
@@ -185,8 +196,29 @@ class SeaweedFS:
             "-master.volumeSizeLimitMB=1024",
         ]
 
-    def start(self, timeout: float = 90.0, attempts: int = 3) -> None:
-        """Start the server and return once it stores and reads objects.
+    def popen_options(self) -> dict[str, Any]:
+        # By default each new bucket grows 7 volumes, so with -volume.max=100 only about 14
+        # buckets take writes ("No writable volumes"); tests make a bucket each.
+        return {"env": dict(os.environ, WEED_MASTER_VOLUME_GROWTH_COPY_1="1")}
+
+    def answers(self) -> bool:
+        """Whether a write and a read succeed (volumes register a while after start)."""
+        client = self._probe
+        try:
+            try:
+                client.create_bucket(Bucket="bookstore-ready")
+            except ClientError as e:
+                if e.response["Error"]["Code"] not in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
+                    raise
+            client.put_object(Bucket="bookstore-ready", Key="probe", Body=b"ok")
+            client.get_object(Bucket="bookstore-ready", Key="probe")["Body"].read()
+        except (ClientError, BotoCoreError):
+            return False
+        return True
+
+    def start(self, timeout: float | None = None, attempts: int = 3) -> None:
+        """Start the server and return once it stores and reads objects; its data stays on
+        disk when it stops.
 
         A free port can be taken by another process between being picked and being bound;
         then the internal ports are picked again, up to ``attempts`` times.
@@ -194,8 +226,7 @@ class SeaweedFS:
         for attempt in range(1, attempts + 1):
             log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
             try:
-                self._launch()
-                self.wait_ready(timeout)
+                super().start(timeout)
                 return
             except RuntimeError:
                 with open(self.log_file, "rb") as f:
@@ -203,59 +234,7 @@ class SeaweedFS:
                     collided = b"address already in use" in f.read()
                 if not collided or attempt == attempts:
                     raise
-                self.kill()
                 self._pick_internal_ports()
-
-    def _launch(self) -> None:
-        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
-        # By default each new bucket grows 7 volumes, so with -volume.max=100 only about 14
-        # buckets take writes ("No writable volumes"); tests make a bucket each.
-        env = dict(os.environ, WEED_MASTER_VOLUME_GROWTH_COPY_1="1")
-        self.process = subprocess.Popen(
-            self._command(),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        """Wait until a write and a read succeed (volumes register a while after start)."""
-        client = self.client()
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"weed exited with {self.process.returncode}; see {self.log_file}")
-            try:
-                try:
-                    client.create_bucket(Bucket="bookstore-ready")
-                except ClientError as e:
-                    if e.response["Error"]["Code"] not in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
-                        raise
-                client.put_object(Bucket="bookstore-ready", Key="probe", Body=b"ok")
-                client.get_object(Bucket="bookstore-ready", Key="probe")["Body"].read()
-                return
-            except (ClientError, BotoCoreError) as e:
-                last = e
-                time.sleep(0.25)
-        self.stop()
-        raise RuntimeError(f"SeaweedFS did not become ready in {timeout:.0f} s: {last}; see {self.log_file}")
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 10 s); data stays on disk."""
-        process, self.process = self.process, None
-        terminate(process, grace=10.0)
-
-    def kill(self) -> None:
-        """Stop the server at once, as a crash or an outage would."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
 
     def pause(self) -> None:
         """Freeze the server with its sockets open, as a stuck load balancer or a network
@@ -283,10 +262,3 @@ class SeaweedFS:
             for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
                 client.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
         client.delete_bucket(Bucket=name)
-
-    def __enter__(self) -> SeaweedFS:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

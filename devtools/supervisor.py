@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import psutil
 
@@ -37,6 +37,8 @@ import psutil
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: How much of a dead child's log a report shows.
 TAIL_LINES = 20
+
+T = TypeVar("T")
 
 
 class StackError(Exception):
@@ -157,6 +159,18 @@ def marked_processes(variable: str, value: str) -> list[psutil.Process]:
 # -- processes -------------------------------------------------------------------------------
 
 
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, poll: float = 1.0) -> T:
+    """The first true value of ``check()``, asked every ``poll`` seconds for ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)
+
+
 def tail(path: Path, lines: int = TAIL_LINES) -> str:
     """The last ``lines`` lines of a log, indented, or a note that there is none."""
     try:
@@ -214,6 +228,40 @@ def signal_processes(processes: Iterable[psutil.Process], signum: int) -> None:
             with contextlib.suppress(OSError):
                 if os.getpgid(process.pid) == process.pid:
                     signal_group(process.pid, signum)
+
+
+def launch(
+    command: list[str],
+    *,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **options: Any,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a session of its own, stdin closed, output appended to ``log``.
+
+    Its own session: a Ctrl-C in the terminal reaches this process only, which then stops its
+    children in order, and :func:`terminate` reaches everything the child starts. ``options``
+    go to :class:`subprocess.Popen` (``user``, ``group``: another user's server).
+    """
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            command,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            **options,
+        )
+
+
+def kill(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a child started in a session of its own, and its session, as a crash would."""
+    if process is not None and process.poll() is None:
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait(10)
 
 
 def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
@@ -346,18 +394,7 @@ class Supervisor:
         """Start ``command`` in a session of its own, output appended to ``log``, in ``cwd``
         (default: this process's working directory)."""
         with self._signals_deferred():
-            with open(log, "ab") as handle:
-                process = subprocess.Popen(
-                    command,
-                    env=dict(env),
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    cwd=cwd,
-                    # Its own session: a Ctrl-C in the terminal reaches this process only,
-                    # which then stops the children in order.
-                    start_new_session=True,
-                )
+            process = launch(command, log=log, env=env, cwd=cwd)
             return self.adopt(name, process, log, wave=wave, one_shot=one_shot)
 
     def adopt(
@@ -414,6 +451,11 @@ class Supervisor:
                     if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
                         return True
         return False
+
+    def stop(self, child: Child) -> None:
+        """Stop one child and all it started (as :meth:`stop_all` does) and forget it."""
+        self._stop([child])
+        self.children.remove(child)
 
     def watch(self) -> NoReturn:
         """Watch the children until one ends (:class:`ChildExited`) or a signal arrives."""

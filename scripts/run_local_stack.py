@@ -64,7 +64,6 @@ from devtools.supervisor import (  # noqa: E402
     port_is_free,
     port_problems,
     supervise,
-    tail,
 )
 from scripts import stack_hub  # noqa: E402
 
@@ -309,7 +308,7 @@ def start_s3(sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str]) 
     try:
         s3.start(timeout=120)
     except RuntimeError as e:
-        sup.fail(f"S3 (SeaweedFS) did not start: {e}; its last lines:\n{tail(log)}")
+        sup.fail(f"S3 (SeaweedFS) did not start: {e}")
     finally:
         if s3.process is not None:  # also when a signal interrupted the start
             child = sup.adopt("S3", s3.process, log)

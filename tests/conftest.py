@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import SEED_CONFIG, JupyterServer
+from tests.jupyter_process import SEED_CONFIG, JupyterServer, notebook
 from tests.notebooks import Area
 
 
@@ -73,23 +74,30 @@ def module_bucket(s3_server: SeaweedFS) -> str:
 
 
 @pytest.fixture(scope="module")
+def s3(s3_server: SeaweedFS, module_bucket: str) -> S3Store:
+    """bookstore's store on the module's bucket."""
+    return s3_server.store(module_bucket)
+
+
+@pytest.fixture(scope="module")
 def jupyter_config_extra() -> str:
-    """Configuration a module adds to the seed's for its :func:`module_jupyter` (a module
+    """Configuration a module adds to the seed's for its :func:`server` (a module
     overrides this fixture to add some)."""
     return ""
 
 
 @pytest.fixture(scope="module")
-def module_jupyter(
-    tmp_path_factory: pytest.TempPathFactory,
-    s3_server: SeaweedFS,
-    module_bucket: str,
-    jupyter_config_extra: str,
-) -> Iterator[JupyterServer]:
-    """One Jupyter server for a module's tests, archiving to its :func:`module_bucket` with the
-    seed's configuration."""
-    config = seed_config(s3_server, module_bucket) + jupyter_config_extra
-    server = JupyterServer(tmp_path_factory.mktemp("jupyter"), config)
+def jupyter_config(s3_server: SeaweedFS, module_bucket: str, jupyter_config_extra: str) -> str:
+    """The configuration of a module's :func:`server`: the seed's, archiving to its
+    :func:`module_bucket`, and :func:`jupyter_config_extra` (a module overrides either)."""
+    return seed_config(s3_server, module_bucket) + jupyter_config_extra
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, jupyter_config: str) -> Iterator[JupyterServer]:
+    """One Jupyter server for a module's tests, started with its :func:`jupyter_config`; its
+    tests work on notebooks of their own names."""
+    server = JupyterServer(tmp_path_factory.mktemp("jupyter"), jupyter_config)
     server.start()
     yield server
     server.kill()
@@ -115,3 +123,15 @@ def jupyter_factory(tmp_path: Path) -> Iterator[object]:
 def jupyter(jupyter_factory, s3_server: SeaweedFS, bucket: str) -> JupyterServer:  # type: ignore[no-untyped-def]
     """A Jupyter server with the seed's configuration, archiving to a fresh bucket."""
     return jupyter_factory(seed_config(s3_server, bucket))
+
+
+def started_with_a_save(
+    jupyter_factory: Any, config: str, path: str = "mine.ipynb", **kwargs: object
+) -> JupyterServer:
+    """A Jupyter server started with ``config`` (and :func:`jupyter_factory`'s ``kwargs``)
+    whose first save of ``path`` (``"before"``) is archived: where a test of S3 misbehaving
+    begins."""
+    jupyter: JupyterServer = jupyter_factory(config, **kwargs)
+    jupyter.save(path, notebook("before"))
+    jupyter.wait_archived()
+    return jupyter

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -15,7 +13,7 @@ from typing import Any
 import nbformat
 import requests
 
-from devtools.supervisor import free_port, terminate
+from devtools.service import ServerProcess
 
 OTHER_EXTENSIONS = (
     "jupyterlab",
@@ -49,8 +47,15 @@ def notebook(source: str = "print('hello')", **metadata: Any) -> dict[str, Any]:
     return json.loads(json.dumps(nb))
 
 
-class JupyterServer:
-    """``jupyter server`` with a config file, a token and its own Jupyter dirs."""
+class JupyterServer(ServerProcess):
+    """``jupyter server`` with a config file, a token and its own Jupyter dirs in ``home``."""
+
+    name = "jupyter server"
+    log_name = "jupyter.log"
+    grace = 15.0
+    poll = 0.1
+    #: Enough of the log for a start-up error's traceback and message.
+    report_lines = 120
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class JupyterServer:
         extra_args: list[str] | None = None,
         other_extensions: bool = False,
     ) -> None:
+        super().__init__(home)
         self.home = home
         # Only bookstore unless asked: faster start-up, and no other extension (jupytext
         # wraps the contents manager when enabled) changes what is under test.
@@ -72,11 +78,8 @@ class JupyterServer:
         self.root_dir.mkdir(parents=True, exist_ok=True)
         self.config_file = home / "jupyter_server_config.py"
         self.config_file.write_text(config)
-        self.log_file = home / "jupyter.log"
         self.token = uuid.uuid4().hex
-        self.port = free_port()
         self.extra_args = extra_args or []
-        self.process: subprocess.Popen[bytes] | None = None
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"token {self.token}"
 
@@ -94,53 +97,31 @@ class JupyterServer:
         )
         return env
 
-    def start(self, timeout: float = 60.0) -> None:
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                f"--config={self.config_file}",
-                f"--ServerApp.root_dir={self.root_dir}",
-                f"--ServerApp.port={self.port}",
-                "--ServerApp.port_retries=0",
-                "--ServerApp.ip=127.0.0.1",
-                "--ServerApp.open_browser=False",
-                f"--IdentityProvider.token={self.token}",
-                "--allow-root",
-                *self.extension_args,
-                *self.extra_args,
-            ],
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited early:\n{self.log()}")
-            try:
-                if self.session.get(f"{self.url}/api/status", timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"jupyter server did not answer in {timeout} s:\n{self.log()}")
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--config={self.config_file}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.open_browser=False",
+            f"--IdentityProvider.token={self.token}",
+            "--allow-root",
+            *self.extension_args,
+            *self.extra_args,
+        ]
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        terminate(process, grace=15.0)
+    def popen_options(self) -> dict[str, Any]:
+        return {"env": self.env()}
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: nothing gets to clean up."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+    def answers(self) -> bool:
+        try:
+            return self.session.get(f"{self.url}/api/status", timeout=2).ok
+        except requests.ConnectionError:
+            return False
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""

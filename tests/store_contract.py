@@ -21,6 +21,15 @@ from bookstore.store import Store
 KEY = "workspace/kylek/notebooks/analysis/mine.ipynb"
 
 
+def versions_cursor(store: Store) -> str:
+    """The next-page cursor of a listing of :data:`KEY`'s versions (two of them put first)."""
+    store.put(KEY, b"x")
+    store.put(KEY, b"y")
+    cursor = store.list_versions(KEY, limit=1).next_cursor
+    assert cursor is not None
+    return cursor
+
+
 class StoreContract:
     """Versions, pages, copies, metadata and the errors every backend answers with."""
 
@@ -64,10 +73,7 @@ class StoreContract:
         assert store.list_versions(KEY, limit=7).next_cursor is None
 
     def test_a_cursor_from_elsewhere_is_refused(self, store: Store) -> None:
-        store.put(KEY, b"x")
-        store.put(KEY, b"y")
-        other = store.list_versions(KEY, limit=1).next_cursor
-        assert other is not None
+        other = versions_cursor(store)
         with pytest.raises(InvalidPathError, match="another notebook"):
             store.list_versions("workspace/other.ipynb", cursor=other)
         with pytest.raises(InvalidPathError, match="not one this server handed out"):
@@ -146,12 +152,8 @@ class StoreContract:
         assert cursor is not None
         with pytest.raises(InvalidPathError, match="another listing"):
             store.list_keys("workspace/", cursor=cursor)
-        store.put(KEY, b"y")
-        store.put(KEY, b"z")
-        versions_cursor = store.list_versions(KEY, limit=1).next_cursor
-        assert versions_cursor is not None
         with pytest.raises(InvalidPathError, match="not one this server handed out"):
-            store.list_keys("published/", cursor=versions_cursor)
+            store.list_keys("published/", cursor=versions_cursor(store))
 
     def test_head_many_answers_each_target_or_its_error_in_order(self, store: Store) -> None:
         first = store.put(KEY, b"one", {"bookstore-path": "a.ipynb"})

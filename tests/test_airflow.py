@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,11 +146,16 @@ def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
         return {row.key: XComModel.deserialize_value(row) for row in rows}
 
 
-def logged(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+@pytest.fixture
+def task_log(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
     """What the in-process task logged: Airflow's own log lines reach the console, and
     standard-library loggers (papermill, bookstore) also reach pytest's log capture."""
-    out, err = capfd.readouterr()
-    return out + err + caplog.text
+
+    def read() -> str:
+        out, err = capfd.readouterr()
+        return out + err + caplog.text
+
+    return read
 
 
 def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
@@ -362,8 +367,7 @@ def test_unknown_version_fails_at_once_naming_it(
     s3_server: SeaweedFS,
     bucket: str,
     area: Area,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    task_log: Callable[[], str],
 ) -> None:
     dag = write_dag(
         airflow_home, "bookstore_test_unknown_version", retries=3, notebook_key=KEY, version_id="v-404-gone"
@@ -374,7 +378,7 @@ def test_unknown_version_fails_at_once_naming_it(
     assert dag_run.state == "failed"
     ti = dag_run.get_task_instance("run")
     assert (ti.state, ti.try_number) == ("failed", 1)  # no retry was spent
-    log = logged(capfd, caplog)
+    log = task_log()
     assert "AirflowFailException" in log
     assert f"version 'v-404-gone' of '{area.key}' does not exist" in log
     assert keys_under(s3_server, bucket, area.runs) == []
@@ -387,8 +391,7 @@ def test_a_key_leaving_the_published_prefix_is_refused(
     s3_server: SeaweedFS,
     bucket: str,
     area: Area,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    task_log: Callable[[], str],
 ) -> None:
     store.put(f"{area.namespace}/workspace/kylek/secret.ipynb", parameterized_notebook("secret"))
     dag = write_dag(
@@ -399,7 +402,7 @@ def test_a_key_leaving_the_published_prefix_is_refused(
 
     ti = dag_run.get_task_instance("run")
     assert (ti.state, ti.try_number) == ("failed", 1)
-    assert "'../workspace/kylek/secret.ipynb' is refused" in logged(capfd, caplog)
+    assert "'../workspace/kylek/secret.ipynb' is refused" in task_log()
     assert keys_under(s3_server, bucket, area.runs) == []
 
 
@@ -409,8 +412,7 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
     store: S3Store,
     s3_server: SeaweedFS,
     area: Area,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    task_log: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.org/")
@@ -421,7 +423,7 @@ def test_a_failing_notebook_uploads_its_output_on_every_try(
 
     assert dag_run.state == "failed"
     assert dag_run.get_task_instance("run").try_number == 2  # a failing notebook may be retried
-    assert "ValueError: no data for today" in logged(capfd, caplog)
+    assert "ValueError: no data for today" in task_log()
     # Each try has its own output; the XComs are those of the last try.
     run_folder = f"{area.runs}/bookstore_test_failing/{dag_run.run_id}/run"
     assert sorted(keys_under(s3_server, store.bucket, run_folder + "/")) == [

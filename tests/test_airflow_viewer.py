@@ -57,14 +57,13 @@ class Executed:
 
 
 @pytest.fixture(scope="module")
-def bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str) -> Iterator[Airflow]:
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, module_bucket: str
+) -> Iterator[Airflow]:
     """Airflow's api-server with the bookstore plugin, as ``make run`` starts it."""
-    connection = connection_json(s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, bucket)
+    connection = connection_json(
+        s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, module_bucket
+    )
     services = AirflowServices(
         tmp_path_factory.mktemp("airflow-viewer"),
         s3_server.endpoint_url,
@@ -80,8 +79,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, buck
 
 
 @pytest.fixture(scope="module")
-def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
-    return s3_server.store(bucket)
+def store(s3_server: SeaweedFS, module_bucket: str) -> S3Store:
+    return s3_server.store(module_bucket)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
+from tests.conftest import new_bucket_name, seed_config, started_with_a_save
 from tests.jupyter_process import JupyterServer, notebook
 
 PREFIX = "workspace/kylek/notebooks"
@@ -99,9 +99,9 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
 
     bucket = private_s3.create_bucket(new_bucket_name())
     hang = "\nc.BookstoreContentsArchiver.upload_timeout = 1.5\n"
-    jupyter = jupyter_factory(seed_config(private_s3, bucket) + FAST_RETRY + hang)
-    jupyter.save("hang.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(
+        jupyter_factory, seed_config(private_s3, bucket) + FAST_RETRY + hang, "hang.ipynb"
+    )
     config = tmp_path / "cli_config.py"
     config.write_text(CONFIG + private_s3.bookstore_config(bucket))
 
@@ -143,9 +143,7 @@ def test_saves_during_an_s3_outage_are_archived_in_order_when_it_returns(
     jupyter_factory: Any, private_s3: SeaweedFS
 ) -> None:
     bucket = private_s3.create_bucket(new_bucket_name())
-    jupyter = jupyter_factory(seed_config(private_s3, bucket) + FAST_RETRY)
-    jupyter.save("mine.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(jupyter_factory, seed_config(private_s3, bucket) + FAST_RETRY)
 
     outage_started = datetime.now(UTC)
     private_s3.kill()

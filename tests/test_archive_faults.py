@@ -18,7 +18,7 @@ import pytest
 from bookstore.s3 import S3Store
 from devtools.faulty_s3 import FaultyS3
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
+from tests.conftest import new_bucket_name, seed_config, started_with_a_save
 from tests.jupyter_process import JupyterServer, notebook
 from tests.test_archive import FAST_RETRY, PREFIX, sources
 
@@ -37,6 +37,19 @@ def wait_status(
         if time.monotonic() > deadline:
             raise AssertionError(f"the archive status never got there: {archive}")
         time.sleep(0.2)
+
+
+def saves_held_by(
+    jupyter: JupyterServer, fault: str, *, count: int, label: str | None = None, timeout: float = 60.0
+) -> dict[str, Any]:
+    """Save ``count`` notebooks (``"<label> <i>"``, the fault's name by default) while S3
+    misbehaves; the archive status once it names ``fault``: retrying, every save pending."""
+    for i in range(count):
+        jupyter.save("mine.ipynb", notebook(f"{label or fault} {i}"))
+    archive = wait_status(jupyter, lambda a: a["fault"] == fault, timeout)
+    assert archive["state"] == "retrying"
+    assert archive["pending"] == count
+    return archive
 
 
 def save_ids(store: S3Store, key: str) -> list[str]:
@@ -67,16 +80,10 @@ def stub(s3_server: SeaweedFS) -> Iterator[FaultyS3]:
 def test_throttling_backs_off_and_stores_each_save_once(
     jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, store: S3Store, stub: FaultyS3
 ) -> None:
-    jupyter = jupyter_factory(writer_config(s3_server, bucket, stub.endpoint_url))
-    jupyter.save("mine.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(jupyter_factory, writer_config(s3_server, bucket, stub.endpoint_url))
 
     stub.inject("SlowDown", 503, "Please reduce your request rate.", methods=("PUT",))
-    for i in range(3):
-        jupyter.save("mine.ipynb", notebook(f"throttled {i}"))
-    archive = wait_status(jupyter, lambda a: a["fault"] == "throttled")
-    assert archive["state"] == "retrying"
-    assert archive["pending"] == 3
+    archive = saves_held_by(jupyter, "throttled", count=3)
     assert f"bucket '{bucket}'" in archive["last_error"]
     assert "is throttling requests (SlowDown)" in archive["last_error"]
     assert "back off and retry by themselves" in archive["last_error"]
@@ -154,16 +161,10 @@ def test_a_deleted_bucket_is_named_and_saves_are_archived_when_it_is_made_again(
     jupyter_factory: Any, s3_server: SeaweedFS
 ) -> None:
     bucket = s3_server.create_bucket(new_bucket_name())
-    jupyter = jupyter_factory(writer_config(s3_server, bucket))
-    jupyter.save("mine.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(jupyter_factory, writer_config(s3_server, bucket))
 
     s3_server.delete_bucket(bucket)
-    for i in range(2):
-        jupyter.save("mine.ipynb", notebook(f"orphan {i}"))
-    archive = wait_status(jupyter, lambda a: a["fault"] == "bucket-missing")
-    assert archive["state"] == "retrying"
-    assert archive["pending"] == 2
+    archive = saves_held_by(jupyter, "bucket-missing", count=2, label="orphan")
     assert f"bucket '{bucket}' at {s3_server.endpoint_url} does not exist" in archive["last_error"]
     assert "create it (with versioning enabled)" in archive["last_error"]
     assert "archived, in order, once the bucket exists again" in archive["last_error"]
@@ -179,19 +180,13 @@ def test_rotated_credentials_are_reported_and_saves_archived_once_they_are_valid
 ) -> None:
     bucket = private_s3.create_bucket(new_bucket_name())
     valid_secret = private_s3.writer_secret
-    jupyter = jupyter_factory(writer_config(private_s3, bucket))
-    jupyter.save("mine.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(jupyter_factory, writer_config(private_s3, bucket))
 
     # The keys are rotated: S3 restarts knowing only new ones.
     private_s3.kill()
     private_s3.writer_secret = "rotated-secret-7"
     private_s3.start()
-    for i in range(2):
-        jupyter.save("mine.ipynb", notebook(f"refused {i}"))
-    archive = wait_status(jupyter, lambda a: a["fault"] == "credentials-refused", timeout=90)
-    assert archive["state"] == "retrying"
-    assert archive["pending"] == 2
+    archive = saves_held_by(jupyter, "credentials-refused", count=2, label="refused", timeout=90)
     assert "refused the credentials" in archive["last_error"]
     assert "SignatureDoesNotMatch" in archive["last_error"]
     assert "archived once S3 accepts the credentials" in archive["last_error"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from bookstore.errors import InvalidPathError, NotFoundError
 from bookstore.library import Library
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
+from tests.conftest import seed_config
 from tests.jupyter_process import JupyterServer, notebook
 from tests.test_cli import Cli, clean_env
 from tests.test_handlers import raw_request
@@ -69,16 +68,6 @@ def nb(source: str) -> bytes:
 # -- fixtures: one bucket and one server for the module --------------------------------------
 
 
-@pytest.fixture(scope="module")
-def team_bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
-
-
-@pytest.fixture(scope="module")
-def s3(s3_server: SeaweedFS, team_bucket: str) -> S3Store:
-    return s3_server.store(team_bucket)
-
-
 def library_of(store: S3Store, user: str) -> Library:
     return Library(
         store,
@@ -103,13 +92,9 @@ def bob(s3: S3Store) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, team_bucket: str
-) -> Iterator[JupyterServer]:
-    jupyter = JupyterServer(tmp_path_factory.mktemp("team"), team_config(s3_server, team_bucket) + TEAM_AUTH)
-    jupyter.start()
-    yield jupyter
-    jupyter.kill()
+def jupyter_config(s3_server: SeaweedFS, module_bucket: str) -> str:
+    """The module's :func:`~tests.conftest.server` has the team's configuration."""
+    return team_config(s3_server, module_bucket) + TEAM_AUTH
 
 
 def as_carol(server: JupyterServer, method: str, path: str, **kwargs: Any) -> Any:
@@ -372,9 +357,9 @@ def test_comparing_a_colleagues_publication_with_ones_own_notebook(
 
 
 def test_bookstore_catalog_lists_the_team(
-    tmp_path: Path, s3_server: SeaweedFS, team_bucket: str, bob: dict[str, Any]
+    tmp_path: Path, s3_server: SeaweedFS, module_bucket: str, bob: dict[str, Any]
 ) -> None:
-    cli = Cli(tmp_path, team_config(s3_server, team_bucket))
+    cli = Cli(tmp_path, team_config(s3_server, module_bucket))
     env = clean_env(tmp_path, JUPYTERHUB_USER="dave")
     listed = cli("catalog", "--limit", "1000", env=env)
     assert listed.exit_code == 0, listed.output

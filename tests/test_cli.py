@@ -153,26 +153,13 @@ def test_publish_list_show_and_restore_end_to_end(cli: Cli, store: S3Store) -> N
     again = cli("restore", "analysis/mine.ipynb", "--version-id", workspace[1]["version_id"])
     assert "analysis/mine-restored-1.ipynb" in again.stdout
 
-    refused = cli(
-        "restore",
-        "analysis/mine.ipynb",
-        "--version-id",
-        workspace[1]["version_id"],
-        "--target",
-        "analysis/mine.ipynb",
-    )
+    over_itself = ["restore", "analysis/mine.ipynb", "--version-id", workspace[1]["version_id"]]
+    over_itself += ["--target", "analysis/mine.ipynb"]
+    refused = cli(*over_itself)
     assert refused.exit_code == 4
     assert "--overwrite" in one_line_error(refused)
     assert (cli.root / "analysis/mine.ipynb").read_bytes() == second
-    replaced = cli(
-        "restore",
-        "analysis/mine.ipynb",
-        "--version-id",
-        workspace[1]["version_id"],
-        "--target",
-        "analysis/mine.ipynb",
-        "--overwrite",
-    )
+    replaced = cli(*over_itself, "--overwrite")
     assert replaced.exit_code == 0, replaced.stderr
     assert (cli.root / "analysis/mine.ipynb").read_bytes() == first
 

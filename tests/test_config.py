@@ -50,22 +50,23 @@ def test_description_never_includes_credentials() -> None:
     assert "very-secret-value" not in described and "AKIDVISIBLE" not in described
 
 
-def test_unknown_backend_is_a_clear_error() -> None:
-    config = Config()
-    config.Bookstore.backend = "gcs"
-    with pytest.raises(MisconfiguredError, match="'gcs' is not a known backend; choose one of: s3"):
-        Bookstore(config=config)
-
-
 def test_missing_bucket_names_the_setting() -> None:
     with pytest.raises(MisconfiguredError, match=r"c\.Bookstore\.S3\.bucket"):
         Bookstore(config=Config()).create_store()
 
 
-def test_traversing_prefix_is_a_configuration_error() -> None:
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("backend", "gcs", "'gcs' is not a known backend; choose one of: s3"),
+        ("workspace_prefix", "/workspace/../published", "workspace_prefix"),
+    ],
+    ids=["unknown backend", "traversing prefix"],
+)
+def test_a_wrong_setting_is_a_clear_configuration_error(setting: str, value: str, message: str) -> None:
     config = Config()
-    config.Bookstore.workspace_prefix = "/workspace/../published"
-    with pytest.raises(MisconfiguredError, match="workspace_prefix"):
+    setattr(config.Bookstore, setting, value)
+    with pytest.raises(MisconfiguredError, match=message):
         Bookstore(config=config)
 
 

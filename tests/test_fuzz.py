@@ -48,13 +48,10 @@ INPUT_CHECKS = [positive_data_acceptance, negative_data_rejection]
 
 
 @pytest.fixture(scope="module")
-def bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def server(module_jupyter: JupyterServer) -> Iterator[JupyterServer]:
-    jupyter = module_jupyter
+def server(server: JupyterServer) -> Iterator[JupyterServer]:
+    """The module's Jupyter server, with the notebook of the document's examples published;
+    it must log no error while fuzzed."""
+    jupyter = server
     jupyter.request("PUT", "/api/contents/analysis", json={"type": "directory"})
     jupyter.save(EXAMPLE_PATH, notebook("x = 1"))
     jupyter.save(EXAMPLE_PATH, notebook("x = 2"))
@@ -136,9 +133,9 @@ def test_a_malformed_version_id_is_a_client_error_not_a_server_error(
 
 
 def test_the_store_refuses_a_malformed_version_id_without_asking_s3(
-    s3_server: SeaweedFS, bucket: str
+    s3_server: SeaweedFS, module_bucket: str
 ) -> None:
-    store: S3Store = s3_server.store(bucket)
+    store: S3Store = s3_server.store(module_bucket)
     with pytest.raises(InvalidRequestError, match="not one S3 gives"):
         store.get("workspace/kylek/notebooks/analysis/mine.ipynb", "x\x00y")
     with pytest.raises(VersionNotFoundError, match="does not exist"):

@@ -33,22 +33,6 @@ METHOD = {
 # -- fixtures: one server for the read-mostly tests of this module -------------------------
 
 
-@pytest.fixture(scope="module")
-def server_bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def server(module_jupyter: JupyterServer) -> JupyterServer:
-    """Each test works on notebooks of its own name, so they can share one Jupyter."""
-    return module_jupyter
-
-
-@pytest.fixture(scope="module")
-def s3(s3_server: SeaweedFS, server_bucket: str) -> S3Store:
-    return s3_server.store(server_bucket)
-
-
 @pytest.fixture
 def name() -> str:
     """A notebook path no other test uses."""
@@ -112,12 +96,12 @@ def first_source(content: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def bucket_keys(s3_server: SeaweedFS, server_bucket: str) -> Any:
+def bucket_keys(s3_server: SeaweedFS, module_bucket: str) -> Any:
     """Every key in the module's bucket, listed by a plain S3 client."""
     client = s3_server.client()
 
     def keys() -> set[str]:
-        listing = client.list_object_versions(Bucket=server_bucket)
+        listing = client.list_object_versions(Bucket=module_bucket)
         return {item["Key"] for item in listing.get("Versions", [])}
 
     return keys
@@ -127,7 +111,7 @@ def bucket_keys(s3_server: SeaweedFS, server_bucket: str) -> Any:
 
 
 def test_status_reports_bucket_versioning_and_queue_but_no_secret(
-    server: JupyterServer, s3_server: SeaweedFS, server_bucket: str
+    server: JupyterServer, s3_server: SeaweedFS, module_bucket: str
 ) -> None:
     # "unknown" until the uploader process has checked the bucket, a moment after start-up.
     deadline = time.monotonic() + 60
@@ -138,7 +122,7 @@ def test_status_reports_bucket_versioning_and_queue_but_no_secret(
         if status["versioning"] != "unknown" or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert status["bucket"] == server_bucket
+    assert status["bucket"] == module_bucket
     assert status["versioning"] == "Enabled"
     assert set(status["features"]) >= {"publish", "versions", "notebook", "restore", "diff"}
     assert status["workspace_prefix"] == WORKSPACE

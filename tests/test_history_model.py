@@ -19,11 +19,9 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import requests
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -35,8 +33,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
 from tests.openapi_check import Checker
 
@@ -206,15 +202,6 @@ class History(RuleBasedStateMachine):
             assert [v["source_version_id"] for v in listed] == [
                 v.source_version_id for v in reversed(expected)
             ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS) -> Iterator[JupyterServer]:
-    bucket = s3_server.create_bucket(new_bucket_name())
-    jupyter = JupyterServer(tmp_path_factory.mktemp("model"), seed_config(s3_server, bucket))
-    jupyter.start()
-    yield jupyter
-    jupyter.kill()
 
 
 def test_the_version_histories_follow_the_model(server: JupyterServer) -> None:

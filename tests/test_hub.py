@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -28,8 +27,9 @@ import requests
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from devtools.supervisor import free_port, marked_processes, signal_processes, terminate
-from tests.conftest import new_bucket_name, seed_config
+from devtools.service import ServerProcess
+from devtools.supervisor import free_port, marked_processes, signal_processes
+from tests.conftest import seed_config
 from tests.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,18 +98,25 @@ def require_proxy() -> str:
     )
 
 
-class Hub:
-    """A JupyterHub in a child process, with an API token allowed to manage users."""
+class Hub(ServerProcess):
+    """A JupyterHub in a child process, with an API token allowed to manage users.
+
+    Its port is the proxy's, where users reach it."""
+
+    name = "jupyterhub"
+    log_name = "jupyterhub.log"
+    grace = 20.0
+    report_lines = 80
 
     def __init__(self, home: Path, config_dir: Path, proxy: str) -> None:
+        super().__init__(home)
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
         self.api_token = uuid.uuid4().hex
         self.mark = uuid.uuid4().hex
-        self.proxy_port = free_port()
+        self.proxy_port = self.port
         self.hub_port = free_port(taken={self.proxy_port})
         self.proxy_api_port = free_port(taken={self.proxy_port, self.hub_port})
-        self.log_file = home / "jupyterhub.log"
         (home / "jupyterhub_config.py").write_text(
             HUB_CONFIG.format(
                 proxy_port=self.proxy_port,
@@ -124,7 +131,6 @@ class Hub:
                 mark_value=self.mark,
             )
         )
-        self.process: subprocess.Popen[bytes] | None = None
         self.api = requests.Session()
         self.api.headers["Authorization"] = f"token {self.api_token}"
 
@@ -132,37 +138,19 @@ class Hub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.proxy_port}"
 
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")[-6000:] if self.log_file.exists() else ""
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "jupyterhub", "-f", str(self.home / "jupyterhub_config.py")]
 
-    def start(self, timeout: float = 60.0) -> None:
+    def popen_options(self) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
         env[MARK] = self.mark
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(self.home / "jupyterhub_config.py")],
-                cwd=self.home,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.wait(lambda: self.api.get(f"{self.url}/hub/api/", timeout=2).ok, timeout, "the hub to answer")
+        return {"env": env, "cwd": self.home}
 
-    def wait(self, done: Any, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited early:\n{self.log()}")
-            try:
-                if done():
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"waited {timeout} s for {what}:\n{self.log()}")
+    def answers(self) -> bool:
+        try:
+            return self.api.get(f"{self.url}/hub/api/", timeout=2).ok
+        except requests.ConnectionError:
+            return False
 
     def hub_api(self, method: str, path: str, **kwargs: Any) -> Any:
         answer = self.api.request(method, f"{self.url}/hub/api{path}", timeout=30, **kwargs)
@@ -180,10 +168,10 @@ class Hub:
             server = self.hub_api("GET", f"/users/{name}")["servers"].get("")
             return bool(server and server.get("ready"))
 
-        self.wait(ready, timeout, f"{name}'s server")
+        self.wait_until(ready, timeout, f"{name}'s server")
 
     def stop(self) -> None:
-        terminate(self.process, grace=20.0)
+        super().stop()
         # Single-user servers live in sessions of their own; the hub stops them, and the
         # mark finds any that outlived it.
         leftovers = marked_processes(MARK, self.mark)
@@ -224,24 +212,14 @@ class User:
 
 
 @pytest.fixture(scope="module")
-def hub_bucket(s3_server: SeaweedFS) -> str:
-    return s3_server.create_bucket(new_bucket_name())
-
-
-@pytest.fixture(scope="module")
-def s3(s3_server: SeaweedFS, hub_bucket: str) -> S3Store:
-    return s3_server.store(hub_bucket)
-
-
-@pytest.fixture(scope="module")
 def users(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, hub_bucket: str
+    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, module_bucket: str
 ) -> Iterator[dict[str, User]]:
     proxy = require_proxy()
     home = tmp_path_factory.mktemp("hub")
     config_dir = home / "jupyter-config"
     config_dir.mkdir()
-    (config_dir / "jupyter_server_config.py").write_text(team_config(s3_server, hub_bucket))
+    (config_dir / "jupyter_server_config.py").write_text(team_config(s3_server, module_bucket))
     hub = Hub(home, config_dir, proxy)
     try:
         hub.start()
@@ -330,12 +308,12 @@ def test_publishing_from_bobs_server_writes_only_under_his_published_prefix(
     assert set(bucket_keys(s3)) - before == {"published/bob/notebooks/scratch.ipynb"}
 
 
-def test_an_unsafe_user_name_stops_start_up(tmp_path: Path, s3_server: SeaweedFS, hub_bucket: str) -> None:
+def test_an_unsafe_user_name_stops_start_up(tmp_path: Path, s3_server: SeaweedFS, module_bucket: str) -> None:
     class EvilServer(JupyterServer):
         def env(self) -> dict[str, str]:
             return {**super().env(), "JUPYTERHUB_USER": "../evil"}
 
-    server = EvilServer(tmp_path / "evil", team_config(s3_server, hub_bucket))
+    server = EvilServer(tmp_path / "evil", team_config(s3_server, module_bucket))
     try:
         with pytest.raises(RuntimeError, match="exited early") as failed:
             server.start(timeout=60)

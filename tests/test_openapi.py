@@ -111,16 +111,6 @@ def _references(node: Any) -> Iterator[str]:
 # -- a live server --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def server(module_jupyter: JupyterServer) -> JupyterServer:
-    return module_jupyter
-
-
 class Client:
     """Requests to the server by documented path, each answer checked against the document."""
 
@@ -151,7 +141,7 @@ class Client:
 
 
 def test_every_operation_answers_as_documented(
-    server: JupyterServer, s3_server: SeaweedFS, bucket: str
+    server: JupyterServer, s3_server: SeaweedFS, module_bucket: str
 ) -> None:
     """One walk through the API, success and failure: every answer validates against the
     document, and every documented operation answers with success at least once."""
@@ -246,7 +236,7 @@ def test_every_operation_answers_as_documented(
 
     # Runs: none yet, then one made by the runner Airflow uses, read and compared.
     assert call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb).json()["runs"] == []
-    library = Library(s3_server.store(bucket), published_prefix="published")
+    library = Library(s3_server.store(module_bucket), published_prefix="published")
     ran = [run_published(library, notebook_key, parameters={"x": i}, kernel_name="python3") for i in (1, 2)]
     runs = call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb, params={"limit": 1}).json()
     assert [r["run_id"] for r in runs["runs"]] == [ran[1].run_id]

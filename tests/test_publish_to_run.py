@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
-from devtools.airflow import AirflowServices, connection_json, wait_for
+from devtools.airflow import AirflowServices, connection_json
 from devtools.seaweedfs import SeaweedFS
 from tests.jupyter_process import JupyterServer, notebook
 from tests.notebooks import ensure_python3_kernel
@@ -44,18 +44,8 @@ with DAG({DAG_ID!r}, schedule=[published_notebook_asset({NOTEBOOK_KEY!r}, poll_i
 
 
 @pytest.fixture(scope="module")
-def bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def jupyter(module_jupyter: JupyterServer) -> JupyterServer:
-    return module_jupyter
-
-
-@pytest.fixture(scope="module")
 def airflow(
-    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, bucket: str
+    tmp_path_factory: pytest.TempPathFactory, s3_server: SeaweedFS, module_bucket: str
 ) -> Iterator[AirflowServices]:
     ensure_python3_kernel()
     folder = tmp_path_factory.mktemp("airflow")
@@ -69,7 +59,7 @@ def airflow(
         s3_server.secret_key,
         AIRFLOW__CORE__DAGS_FOLDER=str(dags),
         AIRFLOW_CONN_BOOKSTORE_DEFAULT=connection_json(
-            s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, bucket
+            s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key, module_bucket
         ),
     )
     try:
@@ -99,7 +89,7 @@ def asset_id(airflow: AirflowServices, uri: str) -> int:
         assets = airflow.get("/assets", uri_pattern=uri)["assets"]
         return next((a["id"] for a in assets if a["uri"] == uri), None)
 
-    return wait_for(find, 180, f"the asset {uri} to be registered")
+    return airflow.wait(find, 180, f"the asset {uri} was not registered", poll=1)
 
 
 def watching(airflow: AirflowServices, published_asset: int) -> bool:
@@ -112,12 +102,11 @@ def finished_runs(airflow: AirflowServices, count: int, timeout: float = 300) ->
     """The DAG's runs once ``count`` of them have finished (and none is still going)."""
 
     def done() -> list[dict[str, Any]] | None:
-        airflow.check()
         runs = airflow.get(f"/dags/{DAG_ID}/dagRuns", order_by="run_after")["dag_runs"]
         states = [run["state"] for run in runs]
         return runs if len(runs) >= count and all(s in ("success", "failed") for s in states) else None
 
-    return wait_for(done, timeout, f"{count} finished runs of {DAG_ID}", poll=2)
+    return airflow.wait(done, timeout, f"{count} runs of {DAG_ID} did not finish", poll=2)
 
 
 def ran(airflow: AirflowServices, run: dict[str, Any]) -> dict[str, Any]:
@@ -132,17 +121,17 @@ def triggering_versions(airflow: AirflowServices, run: dict[str, Any]) -> list[s
 
 @pytest.mark.timeout(1200)
 def test_each_publication_runs_exactly_its_version(
-    airflow: AirflowServices, jupyter: JupyterServer, bucket: str, s3_server: SeaweedFS
+    airflow: AirflowServices, server: JupyterServer, module_bucket: str, s3_server: SeaweedFS
 ) -> None:
-    published_uri = f"s3://{bucket}/published/{NOTEBOOK_KEY}"
+    published_uri = f"s3://{module_bucket}/published/{NOTEBOOK_KEY}"
     published_asset = asset_id(airflow, published_uri)
-    wait_for(lambda: watching(airflow, published_asset), 180, "the watcher to start")
+    airflow.wait(lambda: watching(airflow, published_asset), 180, "the watcher did not start", poll=1)
 
     # Two publications in quick succession: two runs, each of its own version.
-    save(jupyter, "print('second', x)")
-    second = publish(jupyter)
-    save(jupyter, "print('third', x)")
-    third = publish(jupyter)
+    save(server, "print('second', x)")
+    second = publish(server)
+    save(server, "print('third', x)")
+    third = publish(server)
     runs = finished_runs(airflow, 2)
     assert len(runs) == 2, runs
     assert [run["state"] for run in runs] == ["success", "success"]
@@ -150,13 +139,13 @@ def test_each_publication_runs_exactly_its_version(
     assert [triggering_versions(airflow, run) for run in runs] == [[second], [third]]
 
     # The executed notebook says which version ran, and what it printed.
-    store = s3_server.store(bucket)
+    store = s3_server.store(module_bucket)
     result = ran(airflow, runs[1])
     executed = store.get(result["output_key"], result["output_version_id"]).body.decode()
     assert "third 3" in executed and third in executed
 
     # Lineage: the executed notebook's asset got an event per run, with the run in its extra.
-    executed_asset = asset_id(airflow, f"s3://{bucket}/runs/@records/{NOTEBOOK_KEY}")
+    executed_asset = asset_id(airflow, f"s3://{module_bucket}/runs/@records/{NOTEBOOK_KEY}")
     events = airflow.get("/assets/events", asset_id=executed_asset, order_by="timestamp")["asset_events"]
     # (The two runs may finish in either order.)
     lineage = {event["extra"]["source_version_id"]: event["extra"] for event in events}
@@ -167,7 +156,7 @@ def test_each_publication_runs_exactly_its_version(
     assert lineage[third]["notebook_key"] == NOTEBOOK_KEY
 
     # Jupyter lists both runs (newest started first), without Airflow credentials.
-    listed = jupyter.request("GET", f"/api/bookstore/runs/{NAME}").json()["runs"]
+    listed = server.request("GET", f"/api/bookstore/runs/{NAME}").json()["runs"]
     assert [r["started_at"] for r in listed] == sorted((r["started_at"] for r in listed), reverse=True)
     by_version = {r["source_version_id"]: r for r in listed}
     assert len(listed) == 2 and set(by_version) == {second, third}
@@ -176,12 +165,12 @@ def test_each_publication_runs_exactly_its_version(
     assert by_version[third]["airflow"]["run_id"] == runs[1]["dag_run_id"]
 
     # Published from the command line: a run too.
-    save(jupyter, "print('from the CLI', x)")
+    save(server, "print('from the CLI', x)")
     cli = Path(sys.executable).parent / "bookstore"
     done = subprocess.run(
-        [str(cli), "publish", NAME, "--config", str(jupyter.config_file), "--json"],
-        cwd=jupyter.root_dir,
-        env=jupyter.env(),
+        [str(cli), "publish", NAME, "--config", str(server.config_file), "--json"],
+        cwd=server.root_dir,
+        env=server.env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -193,8 +182,8 @@ def test_each_publication_runs_exactly_its_version(
 
     # The triggerer stops; a publication meanwhile runs once it is back, exactly once.
     airflow.stop("triggerer")
-    save(jupyter, "print('while the triggerer was away', x)")
-    while_away = publish(jupyter)
+    save(server, "print('while the triggerer was away', x)")
+    while_away = publish(server)
     airflow.start("triggerer")
     runs = finished_runs(airflow, 4)
     assert ran(airflow, runs[3])["source_version_id"] == while_away

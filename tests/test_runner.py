@@ -12,6 +12,7 @@ import pytest
 from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundError, VersionNotFoundError
 from bookstore.library import PUBLISHED, Library
 from bookstore.runner import NotebookFailedError, RunResult, default_output_key, run_published
+from bookstore.runs import RunRecord
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
@@ -153,23 +154,20 @@ def test_a_retry_closes_the_record_its_killed_try_left_running(store: S3Store, a
     version = store.put(area.key, parameterized_notebook("only"))
     lib = library(store, area)
     task = {"dag_id": "daily", "run_id": "scheduled__1", "task_id": "report", "map_index": None}
-    # What a worker killed mid-run leaves behind: the record of its start, and nothing else.
-    killed = lib.runs.start(
-        notebook_key=lib.notebook_key(KEY),
-        source_key=area.key,
-        source_version_id=version,
-        output_key=f"{area.runs}/daily/scheduled__1/report/try-1/mine.ipynb",
-        parameters={},
-        airflow={**task, "try_number": 1},
-    )
-    other_task = lib.runs.start(
-        notebook_key=lib.notebook_key(KEY),
-        source_key=area.key,
-        source_version_id=version,
-        output_key=f"{area.runs}/daily/scheduled__1/other/try-1/mine.ipynb",
-        parameters={},
-        airflow={**task, "task_id": "other", "try_number": 1},
-    )
+
+    def started_only(task_id: str) -> RunRecord:
+        """What a worker killed mid-run leaves behind: the record of its start, nothing else."""
+        return lib.runs.start(
+            notebook_key=lib.notebook_key(KEY),
+            source_key=area.key,
+            source_version_id=version,
+            output_key=f"{area.runs}/daily/scheduled__1/{task_id}/try-1/mine.ipynb",
+            parameters={},
+            airflow={**task, "task_id": task_id, "try_number": 1},
+        )
+
+    killed = started_only("report")
+    other_task = started_only("other")
 
     retry = run(store, area, airflow={**task, "try_number": 2})
 

@@ -27,20 +27,10 @@ def jupyter_config_extra() -> str:
 
 
 @pytest.fixture(scope="module")
-def bucket(module_bucket: str) -> str:
-    return module_bucket
-
-
-@pytest.fixture(scope="module")
-def server(module_jupyter: JupyterServer) -> JupyterServer:
-    return module_jupyter
-
-
-@pytest.fixture(scope="module")
-def library(s3_server: SeaweedFS, bucket: str) -> Library:
+def library(s3_server: SeaweedFS, module_bucket: str) -> Library:
     """The bucket as Airflow's connection sees it: notebook keys under ``published``."""
     ensure_python3_kernel()
-    return Library(s3_server.store(bucket), published_prefix="published")
+    return Library(s3_server.store(module_bucket), published_prefix="published")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import requests
 from botocore.config import Config
 
 from devtools.seaweedfs import SeaweedFS
-from devtools.supervisor import alive, free_port, port_is_free
+from devtools.supervisor import alive, free_port, port_is_free, wait_for
 from scripts import run_local_stack, stack_hub
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +49,21 @@ def stack_env(folder: Path, ports: dict[str, int]) -> dict[str, str]:
     env = dict(os.environ, BOOKSTORE_STACK_DIR=str(folder / "stack"))
     env.update({name: str(port) for name, port in ports.items()})
     return env
+
+
+def refused(folder: Path, ports: dict[str, int], **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``make run``'s script with ``ports`` (and more ``env``), which must refuse to start:
+    it exits with status 1, its output answered."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        env=dict(stack_env(folder, ports), **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done
+    return done
 
 
 def command(process: psutil.Process) -> str:
@@ -75,15 +90,7 @@ def test_a_port_in_use_is_named_with_its_holder_and_nothing_starts(tmp_path: Pat
     with socket.socket() as squatter:  # another server on JupyterLab's port
         squatter.bind(("127.0.0.1", ports["BOOKSTORE_JUPYTER_PORT"]))
         squatter.listen()
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT)],
-            env=stack_env(tmp_path, ports),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 1, done
+        done = refused(tmp_path, ports)
     assert (
         f"port {ports['BOOKSTORE_JUPYTER_PORT']} (BOOKSTORE_JUPYTER_PORT) is in use by pid {os.getpid()}"
         in done.stderr
@@ -100,15 +107,7 @@ def test_the_hubs_internal_ports_are_checked_like_the_others(tmp_path: Path) -> 
     with socket.socket() as squatter:  # another server on the hub's API port
         squatter.bind(("127.0.0.1", ports["BOOKSTORE_HUB_API_PORT"]))
         squatter.listen()
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT)],
-            env=dict(stack_env(tmp_path, ports), BOOKSTORE_HUB="1"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert done.returncode == 1, done
+        done = refused(tmp_path, ports, BOOKSTORE_HUB="1")
     assert f"port {ports['BOOKSTORE_HUB_API_PORT']} (BOOKSTORE_HUB_API_PORT) is in use" in done.stderr
     assert not (tmp_path / "stack" / "logs").exists()  # nothing was started
 
@@ -116,15 +115,7 @@ def test_the_hubs_internal_ports_are_checked_like_the_others(tmp_path: Path) -> 
 def test_two_port_variables_on_one_port_are_refused(tmp_path: Path) -> None:
     ports = free_ports()
     ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"] = ports["BOOKSTORE_AIRFLOW_LOG_PORT"]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT)],
-        env=stack_env(tmp_path, ports),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 1, done
+    done = refused(tmp_path, ports)
     assert "BOOKSTORE_AIRFLOW_LOG_PORT and BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT are both" in done.stderr
 
 
@@ -137,18 +128,10 @@ def test_processes_of_an_earlier_run_are_named(tmp_path: Path) -> None:
         env=dict(os.environ, **{run_local_stack.RUN_MARK: str(stack)}),
     )
     try:
-        done = subprocess.run(
-            [sys.executable, str(SCRIPT)],
-            env=stack_env(tmp_path, free_ports()),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = refused(tmp_path, free_ports())
     finally:
         leftover.kill()
         leftover.wait()
-    assert done.returncode == 1, done
     assert f"an earlier run of this stack ({stack}) is still running" in done.stderr
     assert f"kill {leftover.pid}" in done.stderr
 
@@ -459,16 +442,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     if running.process.poll() is None:
         os.killpg(running.process.pid, signal.SIGINT)
         running.process.wait(120)
-
-
-def wait_for(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
 
 
 @pytest.mark.timeout(1500)

@@ -19,7 +19,7 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
+from tests.conftest import new_bucket_name, seed_config, started_with_a_save
 from tests.jupyter_process import JupyterServer, notebook
 from tests.test_archive import FAST_RETRY, PREFIX, sources
 
@@ -79,9 +79,7 @@ def test_a_killed_uploader_is_restarted_and_each_save_archived_once_in_order(
     jupyter_factory: Any, private_s3: SeaweedFS
 ) -> None:
     bucket = private_s3.create_bucket(new_bucket_name())
-    jupyter = jupyter_factory(seed_config(private_s3, bucket) + FAST_RETRY)
-    jupyter.save("mine.ipynb", notebook("before"))
-    jupyter.wait_archived()
+    jupyter = started_with_a_save(jupyter_factory, seed_config(private_s3, bucket) + FAST_RETRY)
     first = eventually(lambda: running_uploader(jupyter))
 
     private_s3.pause()  # uploads now hang in S3, sent but unanswered
@@ -114,9 +112,7 @@ def test_server_killed_while_its_uploader_is_mid_upload(
     bucket = private_s3.create_bucket(new_bucket_name())
     config = seed_config(private_s3, bucket) + FAST_RETRY
     home = tmp_path / "jupyter"
-    first = jupyter_factory(config, home=home)
-    first.save("mine.ipynb", notebook("before"))
-    first.wait_archived()
+    first = started_with_a_save(jupyter_factory, config, home=home)
     orphan = eventually(lambda: running_uploader(first))["pid"]
 
     private_s3.pause()
