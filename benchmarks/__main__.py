@@ -29,6 +29,7 @@ from benchmarks import (
     memory,
     operator_overhead,
     save_latency,
+    upload_checksum,
 )
 from benchmarks.report import Row, load_average, print_rows, summarize
 
@@ -55,6 +56,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         rounds=1 if quick else 2, size=100_000_000 if quick else 500_000_000
     ),
     "client_setup": lambda quick: client_setup.run(rounds=3 if quick else 10),
+    "upload_checksum": lambda quick: upload_checksum.run(rounds=10 if quick else 30),
 }
 
 
