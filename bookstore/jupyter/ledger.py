@@ -141,21 +141,21 @@ class ArchiveLedger:
 
     def _settle(self, seq: int, archived: Archived | None = None) -> None:
         """Entry ``seq`` has left the spool: archived (as ``archived``, when known)."""
-        entry = self._pending.pop(seq, None)
-        if entry is None:
-            return
-        remaining = self._pending_by_key.get(entry.key, 1) - 1
-        if remaining:
-            self._pending_by_key[entry.key] = remaining
-        else:
-            self._pending_by_key.pop(entry.key, None)
-        self._pending_bytes -= entry.size
-        self._archived_count += 1
-        self._spool_full = False
         if archived is not None:
+            # Also when the entry was already settled (found gone from the spool first).
             self._last_archived[archived.key] = archived
             self._last_success_at = archived.archived_at
             self._last_lag = archived.archived_at - archived.saved_at
+        entry = self._pending.pop(seq, None)
+        if entry is not None:
+            remaining = self._pending_by_key.get(entry.key, 1) - 1
+            if remaining:
+                self._pending_by_key[entry.key] = remaining
+            else:
+                self._pending_by_key.pop(entry.key, None)
+            self._pending_bytes -= entry.size
+            self._archived_count += 1
+            self._spool_full = False
         self._cond.notify_all()
 
     def _record_error(self, message: str) -> None:
