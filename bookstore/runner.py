@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import metadata, notebooks
+from . import parameters as notebook_parameters
 from .answers import json_fields
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError
 from .keys import is_under, path_to_key, validate_path
@@ -57,6 +58,9 @@ class RunResult:
         The parameters papermill injected.
     run_id
         The run's record (see :mod:`bookstore.runs`).
+    parameters_forced
+        The run was forced past the parameters check: the notebook does not declare some of
+        ``parameters`` in a cell tagged ``parameters`` (see :mod:`bookstore.parameters`).
     """
 
     source_key: str
@@ -65,6 +69,7 @@ class RunResult:
     output_version_id: str | None
     parameters: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
+    parameters_forced: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain JSON-compatible data (an Airflow XCom, ``--json`` output), its
@@ -110,6 +115,7 @@ def run_published(
     airflow: Mapping[str, Any] | None = None,
     published_event: bool = False,
     start_timeout: int = 60,
+    force_parameters: bool = False,
 ) -> RunResult:
     """Run a published notebook with papermill and upload the executed notebook.
 
@@ -140,6 +146,9 @@ def run_published(
         The version runs because its publication started the run (recorded with it).
     start_timeout
         Seconds to wait for the kernel to start.
+    force_parameters
+        Run even when the notebook does not declare ``parameters`` in a cell tagged
+        ``parameters`` (papermill then injects them at the top); the record says so.
 
     The run is recorded in the bucket when it starts and when it ends (see
     :mod:`bookstore.runs`); an Airflow retry also closes the records of earlier tries that
@@ -155,6 +164,10 @@ def run_published(
     InvalidPathError
         ``path`` leaves the published prefix, or ``output_key`` is malformed or under the
         published prefix.
+    UndeclaredParametersError
+        ``parameters`` names what the notebook does not declare in its ``parameters`` cell,
+        or it has none (unless ``force_parameters``); nothing ran, and the refusal is
+        recorded as a failed run.
     NotFoundError, VersionNotFoundError
         Nothing is published at the key, or not at ``version_id``.
     NotebookFailedError
@@ -182,6 +195,8 @@ def run_published(
         library.prefix(PUBLISHED),
     )
     notebook = notebooks.read(source.body, describe(source))
+    refused = _check_parameters(notebook, params, f"{path} (version {source_version})", force_parameters)
+    forced = force_parameters and refused is not None
     record = metadata.run_metadata(
         source_key=source_key, source_version_id=source_version, parameters=params, airflow=airflow
     )
@@ -189,6 +204,7 @@ def run_published(
         "source_key": source_key,
         "source_version_id": source_version,
         "parameters": json.loads(metadata.parameters_json(params)),
+        **({"parameters_forced": True} if forced else {}),
         **{
             metadata.AIRFLOW[name]: str(value) for name, value in (airflow or {}).items() if value is not None
         },
@@ -206,7 +222,12 @@ def run_published(
         parameters=params,
         airflow=airflow,
         published_event=published_event,
+        parameters_forced=forced,
     )
+    if refused is not None and not forced:
+        # Nothing ran; the refusal is a failed run, so Jupyter shows why a scheduled run did not happen.
+        _record_end(library, run.finished(succeeded=False, output_version_id=None, error=str(refused)))
+        raise refused
     notebook.metadata["bookstore"]["run_id"] = run.run_id
     log.info("Recorded the start of run %s", run.run_id)
     _close_abandoned_tries(library, run)
@@ -232,7 +253,7 @@ def run_published(
             _record_end(
                 library, run.finished(succeeded=False, output_version_id=uploaded, error=_describe(e))
             )
-            result = RunResult(source_key, source_version, target, uploaded, params, run.run_id)
+            result = RunResult(source_key, source_version, target, uploaded, params, run.run_id, forced)
             log.info("Uploaded the failed run of %s to %s (version %s)", source_key, target, uploaded)
             if not isinstance(e, Exception):
                 raise
@@ -245,7 +266,23 @@ def run_published(
     uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(True)})
     _record_end(library, run.finished(succeeded=True, output_version_id=uploaded))
     log.info("Ran %s (version %s); output at %s (version %s)", source_key, source_version, target, uploaded)
-    return RunResult(source_key, source_version, target, uploaded, params, run.run_id)
+    return RunResult(source_key, source_version, target, uploaded, params, run.run_id, forced)
+
+
+def _check_parameters(
+    notebook: NotebookNode, params: dict[str, Any], what: str, force: bool
+) -> notebook_parameters.UndeclaredParametersError | None:
+    """Why the notebook does not take ``params`` (see :func:`bookstore.parameters.check`), or
+    None when it does."""
+    if not params:
+        return None
+    try:
+        notebook_parameters.check(notebook_parameters.inspect(notebook), params, what)
+    except notebook_parameters.UndeclaredParametersError as e:
+        if force:
+            log.warning("Running with parameters the notebook does not declare, as forced: %s", e)
+        return e
+    return None
 
 
 def _upload(library: Library, run: RunRecord, key: str, body: bytes, record: dict[str, str]) -> str | None:
@@ -323,6 +360,8 @@ def rerun(
         output_key=new_output_key,
         kernel_name=kernel_name,
         log_output=log_output,
+        # What was forced once runs as it ran.
+        force_parameters=bool(recorded.get("parameters_forced")),
     )
 
 

@@ -106,6 +106,10 @@ class RunRecord:
     published_event
         True when the version ran because its publication started the DAG run (an asset
         event), rather than because it was the latest or pinned.
+    parameters_forced
+        True when the run was forced past the parameters check: the notebook does not
+        declare some of ``parameters`` in a cell tagged ``parameters`` (see
+        :mod:`bookstore.parameters`), so they may not have taken effect.
     """
 
     run_id: str
@@ -121,6 +125,7 @@ class RunRecord:
     error: str | None = None
     airflow: dict[str, Any] | None = None
     published_event: bool = False
+    parameters_forced: bool = False
 
     @property
     def succeeded(self) -> bool | None:
@@ -171,6 +176,7 @@ class RunRecord:
                 error=data.get("error"),
                 airflow=dict(airflow) if isinstance(airflow, Mapping) else None,
                 published_event=bool(data.get("published_event")),
+                parameters_forced=bool(data.get("parameters_forced")),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise BookstoreError(f"{where} is not a bookstore run record: {e}") from e
@@ -219,6 +225,7 @@ class RunLog:
         parameters: Mapping[str, Any],
         airflow: Mapping[str, Any] | None = None,
         published_event: bool = False,
+        parameters_forced: bool = False,
     ) -> RunRecord:
         """Record a run that is starting, and answer its record."""
         started = datetime.now(UTC)
@@ -232,6 +239,7 @@ class RunLog:
             parameters=json.loads(json.dumps(dict(parameters), default=str)),
             airflow={name: value for name, value in (airflow or {}).items() if value is not None} or None,
             published_event=published_event,
+            parameters_forced=parameters_forced,
         )
         self.write(record)
         return record

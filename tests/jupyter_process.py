@@ -40,11 +40,21 @@ c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
 
 
-def notebook(source: str = "print('hello')", **metadata: Any) -> dict[str, Any]:
-    """A small notebook as JupyterLab sends it (cell sources as single strings)."""
+def notebook(
+    source: str = "print('hello')", *, tags: tuple[str, ...] = (), **metadata: Any
+) -> dict[str, Any]:
+    """A small notebook as JupyterLab sends it (cell sources as single strings), its one cell
+    tagged with ``tags`` (``("parameters",)`` for a notebook a run gives parameters to)."""
     nb = nbformat.v4.new_notebook(metadata=metadata)
-    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nb.cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)} if tags else {}))
     return json.loads(json.dumps(nb))
+
+
+def with_parameters(source: str, parameters: str = "x = 0", **metadata: Any) -> dict[str, Any]:
+    """A notebook whose first cell, tagged ``parameters``, holds ``parameters``, then ``source``."""
+    content = notebook(parameters, tags=("parameters",), **metadata)
+    content["cells"] += notebook(source)["cells"]
+    return content
 
 
 class JupyterServer(ServerProcess):

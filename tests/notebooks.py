@@ -58,6 +58,19 @@ def parameterized_notebook(label: str, *, body: str = "", raises: str | None = N
     return nbformat.writes(nb).encode()
 
 
+def untagged_notebook(region: str = "EU") -> bytes:
+    """A sales report whose default ``region`` is assigned in a cell (the notebook's second)
+    that is not tagged ``parameters``."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Sales"),
+        nbformat.v4.new_code_cell(f"region = {region!r}"),
+        nbformat.v4.new_code_cell("print('sales report for', region)"),
+    ]
+    return nbformat.writes(nb).encode()
+
+
 def executed(body: bytes) -> nbformat.NotebookNode:
     return nbformat.reads(body.decode(), as_version=4)
 

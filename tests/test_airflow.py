@@ -35,6 +35,7 @@ from tests.notebooks import (
     injected_parameters,
     metadata_parameters,
     parameterized_notebook,
+    untagged_notebook,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -404,6 +405,45 @@ def test_a_key_leaving_the_published_prefix_is_refused(
     assert (ti.state, ti.try_number) == ("failed", 1)
     assert "'../workspace/kylek/secret.ipynb' is refused" in task_log()
     assert keys_under(s3_server, bucket, area.runs) == []
+
+
+def test_parameters_the_notebook_does_not_declare_fail_the_task_at_once(
+    airflow_home: Path,
+    connection: str,
+    store: S3Store,
+    s3_server: SeaweedFS,
+    bucket: str,
+    area: Area,
+    task_log: Callable[[], str],
+) -> None:
+    store.put(area.key, untagged_notebook("EU"))
+    dag = write_dag(
+        airflow_home, "bookstore_test_untagged", retries=3, notebook_key=KEY, parameters={"region": "APAC"}
+    )
+    forced = write_dag(
+        airflow_home,
+        "bookstore_test_untagged_forced",
+        notebook_key=KEY,
+        parameters={"region": "APAC"},
+        force_parameters=True,
+    )
+
+    refused_run = dag.test()
+    forced_run = forced.test()
+
+    ti = refused_run.get_task_instance("run")
+    assert (ti.state, ti.try_number) == ("failed", 1)  # no retry: the notebook must change first
+    log = task_log()
+    assert "AirflowFailException" in log
+    assert "has no cell tagged 'parameters'" in log and "Cell 2 assigns region" in log
+    assert "sales report for" not in log.split("bookstore_test_untagged_forced")[0]
+    executed_keys = [k for k in keys_under(s3_server, bucket, area.runs) if "/@records/" not in k]
+    assert executed_keys == [
+        f"{area.runs}/bookstore_test_untagged_forced/{forced_run.run_id}/run/try-1/mine.ipynb"
+    ]
+    result = xcoms(forced_run, "run")["return_value"]
+    assert result["parameters_forced"] is True
+    assert "sales report for EU" in cell_text(executed(store.get(result["output_key"]).body))
 
 
 def test_a_failing_notebook_uploads_its_output_on_every_try(

@@ -11,10 +11,19 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from bookstore.runs import RunLog
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name
-from tests.notebooks import KEY, Area, cell_text, ensure_python3_kernel, executed, parameterized_notebook
+from tests.notebooks import (
+    KEY,
+    Area,
+    cell_text,
+    ensure_python3_kernel,
+    executed,
+    parameterized_notebook,
+    untagged_notebook,
+)
 from tests.test_cli import clean_env, invoke
 
 CONFIG = """\
@@ -177,3 +186,59 @@ def test_runs_lists_a_notebooks_runs_newest_first(config: Path, store: S3Store) 
     assert len(page["runs"]) == 1 and page["next_cursor"]
     assert printed.exit_code == 0 and second["output_key"] in printed.stdout
     assert f"more: bookstore runs {path} --cursor " in printed.stdout
+
+
+def test_parameters_the_notebook_does_not_declare_are_refused_before_it_runs(
+    config: Path, store: S3Store, area: Area
+) -> None:
+    """The trial's sales report: ``region`` assigned in a cell with no 'parameters' tag. Run with
+    region APAC, papermill would inject it above that cell, which sets it back to EU."""
+    store.put(area.key, untagged_notebook("EU"))
+    under = ["--published-prefix", area.published, "--runs-prefix", area.runs]
+
+    refused = bookstore(config, "run", KEY, *under, "-p", "region", "APAC")
+    runs = [run.as_json() for run in RunLog(store, area.runs).page(KEY).runs]
+
+    assert refused.exit_code == 2, refused.stderr
+    assert f"{KEY} (version " in refused.stderr
+    assert "has no cell tagged 'parameters'" in refused.stderr
+    assert "Cell 2 assigns region: tag it 'parameters'" in refused.stderr
+    assert "sales report" not in refused.stderr  # nothing executed
+    # No executed notebook; the refusal is recorded as a failed run, so Jupyter shows it.
+    stored = [k.key for k in store.list_keys(f"{area.runs}/").keys]
+    assert [k for k in stored if not k.startswith(f"{area.runs}/@records/")] == []
+    assert [(r["status"], r["output_version_id"]) for r in runs] == [("failed", None)]
+    assert "has no cell tagged 'parameters'" in runs[0]["error"]
+    assert runs[0]["parameters"] == {"region": "APAC"}
+
+
+def test_a_forced_run_says_so_in_its_record(config: Path, store: S3Store, area: Area) -> None:
+    store.put(area.key, untagged_notebook("EU"))
+    under = ["--published-prefix", area.published, "--runs-prefix", area.runs]
+
+    forced = ok_json(
+        bookstore(config, "run", KEY, *under, "-p", "region", "APAC", "--force-parameters", "--json")
+    )
+    record = RunLog(store, area.runs).page(KEY).runs[0].as_json()
+
+    # What the check prevents: the notebook's own assignment won.
+    output = executed(store.get(forced["output_key"], forced["output_version_id"]).body)
+    assert "sales report for EU" in cell_text(output)
+    assert forced["parameters_forced"] is True
+    assert output.metadata["bookstore"]["parameters_forced"] is True
+    assert (record["status"], record["parameters_forced"]) == ("succeeded", True)
+
+
+def test_an_unknown_parameter_name_is_refused_with_the_declared_ones(
+    config: Path, store: S3Store, area: Area
+) -> None:
+    store.put(area.key, parameterized_notebook("typo"))
+    under = ["--published-prefix", area.published, "--runs-prefix", area.runs]
+
+    refused = bookstore(config, "run", KEY, *under, "-p", "x", "2", "-p", "rundate", "2026-01-01")
+    declared = ok_json(bookstore(config, "run", KEY, *under, "-p", "x", "2", "--json"))
+
+    assert refused.exit_code == 2
+    assert "'rundate' (did you mean 'run_date'?) is not a parameter of" in refused.stderr
+    assert "declares x, run_date" in refused.stderr
+    assert declared["parameters_forced"] is False

@@ -16,14 +16,16 @@ from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import new_bucket_name, seed_config
 from tests.jupyter_process import JupyterServer, notebook
+from tests.notebooks import parameterized_notebook, untagged_notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
-ENDPOINTS = ("publish", "versions", "notebook", "restore", "diff", "runs")
+ENDPOINTS = ("publish", "versions", "notebook", "parameters", "restore", "diff", "runs")
 METHOD = {
     "publish": "PUT",
     "versions": "GET",
     "notebook": "GET",
+    "parameters": "GET",
     "restore": "POST",
     "diff": "GET",
     "runs": "GET",
@@ -406,6 +408,61 @@ def test_comparing_with_a_notebook_that_is_not_saved_is_404(server: JupyterServe
 
 
 # -- restore -------------------------------------------------------------------------------
+
+
+def test_parameters_of_the_saved_notebook_and_of_a_published_version(
+    server: JupyterServer, name: str
+) -> None:
+    untagged = json.loads(untagged_notebook("EU"))
+    tagged = json.loads(parameterized_notebook("tagged"))
+    server.request("PUT", f"/api/contents/{name.rpartition('/')[0]}", json={"type": "directory"})
+    server.save(name, untagged)
+    published = server.request("PUT", f"/api/bookstore/publish/{name}", json={})
+    assert published.status_code == 201, published.text
+    server.save(name, tagged)
+
+    saved = server.request("GET", f"/api/bookstore/parameters/{name}")
+    of_published = server.request("GET", f"/api/bookstore/parameters/{name}?stage=published")
+    pinned = server.request(
+        "GET", f"/api/bookstore/parameters/{name}?stage=published&version_id={published.json()['version_id']}"
+    )
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["cell"] == 0
+    assert [(p["name"], p["default"]) for p in saved.json()["parameters"]] == [
+        ("x", "1"),
+        ("run_date", "'unset'"),
+    ]
+    for answer in (of_published, pinned):
+        assert answer.status_code == 200, answer.text
+        assert answer.json() | {"path": name} == {
+            "path": name,
+            "cell": None,
+            "parameters": [],
+            "inspectable": True,
+            "untagged_cell": 1,
+            "untagged_parameters": [{"name": "region", "type": None, "default": "'EU'", "help": ""}],
+            "language": "python",
+        }
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "expected"),
+    [
+        ("?stage=drafts", 400, "unknown stage 'drafts'"),
+        ("?stage=published&version_id=v-unknown", 404, "v-unknown"),
+    ],
+)
+def test_bad_parameters_requests(
+    server: JupyterServer, name: str, query: str, status: int, expected: str
+) -> None:
+    save_versions(server, name, 1)
+    answer = server.request("GET", f"/api/bookstore/parameters/{name}{query}")
+    missing = server.request("GET", f"/api/bookstore/parameters/t-none/{name}")
+    assert answer.status_code == status, answer.text
+    assert expected in answer.json()["message"]
+    assert missing.status_code == 404
+    assert "save it first, or inspect a stored version" in missing.json()["message"]
 
 
 def test_restore_writes_a_new_file_by_default(server: JupyterServer, name: str) -> None:

@@ -25,7 +25,7 @@ from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook
+from tests.jupyter_process import JupyterServer, notebook, with_parameters
 from tests.test_catalog import library_of, team_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -538,7 +538,7 @@ def test_runs_of_published_versions_in_jupyterlab(
     notebook_key = f"kylek/notebooks/{PATH}"
 
     def publish(source: str) -> str:
-        lab.save(PATH, notebook(source, kernelspec=KERNELSPEC))
+        lab.save(PATH, with_parameters(source, kernelspec=KERNELSPEC))
         answer = lab.request("PUT", f"/api/bookstore/publish/{PATH}", json={})
         assert answer.status_code == 201, answer.text
         return str(answer.json()["version_id"])
@@ -597,8 +597,8 @@ def test_runs_of_published_versions_in_jupyterlab(
     # Open the executed notebook read-only: what ran, with its outputs.
     succeeded.get_by_role("button", name=re.compile("^Open the notebook the run of")).click()
     view = page.locator(".jp-bookstore-VersionView").last
-    # papermill's injected parameters come first, then the notebook's cell and its output.
-    expect(view.locator(".jp-Cell").first).to_contain_text("x = 5", timeout=30_000)
+    # The notebook's parameters cell, papermill's injected parameters, then its cell and output.
+    expect(view.locator(".jp-Cell").nth(1)).to_contain_text("x = 5", timeout=30_000)
     expect(view.locator(".jp-OutputArea-output")).to_contain_text(["result 5"])
     expect(view.locator(".jp-bookstore-VersionView-label")).to_contain_text("succeeded")
     page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()

@@ -167,8 +167,8 @@ def test_every_operation_answers_as_documented(
 
     server.request("PUT", f"/api/contents/{folder}", json={"type": "directory"})
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    server.save(path, notebook("x = 1", **kernel))
-    server.save(path, notebook("x = 2", **kernel))
+    server.save(path, notebook("x = 1", tags=("parameters",), **kernel))
+    server.save(path, notebook("x = 2", tags=("parameters",), **kernel))
     server.wait_archived()
 
     # Versions, paged.
@@ -233,6 +233,11 @@ def test_every_operation_answers_as_documented(
         path_params=nb,
         params={"base_notebook_key": notebook_key, "base_stage": "workspace"},
     )
+
+    # Parameters: of the saved notebook, and of its published version.
+    assert call("GET", "/api/bookstore/parameters/{path}", 200, path_params=nb).json()["cell"] == 0
+    call("GET", "/api/bookstore/parameters/{path}", 200, path_params=nb, params={"stage": "published"})
+    call("GET", "/api/bookstore/parameters/{path}", 400, path_params=nb, params={"stage": "drafts"})
 
     # Runs: none yet, then one made by the runner Airflow uses, read and compared.
     assert call("GET", "/api/bookstore/runs/{path}", 200, path_params=nb).json()["runs"] == []

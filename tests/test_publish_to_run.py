@@ -23,7 +23,7 @@ import pytest
 
 from devtools.airflow import AirflowServices, connection_json
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import JupyterServer, notebook
+from tests.jupyter_process import JupyterServer, with_parameters
 from tests.notebooks import ensure_python3_kernel
 
 NAME = f"reports/on-publish-{uuid.uuid4().hex[:6]}.ipynb"
@@ -72,10 +72,7 @@ def airflow(
 def save(jupyter: JupyterServer, source: str) -> None:
     """Save the notebook: a ``parameters`` cell setting ``x``, then ``source``."""
     jupyter.request("PUT", f"/api/contents/{NAME.rpartition('/')[0]}", json={"type": "directory"})
-    content = notebook("x = 0", language_info={"name": "python"}, **KERNEL)
-    content["cells"][0]["metadata"]["tags"] = ["parameters"]
-    content["cells"] += notebook(source)["cells"]
-    jupyter.save(NAME, content)
+    jupyter.save(NAME, with_parameters(source, language_info={"name": "python"}, **KERNEL))
 
 
 def publish(jupyter: JupyterServer) -> str:

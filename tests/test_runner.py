@@ -92,7 +92,7 @@ def test_output_records_which_version_ran_with_which_parameters(
         store,
         area,
         version_id=first,
-        parameters={"x": 3, "label": "été"},
+        parameters={"x": 3, "run_date": "été"},
         output_key=output_key,
         airflow={"dag_id": "daily", "run_id": "manual__1", "task_id": "report", "try_number": 2},
     )
@@ -101,7 +101,7 @@ def test_output_records_which_version_ran_with_which_parameters(
     assert info.version_id == result.output_version_id
     assert info.metadata["bookstore-source-key"] == area.key
     assert info.metadata["bookstore-source-version-id"] == first
-    assert metadata_parameters(dict(info.metadata)) == {"x": 3, "label": "été"}
+    assert metadata_parameters(dict(info.metadata)) == {"x": 3, "run_date": "été"}
     assert info.metadata["bookstore-status"] == "succeeded"
     assert info.metadata["bookstore-airflow-dag-id"] == "daily"
     assert info.metadata["bookstore-airflow-try-number"] == "2"
@@ -116,8 +116,9 @@ def test_output_records_which_version_ran_with_which_parameters(
         "source_version_id": first,
         "output_key": output_key,
         "output_version_id": result.output_version_id,
-        "parameters": {"x": 3, "label": "été"},
+        "parameters": {"x": 3, "run_date": "été"},
         "run_id": result.run_id,
+        "parameters_forced": False,
     }
     json.dumps(result.as_dict())
     # The run is recorded where Jupyter reads it, with the same facts.
@@ -127,7 +128,7 @@ def test_output_records_which_version_ran_with_which_parameters(
     assert (record.status, record.succeeded, record.error) == ("succeeded", True, None)
     assert (record.source_key, record.source_version_id) == (area.key, first)
     assert (record.output_key, record.output_version_id) == (output_key, result.output_version_id)
-    assert record.parameters == {"x": 3, "label": "été"}
+    assert record.parameters == {"x": 3, "run_date": "été"}
     assert record.airflow == {"dag_id": "daily", "run_id": "manual__1", "task_id": "report", "try_number": 2}
     assert record.finished_at is not None and record.finished_at >= record.started_at
     assert lib.runs.get(lib.notebook_key(KEY), result.run_id) == record
@@ -273,11 +274,11 @@ def test_parameters_too_long_for_s3_metadata_stay_in_the_notebook(
 ) -> None:
     long_text = "y" * 3000
 
-    result = run(store, area, parameters={"x": 1, "notes": long_text})
+    result = run(store, area, parameters={"x": 1, "run_date": long_text})
 
     info = store.head(result.output_key)
     assert "too long" in info.metadata["bookstore-parameters"]
-    assert injected_parameters(executed(store.get(result.output_key).body))["notes"] == long_text
+    assert injected_parameters(executed(store.get(result.output_key).body))["run_date"] == long_text
 
 
 def test_latest_version_id_follows_publishing(

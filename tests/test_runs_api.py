@@ -13,7 +13,7 @@ from bookstore.library import Library
 from bookstore.runner import NotebookFailedError, run_published
 from bookstore.runs import RunRecord, airflow_links
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import JupyterServer, notebook
+from tests.jupyter_process import JupyterServer, with_parameters
 from tests.notebooks import ensure_python3_kernel
 
 WORKSPACE = "workspace/kylek/notebooks"
@@ -42,7 +42,7 @@ def publish(server: JupyterServer, path: str, source: str) -> str:
     folder = path.rpartition("/")[0]
     server.request("PUT", f"/api/contents/{folder}", json={"type": "directory"})
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    server.save(path, notebook(source, language_info={"name": "python"}, **kernel))
+    server.save(path, with_parameters(source, language_info={"name": "python"}, **kernel))
     answer = server.request("PUT", f"/api/bookstore/publish/{path}", json={})
     assert answer.status_code == 201, answer.text
     return str(answer.json()["version_id"])

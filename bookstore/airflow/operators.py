@@ -13,6 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ..errors import InvalidPathError, MisconfiguredError, NotFoundError
 from ..library import PUBLISHED
+from ..parameters import UndeclaredParametersError
 from ..runner import NotebookFailedError, RunResult, default_output_key, run_published
 from ..runs import FAILED
 from .hooks import BookstoreHook
@@ -40,8 +41,9 @@ class PublishedNotebookOperator(BaseOperator):
     goes to the task log. A notebook that raises still has its executed output uploaded
     before the task fails.
 
-    An unknown key or version, a key leaving the published prefix, or an unusable
-    connection fails the task at once, without retries: trying again cannot help.
+    An unknown key or version, a key leaving the published prefix, an unusable connection,
+    or parameters the notebook does not declare in its cell tagged ``parameters`` fail the
+    task at once, without retries: trying again cannot help.
 
     Every run is recorded in the bucket (see :mod:`bookstore.runs`), so Jupyter shows it.
     Each :class:`~airflow.sdk.Asset` among the task's ``outlets`` (for example
@@ -64,6 +66,11 @@ class PublishedNotebookOperator(BaseOperator):
         unique per DAG, run, task and try.
     kernel_name
         Jupyter kernel to run with; default: the one the notebook names.
+    force_parameters
+        Run even when the notebook does not declare ``parameters`` in a cell tagged
+        ``parameters``: papermill then injects them at the top of the notebook, where its
+        own assignments may set them back. The run's record says it was forced. Default:
+        such a run fails before anything executes.
     bookstore_conn_id
         Airflow connection to the bucket; see :class:`~bookstore.airflow.hooks.BookstoreHook`.
     """
@@ -81,6 +88,7 @@ class PublishedNotebookOperator(BaseOperator):
         parameters: Mapping[str, Any] | str | None = None,
         output_key: str | None = None,
         kernel_name: str | None = None,
+        force_parameters: bool = False,
         bookstore_conn_id: str = BookstoreHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -91,6 +99,7 @@ class PublishedNotebookOperator(BaseOperator):
         self.parameters = parameters
         self.output_key = output_key
         self.kernel_name = kernel_name
+        self.force_parameters = force_parameters
         self.bookstore_conn_id = bookstore_conn_id
 
     @cached_property
@@ -143,14 +152,15 @@ class PublishedNotebookOperator(BaseOperator):
                         log_output=True,
                         airflow=task_instance,
                         published_event=published_event,
+                        force_parameters=self.force_parameters,
                     )
                 )
         except NotebookFailedError as e:
             if e.result is not None:
                 self._record_output(context, e.result)
             raise
-        except (InvalidPathError, NotFoundError, MisconfiguredError) as e:
-            # Retrying cannot publish the notebook or fix the key or connection.
+        except (InvalidPathError, NotFoundError, MisconfiguredError, UndeclaredParametersError) as e:
+            # Retrying cannot publish the notebook, fix the key or connection, or declare parameters.
             raise AirflowFailException(str(e)) from e
         if not results:
             raise AirflowSkipException(

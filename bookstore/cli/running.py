@@ -57,6 +57,13 @@ def _parameter_value(text: str) -> Any:
     metavar="KEY",
     help="full S3 key for the executed notebook (default: <runs prefix>/manual/<time>-<id>/<name>)",
 )
+@click.option(
+    "--force-parameters",
+    is_flag=True,
+    help="run even when the notebook does not declare the parameters in a cell tagged 'parameters' "
+    "(papermill then injects them at the top, where the notebook's own code may set them back); "
+    "the run's record says it was forced",
+)
 @click.option("--kernel", metavar="NAME", help="Jupyter kernel (default: the notebook's own)")
 @click.option(
     "--published-prefix",
@@ -73,6 +80,7 @@ def run(
     old_version_id: str | None,
     parameters: tuple[tuple[str, str], ...],
     output_key: str | None,
+    force_parameters: bool,
     kernel: str | None,
     published_prefix: str | None,
     runs_prefix: str | None,
@@ -100,6 +108,7 @@ def run(
                 parameters={name: _parameter_value(value) for name, value in parameters},
                 output_key=output_key,
                 kernel_name=kernel,
+                force_parameters=force_parameters,
             )
     except NotFoundError as e:
         if isinstance(e, VersionNotFoundError) or published_prefix:

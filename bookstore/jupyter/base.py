@@ -102,6 +102,7 @@ may_write_contents: Callable[[Any], Any] = authorized(
 IF_NOT_SAVED = {
     "publish": 'save it first, or publish one of its workspace versions with {"version_id": ...}',
     "compare": "save it first, or compare two stored versions (remote_stage and remote_version_id)",
+    "inspect": "save it first, or inspect a stored version (stage and version_id)",
 }
 
 

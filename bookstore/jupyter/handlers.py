@@ -1,4 +1,5 @@
-"""The per-notebook REST handlers: status, publish, versions, notebook, restore, diff, runs (and
+"""The per-notebook REST handlers: status, publish, versions, notebook, parameters, restore, diff,
+runs (and
 the route of the API's OpenAPI document, :mod:`bookstore.jupyter.openapi`).
 
 The team's endpoints (catalog, published, copy) are in :mod:`bookstore.jupyter.team`; what
@@ -20,6 +21,7 @@ from ..errors import InvalidRequestError
 from ..keys import validate_path
 from ..library import page_as_json, parse_limit, parse_stage, restore_candidates
 from ..notebooks import read as read_notebook
+from ..parameters import inspect as inspect_parameters
 from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..runs import RunRecord, airflow_links
@@ -98,6 +100,27 @@ class NotebookHandler(BookstoreHandler):
         version_id = self.get_query_argument("version_id", None) or None
         stored = await self.blocking(self.library.read, path, stage, version_id)
         self.finish_notebook(stored)
+
+
+class ParametersHandler(BookstoreHandler):
+    """``GET /api/bookstore/parameters/<path>?stage=&version_id=``: what the notebook declares as
+    parameters (its cell tagged ``parameters``, read as papermill reads it), in the notebook as
+    saved in Jupyter, or in a stored version when ``stage`` or ``version_id`` is given."""
+
+    @endpoint
+    async def get(self, path: str | None = None) -> None:
+        path = self.notebook_path(path)
+        stage_arg = self.get_query_argument("stage", None) or None
+        version_id = self.get_query_argument("version_id", None) or None
+        if stage_arg is None and version_id is None:
+            saved = await saved_notebook(self.contents_manager, path, "inspect")
+            content = await self.blocking(read_notebook, saved, f"the saved notebook {path!r}")
+        else:
+            stage = parse_stage(stage_arg)
+            stored = await self.blocking(self.library.read, path, stage, version_id)
+            content = await self.blocking(read_notebook, stored.body, f"{stage} version of {path!r}")
+        declared = await self.blocking(inspect_parameters, content)
+        self.finish_json({"path": path, **declared.as_json()})
 
 
 class RestoreHandler(BookstoreHandler):
@@ -226,6 +249,7 @@ def default_handlers() -> list[tuple[str, type[BookstoreHandler]]]:
         (r"/api/bookstore/publish(?:/(?P<path>.*))?", PublishHandler),
         (r"/api/bookstore/versions(?:/(?P<path>.*))?", VersionsHandler),
         (r"/api/bookstore/notebook(?:/(?P<path>.*))?", NotebookHandler),
+        (r"/api/bookstore/parameters(?:/(?P<path>.*))?", ParametersHandler),
         (r"/api/bookstore/restore(?:/(?P<path>.*))?", RestoreHandler),
         (r"/api/bookstore/diff(?:/(?P<path>.*))?", DiffHandler),
         (r"/api/bookstore/runs(?:/(?P<path>.*))?", RunsHandler),
