@@ -242,3 +242,23 @@ def test_an_unknown_parameter_name_is_refused_with_the_declared_ones(
     assert "'rundate' (did you mean 'run_date'?) is not a parameter of" in refused.stderr
     assert "declares x, run_date" in refused.stderr
     assert declared["parameters_forced"] is False
+
+
+def test_parameters_shows_what_a_published_notebook_declares(config: Path, store: S3Store) -> None:
+    key = f"elsewhere/kylek/notebooks/{uuid.uuid4().hex[:8]}/sales.ipynb"
+    path = key.removeprefix("elsewhere/kylek/notebooks/")
+    untagged = store.put(key, untagged_notebook("EU"))
+    store.put(key, parameterized_notebook("tagged"))
+
+    latest = bookstore(config, "parameters", path)
+    older = bookstore(config, "parameters", path, "--version-id", str(untagged))
+    as_json = ok_json(bookstore(config, "parameters", path, "--json"))
+
+    assert latest.exit_code == 0, latest.stderr
+    assert "(cell 1)" in latest.stdout
+    assert latest.stdout.split("\n")[1].split() == ["NAME", "TYPE", "DEFAULT", "HELP"]
+    assert "run_date" in latest.stdout and "'unset'" in latest.stdout
+    assert older.exit_code == 0, older.stderr
+    assert "has no cell tagged 'parameters'" in older.stdout
+    assert "Cell 2 assigns region: tag it 'parameters'" in older.stdout
+    assert [p["name"] for p in as_json["parameters"]] == ["x", "run_date"]

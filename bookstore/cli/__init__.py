@@ -41,6 +41,7 @@ COMMANDS: tuple[click.Command, ...] = (
     commands.show,
     commands.diff,
     commands.restore,
+    running.parameters_command,
     running.run,
     running.runs,
     running.rerun_command,

@@ -13,6 +13,7 @@ from ..library import PUBLISHED
 
 if TYPE_CHECKING:
     from ..catalog import CatalogEntry
+    from ..parameters import NotebookParameters
     from ..publishing import Published
     from ..runner import RunResult
     from ..runs import RunRecord
@@ -206,6 +207,25 @@ def run_summary(result: RunResult) -> str:
             f"  output_version_id  {result.output_version_id}",
         ]
     )
+
+
+def parameters_listing(what: str, declared: NotebookParameters) -> str:
+    """What a notebook declares as parameters, or which cell to tag."""
+    if declared.cell is None:
+        lines = [f"{what} has no cell tagged 'parameters': a run given parameters is refused."]
+        if declared.untagged_cell is not None:
+            names = ", ".join(p.name for p in declared.untagged_parameters)
+            lines.append(
+                f"Cell {declared.untagged_cell + 1} assigns {names}: tag it 'parameters' to declare them."
+            )
+        return "\n".join(lines)
+    head = f"parameters of {what} (cell {declared.cell + 1})"
+    if not declared.inspectable:
+        return f"{head}: papermill cannot read {declared.language} assignments; any name is passed on"
+    if not declared.parameters:
+        return f"{head}: none"
+    rows = [(p.name, p.type or "", p.default, p.help) for p in declared.parameters]
+    return f"{head}\n" + format_table(["NAME", "TYPE", "DEFAULT", "HELP"], rows)
 
 
 def retention_summary(answer: dict[str, Any], action: str) -> str:

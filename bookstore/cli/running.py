@@ -1,4 +1,4 @@
-"""The subcommands that run published notebooks: run, runs and rerun.
+"""The subcommands that run published notebooks: parameters, run, runs and rerun.
 
 ``run`` and ``rerun`` call :mod:`bookstore.runner` as the Airflow operator does, with cell
 output on stderr; ``runs`` lists the run records. Answers go to :mod:`bookstore.cli.output`.
@@ -14,7 +14,9 @@ import click
 
 from ..errors import NotFoundError, VersionNotFoundError
 from ..keys import validate_path
-from ..library import PUBLISHED, Library, parse_limit
+from ..library import PUBLISHED, STAGES, Library, describe, parse_limit
+from ..notebooks import read as read_notebook
+from ..parameters import inspect as inspect_parameters
 from ..runner import rerun, run_published
 from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
@@ -30,6 +32,31 @@ def _parameter_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+@command(
+    "parameters",
+    "show what a notebook declares as parameters: its cell tagged 'parameters'",
+    "A run may set only these (see 'bookstore run -p'). PATH is the notebook, as in Jupyter and "
+    "the other commands.",
+)
+@click.argument("path")
+@click.option(
+    "--stage", type=click.Choice(STAGES), default=PUBLISHED, show_default=True, help="which history"
+)
+@click.option("--version-id", metavar="ID", help="which version (default: the latest)")
+@pass_session
+def parameters_command(session: Session, path: str, stage: str, version_id: str | None) -> None:
+    try:
+        stored = session.library.read(validate_path(path), stage, version_id)
+    except NotFoundError as e:
+        if isinstance(e, VersionNotFoundError):
+            raise
+        raise with_suggestion(e, session, "parameters", path, stage) from e
+    declared = inspect_parameters(read_notebook(stored.body, describe(stored)))
+    session.emit(
+        {"path": path, **declared.as_json()}, lambda: output.parameters_listing(describe(stored), declared)
+    )
 
 
 @command(
