@@ -150,6 +150,9 @@ class Bookstore(Configurable):
         allow_none=True,
         help="The server's owner, which replaces {username} in the prefixes (default: "
         "$JUPYTERHUB_USER when JupyterHub started the server, otherwise the OS login name). "
+        "With static prefixes, set it to the name they use (e.g. 'kylek' for "
+        "'/published/kylek/notebooks') to record it as the publisher of what this server "
+        "publishes; the OS login name is never recorded for static prefixes. "
         f"It may hold only {USERNAME_CHARACTERS}, at most 128 of them, and not be '.' or '..': "
         "another name stops start-up. Read once at start-up.",
     ).tag(config=True)
@@ -189,6 +192,8 @@ class Bookstore(Configurable):
     def __init__(self, **kwargs: Any) -> None:
         # The prefixes as configured, {username} and all (the traits hold them resolved).
         self._templates: dict[str, str] = {}
+        # Whether the configuration (or a caller) set the username, rather than its default.
+        self._username_given = False
         super().__init__(**kwargs)
 
     @default("s3")
@@ -226,6 +231,7 @@ class Bookstore(Configurable):
 
     @observe("username")
     def _username_changed(self, change: dict[str, Any]) -> None:
+        self._username_given = True
         for name, template in list(self._templates.items()):
             if has_username(template):
                 self.set_trait(name, template)
@@ -256,6 +262,19 @@ class Bookstore(Configurable):
         if os.environ.get("JUPYTERHUB_USER") == owner:
             return "from $JUPYTERHUB_USER"
         return "the OS login name"
+
+    def owner(self) -> str | None:
+        """The owner the prefixes belong to: who a publication is recorded as published by
+        when no authenticated user names someone (a plain Jupyter server's token, the CLI).
+
+        The ``{username}`` the prefixes resolve, or, for static prefixes, ``c.Bookstore.username``
+        when it is configured; None when static prefixes name nobody (the OS login running the
+        server is no name of theirs).
+        """
+        names_owner = any(
+            has_username(self.template(name)) for name in ("workspace_prefix", "published_prefix")
+        )
+        return self.username if names_owner or self._username_given else None
 
     def template(self, name: str) -> str:
         """The prefix ``name`` (``workspace_prefix`` or ``published_prefix``) as configured,

@@ -218,6 +218,15 @@ def _refused(
             "far from S3's (RequestTimeTooSkewed): synchronise the clock, e.g. turn on NTP "
             "(`timedatectl set-ntp true`)"
         )
+    elif cls is MisconfiguredError and code in ("AccessDenied", "403") and key:
+        # Signed correctly, but not allowed there: on a team, another user's prefix.
+        fault = CREDENTIALS_REFUSED
+        message = (
+            f"S3 refused the credentials for {where} ({code}) on {key!r}: they may not use "
+            "that key. Where each user has credentials of their own, they reach only that "
+            "user's prefixes: check whose access key this is and which user the prefixes "
+            "name (c.Bookstore.username, $JUPYTERHUB_USER)"
+        )
     elif cls is MisconfiguredError:
         fault = CREDENTIALS_REFUSED
         message = (

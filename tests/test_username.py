@@ -182,6 +182,21 @@ def test_static_prefixes_ignore_the_owner_entirely(monkeypatch: pytest.MonkeyPat
     assert bookstore.published_layout() == ("published", None)
 
 
+def test_publications_are_recorded_as_by_the_owner_the_prefixes_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the OS login beside kylek's prefixes: whom the prefixes name, or no one."""
+    monkeypatch.setattr("getpass.getuser", lambda: "root")
+    static = {
+        "workspace_prefix": "/workspace/kylek/notebooks",
+        "published_prefix": "/published/kylek/notebooks",
+    }
+    assert settings(monkeypatch, **static).owner() is None
+    assert settings(monkeypatch, username="kylek", **static).owner() == "kylek"
+    assert settings(monkeypatch, "alice", **static).owner() is None  # $JUPYTERHUB_USER names no static prefix
+    assert settings(monkeypatch, "alice", **TEAM).owner() == "alice"
+    assert settings(monkeypatch, **TEAM).owner() == "root"  # {username}: the OS login is the owner
+    assert settings(monkeypatch, "alice", username="svc", **TEAM).owner() == "svc"
+
+
 def test_no_owner_at_all_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_login() -> str:
         raise OSError("no login")

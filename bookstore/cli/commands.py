@@ -76,9 +76,11 @@ def versions(session: Session, path: str, stage: str, limit: int, cursor: str | 
 @root_option
 @pass_session
 def publish(session: Session, path: str, version_id: str | None, force: bool, root_dir: str | None) -> None:
-    # Recorded with the publication: the person at this terminal is the owner bookstore
-    # resolves for {username} ($JUPYTERHUB_USER in a hub's terminal, else the OS login).
-    by = session.bookstore.username
+    # Recorded with the publication: the owner of the prefixes it is written under. The
+    # store verifies it where each user's credentials may write only under their own
+    # prefixes (see the README's "Who published"); a terminal's $JUPYTERHUB_USER alone names
+    # no one the store would let write there.
+    by = session.bookstore.owner()
     if version_id:
         published = session.library.publish_version(
             validate_path(path), version_id, force=force, published_by=by

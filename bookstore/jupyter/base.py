@@ -203,11 +203,13 @@ class BookstoreHandler(APIHandler):
         return notebook_key
 
     def requester(self) -> str | None:
-        """Who asks, for the record: the user an identity provider names (JupyterHub's user
-        name), or the server's owner when Jupyter's own token or password identifies no one
-        in particular (its users are then random "Anonymous" names)."""
+        """Who asks, for the record: the user the identity provider authenticated (on a hub,
+        the JupyterHub user of the request's token or cookie, checked by the hub; never
+        ``$JUPYTERHUB_USER``), or, when Jupyter's own token or password identifies no one in
+        particular (its users are then random "Anonymous" names), the owner the prefixes
+        belong to (:meth:`~bookstore.config.Bookstore.owner`)."""
         if type(self.identity_provider) in (IdentityProvider, PasswordIdentityProvider):
-            owner: str | None = self.settings["bookstore_settings"].username
+            owner: str | None = self.settings["bookstore_settings"].owner()
             return owner
         user = self.current_user
         return str(user.username) if user and user.username else None
