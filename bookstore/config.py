@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 DEFAULT_WORKSPACE_PREFIX = "workspace"
 DEFAULT_PUBLISHED_PREFIX = "published"
 DEFAULT_RUNS_PREFIX = "runs"
+DEFAULT_SCHEDULES_ROOT = "schedules"
 
 
 def _env(*names: str) -> str | None:
@@ -174,6 +175,13 @@ class Bookstore(Configurable):
         "records there.",
     ).tag(config=True)
 
+    schedules_root = Unicode(
+        DEFAULT_SCHEDULES_ROOT,
+        help="Key prefix schedules are kept under, one JSON document each at "
+        "<schedules_root>/<notebook key>/<name>.json: the schedules_root of the Airflow "
+        "connection whose dags/bookstore_schedules.py renders them as DAGs (default 'schedules').",
+    ).tag(config=True)
+
     airflow_url = Unicode(
         None,
         allow_none=True,
@@ -214,18 +222,20 @@ class Bookstore(Configurable):
         self._templates[name] = template
         return self._resolve(name, template)
 
-    @validate("runs_prefix")
+    @validate("runs_prefix", "schedules_root")
     def _validate_runs_prefix(self, proposal: dict[str, Any]) -> str:
         # Executed notebooks are read only from under this prefix: it may not be the whole
         # bucket, nor hold what users save or publish.
+        name = proposal["trait"].name
+        example = DEFAULT_RUNS_PREFIX if name == "runs_prefix" else DEFAULT_SCHEDULES_ROOT
         try:
             value = normalize_prefix(proposal["value"])
         except InvalidPathError as e:
-            raise MisconfiguredError(f"c.Bookstore.runs_prefix: {e}") from e
+            raise MisconfiguredError(f"c.Bookstore.{name}: {e}") from e
         if not value or "{" in value:
             given = proposal["value"]
             raise MisconfiguredError(
-                f"c.Bookstore.runs_prefix must name a folder of the bucket (such as 'runs'), not {given!r}"
+                f"c.Bookstore.{name} must name a folder of the bucket (such as {example!r}), not {given!r}"
             )
         return value
 

@@ -311,6 +311,13 @@ class S3Store(Store):
             self._raise(e, source_key, source_version_id)
         return answer.get("VersionId")
 
+    def delete(self, key: str) -> None:
+        """``DeleteObject`` without a version id: a delete marker in a versioned bucket."""
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as e:
+            self._raise(e, key)
+
     # -- versions -------------------------------------------------------------------------
 
     def list_versions(self, key: str, *, limit: int = 100, cursor: str | None = None) -> VersionPage:
@@ -388,7 +395,7 @@ class S3Store(Store):
             except (ClientError, BotoCoreError) as e:
                 self._raise(e, prefix)
             found += (
-                StoredKey(item["Key"], int(item.get("Size", 0)), item["LastModified"])
+                StoredKey(item["Key"], int(item.get("Size", 0)), item["LastModified"], item.get("ETag"))
                 for item in answer.get("Contents", [])
             )
             more = bool(answer.get("IsTruncated")) and bool(found)

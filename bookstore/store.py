@@ -118,6 +118,8 @@ class StoredKey:
     key: str
     size: int
     last_modified: datetime
+    #: The listing's entity tag: it changes whenever the content does (a cache key).
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,12 @@ class Store(ABC):
     ) -> str | None:
         """Copy one version to ``target_key`` inside the store, with ``metadata`` in place of
         the source's own; return the new version id."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Make ``key`` absent from listings and reads of its latest version; in a versioned
+        bucket its versions stay readable by id (S3 adds a delete marker). Deleting an
+        absent key is no error."""
 
     @abstractmethod
     def list_versions(self, key: str, *, limit: int = 100, cursor: str | None = None) -> VersionPage:

@@ -140,6 +140,28 @@ class StoreContract:
         assert sizes[root + "a/x.ipynb"] == len(b"second version")
         assert all(item.last_modified is not None for item in whole.keys)
 
+    def test_a_listing_tag_changes_with_the_content(self, store: Store) -> None:
+        store.put(KEY, b"first")
+        before = store.list_keys("workspace/").keys[0].etag
+        store.put(KEY, b"second")
+        after = store.list_keys("workspace/").keys[0].etag
+        store.put(KEY, b"second")
+        same = store.list_keys("workspace/").keys[0].etag
+        assert before and after and before != after
+        assert same == after
+
+    def test_a_deleted_key_is_gone_from_listings_and_reads_but_its_versions_stay(self, store: Store) -> None:
+        version = store.put(KEY, b"kept in the history")
+        store.delete(KEY)
+        store.delete(KEY)  # already absent: no error
+        store.delete("workspace/never-there.ipynb")
+
+        assert store.list_keys("workspace/").keys == ()
+        with pytest.raises(NotFoundError):
+            store.get(KEY)
+        assert store.get(KEY, version).body == b"kept in the history"
+        assert [v.version_id for v in store.list_versions(KEY).versions] == [version]
+
     def test_an_empty_prefix_lists_nothing(self, store: Store) -> None:
         store.put(KEY, b"x")
         page = store.list_keys("published/")
