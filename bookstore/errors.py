@@ -73,6 +73,13 @@ class AlreadyExistsError(BookstoreError):
     exit_status = 4
 
 
+class NotPublishedError(BookstoreError):
+    """What the request needs published (a notebook to schedule or run on Airflow) is not."""
+
+    http_status = 409
+    exit_status = 4
+
+
 class StoreUnavailableError(BookstoreError):
     """S3 could not be reached or answered with a server-side failure; retrying may help.
 

@@ -23,11 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import metadata, notebooks, publishing
 from .catalog import Catalog, notebook_key_of
-from .config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_WORKSPACE_PREFIX
+from .config import (
+    DEFAULT_PUBLISHED_PREFIX,
+    DEFAULT_RUNS_PREFIX,
+    DEFAULT_SCHEDULES_ROOT,
+    DEFAULT_WORKSPACE_PREFIX,
+)
 from .errors import BookstoreError, InvalidPathError, InvalidRequestError, NotFoundError
 from .keys import default_published_root, is_under, normalize_prefix, numbered_names, path_to_key
 from .publishing import PendingSaves, Published
-from .runs import RUNNING, RunLog, RunRecord
+from .runs import QUEUED, RUNNING, RunLog, RunRecord
+from .schedules import ScheduleBook
 from .store import ObjectInfo, ObjectVersion, Store, StoredObject, VersionPage
 
 if TYPE_CHECKING:
@@ -110,6 +116,8 @@ class Library:
         published prefix implies (``published`` for ``published/kylek/notebooks``).
     wait_timeout
         Seconds :meth:`publish_saved` waits for a notebook's pending archive.
+    schedules_root
+        Where schedules and run requests are kept (see :mod:`bookstore.schedules`).
     """
 
     def __init__(
@@ -122,6 +130,7 @@ class Library:
         published_root: str | None = None,
         owner_index: int | None = None,
         wait_timeout: float = 10.0,
+        schedules_root: str = DEFAULT_SCHEDULES_ROOT,
     ) -> None:
         self.store = store
         self.prefixes = {
@@ -140,6 +149,8 @@ class Library:
         )
         #: The records of every run of a published notebook.
         self.runs = RunLog(store, self.runs_prefix)
+        #: Every schedule, and the run requests waiting for Airflow.
+        self.schedules = ScheduleBook(store, normalize_prefix(schedules_root))
         self.wait_timeout = wait_timeout
         self._details: OrderedDict[tuple[str, str | None], metadata.VersionDetails] = OrderedDict()
         self._details_lock = threading.Lock()
@@ -154,7 +165,7 @@ class Library:
             published_prefix=bookstore.published_prefix,
             published_root=root,
             owner_index=owner_index,
-            **{"runs_prefix": bookstore.runs_prefix, **kwargs},
+            **{"runs_prefix": bookstore.runs_prefix, "schedules_root": bookstore.schedules_root, **kwargs},
         )
 
     # -- keys -----------------------------------------------------------------------------
@@ -306,7 +317,10 @@ class Library:
         """
         record = self.runs.get(self.notebook_key(path), run_id)
         if not record.output_version_id:
-            state = "is still running" if record.status == RUNNING else "stopped before writing one"
+            state = {
+                RUNNING: "is still running",
+                QUEUED: "is waiting for Airflow to start it",
+            }.get(record.status, "stopped before writing one")
             raise NotFoundError(f"run {run_id!r} of {path!r} has no executed notebook: it {state}")
         if not is_under(record.output_key, self.runs_prefix):
             raise InvalidPathError(

@@ -116,6 +116,7 @@ def run_published(
     published_event: bool = False,
     start_timeout: int = 60,
     force_parameters: bool = False,
+    request: RunRecord | None = None,
 ) -> RunResult:
     """Run a published notebook with papermill and upload the executed notebook.
 
@@ -149,6 +150,9 @@ def run_published(
     force_parameters
         Run even when the notebook does not declare ``parameters`` in a cell tagged
         ``parameters`` (papermill then injects them at the top); the record says so.
+    request
+        The ``queued`` record of a run requested from Jupyter (see
+        :mod:`bookstore.scheduling`) that this run carries out: its record becomes this run's.
 
     The run is recorded in the bucket when it starts and when it ends (see
     :mod:`bookstore.runs`); an Airflow retry also closes the records of earlier tries that
@@ -223,6 +227,7 @@ def run_published(
         airflow=airflow,
         published_event=published_event,
         parameters_forced=forced,
+        request=request,
     )
     if refused is not None and not forced:
         # Nothing ran; the refusal is a failed run, so Jupyter shows why a scheduled run did not happen.

@@ -33,8 +33,8 @@ from .store import KeyPage, Store
 log = logging.getLogger(__name__)
 
 RECORDS_FOLDER = "@records"
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
-STATUSES = (RUNNING, SUCCEEDED, FAILED)
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
@@ -95,7 +95,8 @@ class RunRecord:
     output_key, output_version_id
         Where the executed notebook is (its version id once it is uploaded).
     status
-        ``running``, ``succeeded`` or ``failed``.
+        ``queued`` (asked for from Jupyter, Airflow has not started it yet), ``running``,
+        ``succeeded`` or ``failed``.
     started_at, finished_at
         When the run started and ended.
     error
@@ -110,6 +111,9 @@ class RunRecord:
         True when the run was forced past the parameters check: the notebook does not
         declare some of ``parameters`` in a cell tagged ``parameters`` (see
         :mod:`bookstore.parameters`), so they may not have taken effect.
+    request_id, requested_by
+        When someone asked for the run from Jupyter or ``bookstore run --on-airflow`` (see
+        :mod:`bookstore.scheduling`): the request's id and who asked.
     """
 
     run_id: str
@@ -126,11 +130,13 @@ class RunRecord:
     airflow: dict[str, Any] | None = None
     published_event: bool = False
     parameters_forced: bool = False
+    request_id: str | None = None
+    requested_by: str | None = None
 
     @property
     def succeeded(self) -> bool | None:
-        """True or False once the run ended; None while it runs."""
-        return None if self.status == RUNNING else self.status == SUCCEEDED
+        """True or False once the run ended; None while it is queued or runs."""
+        return None if self.status in (QUEUED, RUNNING) else self.status == SUCCEEDED
 
     def finished(
         self, *, succeeded: bool, output_version_id: str | None, error: str | None = None
@@ -177,6 +183,8 @@ class RunRecord:
                 airflow=dict(airflow) if isinstance(airflow, Mapping) else None,
                 published_event=bool(data.get("published_event")),
                 parameters_forced=bool(data.get("parameters_forced")),
+                request_id=data.get("request_id"),
+                requested_by=data.get("requested_by"),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise BookstoreError(f"{where} is not a bookstore run record: {e}") from e
@@ -226,11 +234,13 @@ class RunLog:
         airflow: Mapping[str, Any] | None = None,
         published_event: bool = False,
         parameters_forced: bool = False,
+        request: RunRecord | None = None,
     ) -> RunRecord:
-        """Record a run that is starting, and answer its record."""
+        """Record a run that is starting, and answer its record; the run a ``request`` (a
+        ``queued`` record) asked for keeps its id and who asked."""
         started = datetime.now(UTC)
         record = RunRecord(
-            run_id=new_run_id(started),
+            run_id=request.run_id if request else new_run_id(started),
             notebook_key=notebook_key,
             source_key=source_key,
             source_version_id=source_version_id,
@@ -240,6 +250,8 @@ class RunLog:
             airflow={name: value for name, value in (airflow or {}).items() if value is not None} or None,
             published_event=published_event,
             parameters_forced=parameters_forced,
+            request_id=request.request_id if request else None,
+            requested_by=request.requested_by if request else None,
         )
         self.write(record)
         return record

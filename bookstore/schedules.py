@@ -65,6 +65,7 @@ FIELDS = (
     "retries",
     "timeout",
     "notify",
+    "force_parameters",
 )
 
 
@@ -97,6 +98,9 @@ class Schedule:
         Minutes a run may take; None: no limit.
     notify
         E-mail addresses told when a run fails.
+    force_parameters
+        Run even when the notebook does not declare ``parameters`` in its cell tagged
+        ``parameters`` (see :mod:`bookstore.parameters`).
     created_by, created_at, updated_by, updated_at
         Who made the schedule and when, and who changed it last and when.
     """
@@ -112,6 +116,7 @@ class Schedule:
     retries: int = 0
     timeout: int | None = None
     notify: tuple[str, ...] = ()
+    force_parameters: bool = False
     created_by: str | None = None
     created_at: datetime | None = None
     updated_by: str | None = None
@@ -223,6 +228,8 @@ def parse_schedule(
         values["on_publish"] = _bool(body, "on_publish")
     if "enabled" in body:
         values["enabled"] = _bool(body, "enabled")
+    if "force_parameters" in body:
+        values["force_parameters"] = _bool(body, "force_parameters")
     if "version_id" in body:
         version_id = body["version_id"]
         if version_id is not None and (not isinstance(version_id, str) or not version_id.strip()):

@@ -20,12 +20,13 @@ from tests.notebooks import parameterized_notebook, untagged_notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
-ENDPOINTS = ("publish", "versions", "notebook", "parameters", "restore", "diff", "runs")
+ENDPOINTS = ("publish", "versions", "notebook", "parameters", "restore", "diff", "runs", "schedules")
 METHOD = {
     "publish": "PUT",
     "versions": "GET",
     "notebook": "GET",
     "parameters": "GET",
+    "schedules": "PUT",
     "restore": "POST",
     "diff": "GET",
     "runs": "GET",
@@ -71,6 +72,8 @@ def body_for(endpoint: str) -> bytes | None:
         return b"{}"
     if endpoint == "restore":
         return json.dumps({"version_id": "x"}).encode()
+    if endpoint == "schedules":
+        return json.dumps({"name": "daily", "cron": "0 6 * * *"}).encode()
     return None
 
 

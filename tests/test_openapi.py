@@ -69,22 +69,22 @@ def test_each_documented_path_reaches_the_route_it_names() -> None:
 
 
 def test_a_new_route_without_documentation_is_named() -> None:
-    class SchedulesHandler(BookstoreHandler):
+    class ReportsHandler(BookstoreHandler):
         async def get(self, path: str | None = None) -> None: ...
 
-    table = [*routes(), (r"/api/bookstore/schedules(?:/(?P<path>.*))?", SchedulesHandler)]
+    table = [*routes(), (r"/api/bookstore/reports(?:/(?P<path>.*))?", ReportsHandler)]
 
     undocumented, unserved = differences(document(), table)
 
-    assert undocumented == ["GET /api/bookstore/schedules/{path}"]
+    assert undocumented == ["GET /api/bookstore/reports/{path}"]
     assert unserved == []
 
 
 def test_a_documented_operation_without_a_route_is_named() -> None:
     spec = document()
-    spec["paths"]["/api/bookstore/schedules/{path}"] = {"get": {"responses": {"200": {"description": "s"}}}}
+    spec["paths"]["/api/bookstore/reports/{path}"] = {"get": {"responses": {"200": {"description": "s"}}}}
 
-    assert differences(spec, routes()) == ([], ["GET /api/bookstore/schedules/{path}"])
+    assert differences(spec, routes()) == ([], ["GET /api/bookstore/reports/{path}"])
 
 
 def test_the_document_is_openapi_3_1_with_its_references_resolvable() -> None:
@@ -274,6 +274,33 @@ def test_every_operation_answers_as_documented(
     call(
         "POST", "/api/bookstore/copy/{notebook_key}", 200, path_params=key, json={**target, "overwrite": True}
     )
+
+    # Schedules and run requests.
+    daily = {"name": "daily", "cron": "0 6 * * *", "timezone": "Europe/Paris", "parameters": {"x": 4}}
+    call("PUT", "/api/bookstore/schedules/{path}", 201, path_params=nb, json=daily)
+    call(
+        "PUT",
+        "/api/bookstore/schedules/{path}",
+        200,
+        path_params=nb,
+        json={"name": "daily", "enabled": False},
+    )
+    call("PUT", "/api/bookstore/schedules/{path}", 400, path_params=nb, json={"name": "daily", "cron": "6am"})
+    call("GET", "/api/bookstore/schedules/{path}", 200, path_params=nb)
+    call(
+        "GET",
+        "/api/bookstore/schedules/{path}",
+        200,
+        path_params=nb,
+        params={"name": "daily", "history": "true"},
+    )
+    call("GET", "/api/bookstore/schedules", 200, params={"notebook_key": notebook_key})
+    call("DELETE", "/api/bookstore/schedules/{path}", 204, path_params=nb, params={"name": "daily"})
+    call("DELETE", "/api/bookstore/schedules/{path}", 404, path_params=nb, params={"name": "daily"})
+    call("POST", "/api/bookstore/runs/{path}", 202, path_params=nb, json={"parameters": {"x": 9}})
+    call("POST", "/api/bookstore/runs/{path}", 400, path_params=nb, json={"parameters": {"y": 9}})
+    unpublished = {"path": f"{folder}/copied.ipynb"}
+    call("POST", "/api/bookstore/runs/{path}", 409, path_params=unpublished, json={})
 
     never = sorted(" ".join(op) for op in set(operations(checker.spec)) - checker.succeeded)
     assert not never, f"documented operations this walk never saw succeed (add a request here): {never}"

@@ -13,6 +13,7 @@ from ..errors import MisconfiguredError
 from ..library import Library
 from .archive import Archiver, ArchivingMixin
 from .handlers import default_handlers
+from .schedules import schedule_handlers
 from .team import team_handlers
 
 
@@ -69,7 +70,7 @@ class BookstoreExtension(ExtensionApp):
         return manager.archive_queue if isinstance(manager, ArchivingMixin) else None
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend([*default_handlers(), *team_handlers()])
+        self.handlers.extend([*default_handlers(), *team_handlers(), *schedule_handlers()])
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         queue = self.archive_queue()

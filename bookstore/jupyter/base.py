@@ -47,7 +47,20 @@ AUTH_RESOURCE = "bookstore"
 #: may use the server; an administrator's may refuse it (README: "JupyterHub").
 PUBLISH_ACTION = "publish"
 
-FEATURES = ("archive", "publish", "versions", "notebook", "restore", "catalog", "published", "copy", "runs")
+FEATURES = (
+    "archive",
+    "publish",
+    "versions",
+    "notebook",
+    "parameters",
+    "restore",
+    "catalog",
+    "published",
+    "copy",
+    "runs",
+    "schedules",
+    "run-requests",
+)
 
 
 def features() -> list[str]:

@@ -27,6 +27,7 @@ from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..runs import RunRecord, airflow_links
 from .base import BookstoreHandler, endpoint, features, may_publish, may_write_contents, saved_notebook
 from .openapi import OpenAPIHandler
+from .schedules import post_run_request
 
 
 class StatusHandler(BookstoreHandler):
@@ -204,6 +205,7 @@ class DiffHandler(BookstoreHandler):
 class RunsHandler(BookstoreHandler):
     """``GET /api/bookstore/runs/<path>?limit=&cursor=``: the runs of the notebook's published
     versions, newest first; ``?run_id=``: one run, with its executed notebook (``content``).
+    ``POST``: ask Airflow to run it now (see :func:`~bookstore.jupyter.schedules.post_run_request`).
 
     Runs are read from their records in the bucket: no Airflow credentials are needed. With
     ``c.Bookstore.airflow_url`` set, each run Airflow made links to its task and viewer.
@@ -234,6 +236,11 @@ class RunsHandler(BookstoreHandler):
                 "next_cursor": page.next_cursor,
             }
         )
+
+    @endpoint
+    @may_publish
+    async def post(self, path: str | None = None) -> None:
+        await post_run_request(self, path)
 
     def run_json(self, record: RunRecord) -> dict[str, Any]:
         airflow_url = self.settings["bookstore_settings"].airflow_url

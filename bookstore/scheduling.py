@@ -1,0 +1,169 @@
+"""Scheduling a published notebook, and asking Airflow to run it now: the checks and writes the
+REST API and the ``bookstore`` command share.
+
+Both only write documents into the bucket (see :mod:`bookstore.schedules`): Jupyter holds no
+Airflow credentials. A schedule or a request is accepted only for a notebook that is
+published, at a version that is one of its publications, with parameters its ``parameters``
+cell declares (unless forced), so that what Airflow later runs does not fail on what could be
+told now.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from . import notebooks
+from .errors import InvalidRequestError, NotFoundError, NotPublishedError, VersionNotFoundError
+from .library import PUBLISHED, Library, describe
+from .parameters import check, inspect
+from .runs import QUEUED, RunRecord, new_run_id
+from .schedules import Schedule, ScheduleBook, parse_parameters, parse_schedule
+
+#: The fields of a run request's body.
+RUN_FIELDS = ("version_id", "parameters", "force_parameters")
+
+
+def schedule_answer(schedule: Schedule, created: bool | None = None, count: int = 3) -> dict[str, Any]:
+    """A schedule as the REST API and ``--json`` answer it: the document, its ``dag_id``, the
+    schedule in words and its next run times."""
+    answer: dict[str, Any] = {
+        **schedule.as_json(),
+        "dag_id": schedule.dag_id,
+        "description": schedule.describe(),
+        "next_runs": [moment.isoformat() for moment in schedule.next_runs(count)],
+    }
+    if created is not None:
+        answer["created"] = created
+    return answer
+
+
+def save_schedule(
+    library: Library, book: ScheduleBook, path: str, body: Mapping[str, Any], *, by: str | None
+) -> tuple[Schedule, bool]:
+    """Create or change a schedule of the published notebook at ``path``; answers it and whether
+    it is new.
+
+    Raises
+    ------
+    InvalidRequestError
+        A field is malformed; the pinned version is not one of the notebook's publications;
+        or the parameters are not declared by the notebook (unless ``force_parameters``).
+    NotPublishedError
+        The notebook is not published.
+    """
+    notebook_key = library.notebook_key(path)
+    if not isinstance(body, Mapping) or not isinstance(body.get("name"), str):
+        raise InvalidRequestError(
+            'name the schedule in the body, e.g. {"name": "daily", "cron": "0 6 * * *"}'
+        )
+    existing = book.find(notebook_key, body["name"])
+    schedule = parse_schedule(body, notebook_key, by=by, existing=existing)
+    _check_runnable(library, path, schedule.version_id, schedule.parameters, schedule.force_parameters)
+    book.put(schedule)
+    return schedule, existing is None
+
+
+def request_run(
+    library: Library, book: ScheduleBook, path: str, body: Mapping[str, Any], *, by: str | None
+) -> RunRecord:
+    """Ask Airflow to run the published notebook at ``path`` now: its run record, ``queued``
+    until Airflow's watcher on run requests starts it, then written into the bucket with the
+    request beside the notebook's schedules.
+
+    Raises
+    ------
+    InvalidRequestError, NotPublishedError
+        As :func:`save_schedule`.
+    """
+    if not isinstance(body, Mapping):
+        raise InvalidRequestError('a run request is a JSON object, e.g. {"parameters": {"x": 3}}')
+    unknown = sorted(set(body) - set(RUN_FIELDS))
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown field {', '.join(map(repr, unknown))}: a run request has {', '.join(RUN_FIELDS)}"
+        )
+    version_id = body.get("version_id") or None
+    if version_id is not None and not isinstance(version_id, str):
+        raise InvalidRequestError("version_id must be a published version id, or null for the latest")
+    parameters = parse_parameters(body.get("parameters"))
+    force = body.get("force_parameters", False)
+    if not isinstance(force, bool):
+        raise InvalidRequestError("force_parameters must be true or false")
+    notebook_key = library.notebook_key(path)
+    _check_runnable(library, path, version_id, parameters, force)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    record = RunRecord(
+        run_id=run_id,
+        notebook_key=notebook_key,
+        source_key=library.key(path, PUBLISHED),
+        source_version_id=version_id,
+        output_key="",
+        started_at=now,
+        parameters=parameters,
+        status=QUEUED,
+        request_id=run_id,
+        requested_by=by,
+    )
+    library.runs.write(record)
+    book.request_run(
+        {
+            "request_id": run_id,
+            "notebook_key": notebook_key,
+            "version_id": version_id,
+            "parameters": parameters,
+            "force_parameters": force,
+            "requested_by": by,
+            "requested_at": now.isoformat(),
+        }
+    )
+    return record
+
+
+def read_request(body: bytes, where: str) -> dict[str, Any]:
+    """A stored run request, checked: what Airflow's run-request task carries out.
+
+    Raises
+    ------
+    InvalidRequestError
+        It is not a run request.
+    """
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("request_id"), str):
+            raise ValueError("no request_id")
+        return {
+            "request_id": data["request_id"],
+            "notebook_key": str(data["notebook_key"]),
+            "version_id": data.get("version_id") or None,
+            "parameters": parse_parameters(data.get("parameters")),
+            "force_parameters": bool(data.get("force_parameters")),
+            "requested_by": data.get("requested_by"),
+        }
+    except (ValueError, KeyError, TypeError) as e:
+        raise InvalidRequestError(f"{where} is not a run request: {e}") from e
+
+
+def _check_runnable(
+    library: Library, path: str, version_id: str | None, parameters: Mapping[str, Any], force: bool
+) -> None:
+    """Refuse what would fail in Airflow: no publication, an unknown version, parameters the
+    version does not declare."""
+    key = library.key(path, PUBLISHED)
+    try:
+        stored = library.read(path, PUBLISHED, version_id)
+    except VersionNotFoundError as e:
+        raise InvalidRequestError(
+            f"version {version_id!r} is not a published version of {path!r}: pin one that "
+            f"'bookstore versions {path} --stage published' lists, or none to run the latest"
+        ) from e
+    except NotFoundError as e:
+        raise NotPublishedError(
+            f"{path!r} is not published ({key!r} does not exist): publish it first"
+        ) from e
+    if parameters and not force:
+        declared = inspect(notebooks.read(stored.body, describe(stored)))
+        check(declared, parameters, f"{path} (published version {stored.info.version_id})")
