@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +15,9 @@ import pytest
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.jupyter_process import SEED_CONFIG, JupyterServer, notebook
-from tests.notebooks import Area
+from tests.notebooks import Area, ensure_python3_kernel
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +140,34 @@ def started_with_a_save(
     jupyter.save(path, notebook("before"))
     jupyter.wait_archived()
     return jupyter
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A throw-away Airflow home with a migrated SQLite database, the repo's plugins folder
+    and a DAGs folder holding copies of the repo's example DAGs (tests add their own)."""
+    if "airflow" in sys.modules:
+        pytest.fail("Airflow was imported before airflow_home configured it; import it inside tests")
+    ensure_python3_kernel()
+    home = tmp_path_factory.mktemp("airflow-home")
+    dags = home / "dags"
+    dags.mkdir()
+    for dag_file in (REPO / "dags").glob("*.py"):
+        shutil.copy(dag_file, dags)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AIRFLOW_HOME", str(home))
+        env.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags))
+        env.setenv("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
+        env.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+        env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
+        env.delenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", raising=False)
+        env.delenv("AIRFLOW__API__BASE_URL", raising=False)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            capture_output=True,
+            timeout=240,
+        )
+        yield home

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from tests.notebooks import (
     KEY,
     Area,
     cell_text,
-    ensure_python3_kernel,
     executed,
     injected_parameters,
     metadata_parameters,
@@ -40,37 +38,6 @@ from tests.notebooks import (
 
 REPO = Path(__file__).resolve().parent.parent
 LINK_NAME = "Executed notebook"
-
-
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A throw-away Airflow home with a migrated SQLite database, the repo's plugins folder
-    and a DAGs folder holding copies of the repo's example DAGs (tests add their own)."""
-    if "airflow" in sys.modules:
-        pytest.fail("Airflow was imported before airflow_home configured it; import it inside tests")
-    ensure_python3_kernel()
-    home = tmp_path_factory.mktemp("airflow-home")
-    dags = home / "dags"
-    dags.mkdir()
-    for dag_file in (REPO / "dags").glob("*.py"):
-        shutil.copy(dag_file, dags)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AIRFLOW_HOME", str(home))
-        env.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags))
-        env.setenv("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
-        env.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-        env.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
-        env.delenv("AIRFLOW_CONN_BOOKSTORE_DEFAULT", raising=False)
-        env.delenv("AIRFLOW__BOOKSTORE__NOTEBOOK_URL_TEMPLATE", raising=False)
-        env.delenv("AIRFLOW__BOOKSTORE__EXECUTED_NOTEBOOK_LINK", raising=False)
-        env.delenv("AIRFLOW__API__BASE_URL", raising=False)
-        subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            check=True,
-            capture_output=True,
-            timeout=240,
-        )
-        yield home
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,17 @@ from airflow.sdk import Asset, AssetWatcher
 from ..errors import InvalidPathError, MisconfiguredError
 from ..keys import path_to_key
 from ..runs import RECORDS_FOLDER
+from ..schedules import REQUESTS_FOLDER
 from .hooks import BookstoreHook
-from .triggers import PublishedVersionTrigger
+from .triggers import PublishedVersionTrigger, RunRequestTrigger
 
 
 def published_notebook_asset(
-    notebook_key: str, bookstore_conn_id: str = BookstoreHook.default_conn_name, *, poll_interval: float = 5.0
+    notebook_key: str,
+    bookstore_conn_id: str = BookstoreHook.default_conn_name,
+    *,
+    poll_interval: float = 5.0,
+    hook: BookstoreHook | None = None,
 ) -> Asset:
     """The published notebook ``notebook_key`` as an Asset, watched for new publications.
 
@@ -42,8 +47,10 @@ def published_notebook_asset(
     poll_interval
         Seconds between two looks at the notebook's versions (one S3 listing each): the
         longest a publication waits before its run is started.
+    hook
+        The hook of ``bookstore_conn_id`` when the caller has one (many assets, one lookup).
     """
-    hook = BookstoreHook(bookstore_conn_id)
+    hook = hook or BookstoreHook(bookstore_conn_id)
     uri = _uri(hook, hook.published_prefix, notebook_key, "published notebook")
     trigger = PublishedVersionTrigger(
         notebook_key=notebook_key, bookstore_conn_id=bookstore_conn_id, poll_interval=poll_interval
@@ -57,17 +64,40 @@ def published_notebook_asset(
 
 
 def executed_notebook_asset(
-    notebook_key: str, bookstore_conn_id: str = BookstoreHook.default_conn_name
+    notebook_key: str,
+    bookstore_conn_id: str = BookstoreHook.default_conn_name,
+    *,
+    hook: BookstoreHook | None = None,
 ) -> Asset:
     """The runs of the published notebook ``notebook_key``, as an Asset.
 
     Its URI is the folder of the notebook's run records; each event's ``extra`` says which
     executed notebook the run wrote (see :class:`~bookstore.airflow.operators.PublishedNotebookOperator`).
     """
-    hook = BookstoreHook(bookstore_conn_id)
+    hook = hook or BookstoreHook(bookstore_conn_id)
     folder = path_to_key(hook.runs_prefix, RECORDS_FOLDER)
     uri = _uri(hook, folder, notebook_key, "executed notebook")
     return Asset(name=uri, uri=uri, group="notebook")
+
+
+def run_requests_asset(
+    bookstore_conn_id: str = BookstoreHook.default_conn_name,
+    *,
+    poll_interval: float = 3.0,
+    hook: BookstoreHook | None = None,
+) -> Asset:
+    """The run requests written into the bucket from Jupyter ("run now"), as an Asset whose
+    watcher announces each request once (see :class:`~bookstore.airflow.triggers.RunRequestTrigger`);
+    its URI is the schedules root's."""
+    hook = hook or BookstoreHook(bookstore_conn_id)
+    uri = _uri(hook, hook.schedules_root, REQUESTS_FOLDER, "run requests")
+    trigger = RunRequestTrigger(bookstore_conn_id=hook.bookstore_conn_id, poll_interval=poll_interval)
+    return Asset(
+        name=uri,
+        uri=uri,
+        group="notebook",
+        watchers=[AssetWatcher(name=f"bookstore run requests of {hook.bookstore_conn_id}", trigger=trigger)],
+    )
 
 
 def _uri(hook: BookstoreHook, prefix: str, notebook_key: str, what: str) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from ..config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX
+from ..config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_SCHEDULES_ROOT
 from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import normalize_prefix
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from ..library import Library
     from ..s3 import S3Store
+    from ..store import Patience
 
 
 class BookstoreHook(BaseHook):
@@ -24,9 +25,10 @@ class BookstoreHook(BaseHook):
     The connection is ``aws``-typed (or ``bookstore``-typed, which has a form in the UI):
     ``login`` and ``password`` are the access key id and secret; with no login, boto3's
     default credential chain applies (environment, ``~/.aws``, instance role). Its extra
-    holds ``bucket`` (required), ``endpoint_url`` and ``region_name`` (optional), and the
-    key prefixes ``published_prefix`` (default ``published``) and ``runs_prefix`` (default
-    ``runs``)::
+    holds ``bucket`` (required), ``endpoint_url`` and ``region_name`` (optional), the key
+    prefixes ``published_prefix`` (default ``published``), ``runs_prefix`` (default ``runs``)
+    and ``schedules_root`` (default ``schedules``), and for schedules' failure mail
+    ``smtp_conn_id`` (default ``smtp_default``) and ``jupyter_url`` (linked to)::
 
         AIRFLOW_CONN_BOOKSTORE_DEFAULT='{"conn_type": "aws", "login": "...", "password": "...",
           "extra": {"endpoint_url": "http://127.0.0.1:8333", "bucket": "notebooks"}}'
@@ -64,9 +66,15 @@ class BookstoreHook(BaseHook):
     @cached_property
     def store(self) -> S3Store:
         """The bucket, with one S3 client for everything this hook does."""
-        # Imported here so that parsing a DAG file does not import boto3.
-        from ..s3 import S3Store
         from ..store import BATCH
+
+        return self.make_store(BATCH)
+
+    def make_store(self, patience: Patience) -> S3Store:
+        """A store on the connection's bucket that waits for S3 as ``patience`` says (parsing
+        DAG files gives up within seconds; tasks are patient)."""
+        # Imported here so that parsing a DAG file does not import boto3 unless it reads S3.
+        from ..s3 import S3Store
 
         conn = self.connection
         store = S3Store(
@@ -75,7 +83,7 @@ class BookstoreHook(BaseHook):
             region_name=self.extra_value("region_name"),
             access_key_id=conn.login or None,
             secret_access_key=conn.password or None,
-            patience=BATCH,
+            patience=patience,
         )
         self.log.info(
             "Using %r from connection %s (%s credentials)",
@@ -101,6 +109,7 @@ class BookstoreHook(BaseHook):
             published_prefix=self.published_prefix,
             runs_prefix=self.runs_prefix,
             published_root=self.published_prefix,
+            schedules_root=self.schedules_root,
         )
 
     @cached_property
@@ -112,6 +121,11 @@ class BookstoreHook(BaseHook):
     def runs_prefix(self) -> str:
         """Key prefix of executed notebooks (extra ``runs_prefix``)."""
         return self._prefix("runs_prefix", DEFAULT_RUNS_PREFIX)
+
+    @cached_property
+    def schedules_root(self) -> str:
+        """Key prefix of schedules and run requests (extra ``schedules_root``)."""
+        return self._prefix("schedules_root", DEFAULT_SCHEDULES_ROOT)
 
     def extra_value(self, name: str) -> str | None:
         """One setting of the extra; None when unset or empty.

@@ -267,6 +267,112 @@ class PublishedNotebookOperator(BaseOperator):
         )
 
 
+class ScheduledNotebookOperator(PublishedNotebookOperator):
+    """:class:`PublishedNotebookOperator` for a schedule document (see
+    :mod:`bookstore.airflow.schedules`): nothing is templated.
+
+    A schedule's parameters and every other value are data someone wrote in Jupyter; a value
+    such as ``"{{ conn.bookstore_default.password }}"`` reaches the notebook as that text,
+    never rendered by Airflow's Jinja.
+    """
+
+    template_fields: Sequence[str] = ()
+
+
+class RequestedRunsOperator(BaseOperator):
+    """Carry out the run requests whose announcements started this DAG run ("run now" in
+    Jupyter; see :class:`~bookstore.airflow.triggers.RunRequestTrigger`).
+
+    Each request runs its notebook at the version and with the parameters asked for, as
+    :func:`~bookstore.runner.run_published` does, its run record keeping the request's id (the
+    ``queued`` record Jupyter wrote becomes the run's). Nothing of a request is templated.
+    A request whose record is no longer ``queued`` ran already (announced twice) and is
+    skipped. Returns (XCom) the result of each run; fails, without retries, naming the
+    requests that failed.
+    """
+
+    template_fields: Sequence[str] = ()
+    ui_color = "#f5e6c8"
+
+    def __init__(
+        self,
+        *,
+        bookstore_conn_id: str = BookstoreHook.default_conn_name,
+        kernel_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.bookstore_conn_id = bookstore_conn_id
+        self.kernel_name = kernel_name
+
+    @cached_property
+    def hook(self) -> BookstoreHook:
+        return BookstoreHook(self.bookstore_conn_id)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        from ..errors import BookstoreError
+        from ..runs import QUEUED
+
+        ti = context["ti"]
+        requests = [
+            payload
+            for events in (context.get("triggering_asset_events") or {}).values()
+            for event in events
+            if isinstance(payload := (event.extra or {}).get("payload"), Mapping)
+            and payload.get("request_id")
+        ]
+        if not requests:
+            raise AirflowSkipException(
+                "no run request started this DAG run: it runs when Jupyter asks for a run"
+            )
+        library = self.hook.library
+        results, failures = [], []
+        for request in requests:
+            notebook_key, request_id = str(request["notebook_key"]), str(request["request_id"])
+            try:
+                queued = library.runs.get(notebook_key, request_id)
+            except BookstoreError:
+                queued = None  # no record (written by hand, or removed): the run records itself
+            if queued is not None and queued.status != QUEUED:
+                self.log.warning(
+                    "Run request %s of %s ran already (%s); not again",
+                    request_id,
+                    notebook_key,
+                    queued.status,
+                )
+                continue
+            path = [ti.dag_id, ti.run_id, ti.task_id, f"request-{request_id}", f"try-{ti.try_number}"]
+            self.log.info(
+                "Running %s for request %s of %s", notebook_key, request_id, request.get("requested_by")
+            )
+            try:
+                result = run_published(
+                    library,
+                    notebook_key,
+                    version_id=request.get("version_id") or None,
+                    parameters=dict(request.get("parameters") or {}),
+                    force_parameters=bool(request.get("force_parameters")),
+                    output_key=default_output_key(notebook_key, path, library.runs_prefix),
+                    kernel_name=self.kernel_name,
+                    airflow={
+                        "dag_id": ti.dag_id,
+                        "run_id": ti.run_id,
+                        "task_id": ti.task_id,
+                        "try_number": ti.try_number,
+                        "map_index": None,
+                    },
+                    request=queued,
+                )
+            except BookstoreError as e:
+                failures.append(f"request {request_id} of {notebook_key}: {e}")
+                continue
+            results.append({**result.as_dict(), "request_id": request_id})
+        if failures:
+            # A retry would find these requests' records failed and skip them: fail for good.
+            raise AirflowFailException("; ".join(failures))
+        return results
+
+
 def _parameters(rendered: Mapping[str, Any] | str | None) -> dict[str, Any]:
     """The rendered ``parameters`` as a dict (a template renders to a string)."""
     if isinstance(rendered, str):

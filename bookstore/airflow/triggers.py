@@ -188,3 +188,78 @@ def _time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+class RunRequestTrigger(BaseEventTrigger):
+    """Announce each run request in the bucket ("run now" in Jupyter) as an asset event, once.
+
+    Every ``poll_interval`` seconds it lists the schedules root (one request per 1000 keys)
+    and announces the oldest request not yet announced, **one per poll**, so that each
+    starts a DAG run of its own. The request's document is removed a poll after its
+    announcement, when the triggerer has stored the event; the bucket holds only requests
+    still to announce, so a triggerer that stops and starts again loses none. A request
+    announced twice (a triggerer stopped between the two) runs once: its run record is no
+    longer ``queued`` the second time (see
+    :class:`~bookstore.airflow.operators.RequestedRunsOperator`).
+
+    Each event's payload is the request: ``request_id``, ``notebook_key``, ``version_id``,
+    ``parameters``, ``force_parameters``, ``requested_by``, and ``key`` (its document).
+    """
+
+    def __init__(self, *, bookstore_conn_id: str = "bookstore_default", poll_interval: float = 3.0) -> None:
+        super().__init__()
+        self.bookstore_conn_id = bookstore_conn_id
+        self.poll_interval = max(float(poll_interval), MIN_POLL_INTERVAL)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"bookstore_conn_id": self.bookstore_conn_id, "poll_interval": self.poll_interval},
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow.sdk import BaseHook
+
+        from ..scheduling import read_request
+        from .hooks import BookstoreHook
+
+        hook = BookstoreHook(self.bookstore_conn_id)
+        hook.connection = await BaseHook.aget_connection(self.bookstore_conn_id)
+        book = hook.library.schedules
+        store = book.store
+        log.info("Watching %s/ in bucket %r for run requests", book.root, store.bucket)
+        # Announced and not yet removed: never announced again while their removal is retried.
+        announced: list[str] = []
+        while True:
+            for key in list(announced):
+                try:
+                    await asyncio.to_thread(store.delete, key)
+                    announced.remove(key)
+                except BookstoreError as e:
+                    log.warning("Could not remove the announced run request %s (trying again): %s", key, e)
+            try:
+                pending = [
+                    stored
+                    for stored in await asyncio.to_thread(book.pending_requests)
+                    if stored.key not in announced
+                ]
+                if pending:
+                    key = pending[0].key
+                    found = await asyncio.to_thread(store.get, key)
+                    try:
+                        request = read_request(found.body, repr(key))
+                    except BookstoreError as e:
+                        log.error("Removing %s, which cannot be run: %s", key, e)
+                    else:
+                        log.info(
+                            "Run request %s for %s; announcing it",
+                            request["request_id"],
+                            request["notebook_key"],
+                        )
+                        yield TriggerEvent({**request, "bucket": store.bucket, "key": key})
+                    announced.append(key)
+            except BookstoreError as e:
+                log.warning(
+                    "Could not look for run requests (trying again in %.0f s): %s", self.poll_interval, e
+                )
+            await asyncio.sleep(self.poll_interval)
