@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
@@ -313,6 +314,72 @@ def test_publish_history_view_and_restore_in_jupyterlab(
     page.close()
 
 
+def test_publish_dialog_tags_the_parameters_cell(
+    lab: JupyterServer, browser: Browser, screenshots: Path
+) -> None:
+    # A notebook whose second cell assigns its parameters, untagged: a run given parameters
+    # would be refused.
+    content = notebook('region = "EU"  # sales region\nlimit: int = 10', kernelspec=KERNELSPEC)
+    content["cells"].insert(0, nbformat.v4.new_markdown_cell("# Sales report"))
+    content["cells"] += notebook("print('sales report for', region, limit)")["cells"]
+    (lab.root_dir / "analysis").mkdir()
+    lab.save(PATH, content)
+    lab.wait_archived()
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    open_notebook(page, lab, PATH)
+
+    # Publishing shows the warning, what the cell assigns, and offers to tag it.
+    dialog, published = publish_from_toolbar(page, lab)
+    section = dialog.get_by_test_id("parameters")
+    expect(section).to_contain_text("No cell is tagged parameters, so a run given parameters will be refused")
+    expect(section).to_contain_text("Cell 2 assigns region, limit")
+    expect(section.locator("[data-parameter='region']")).to_contain_text("sales region")
+    tag = dialog.get_by_role("button", name="Tag cell 2 as parameters")
+    expect(tag).to_be_visible()
+    page.screenshot(path=screenshots / "publish-dialog-untagged.png")
+
+    # Tagging saves the notebook and publishes it again: the dialog lists the parameters.
+    tag.click()
+    again = page.locator(".jp-Dialog")
+    expect(again).to_contain_text("Published mine.ipynb", timeout=60_000)
+    parameters = again.get_by_test_id("parameters")
+    expect(parameters).to_contain_text("cell 2 (tagged parameters) declares", timeout=60_000)
+    expect(parameters.locator("tbody tr")).to_have_count(2)
+    region = parameters.locator("[data-parameter='region'] td")
+    expect(region).to_have_text(["region", "", '"EU"', "sales region"])
+    limit = parameters.locator("[data-parameter='limit'] td")
+    expect(limit).to_have_text(["limit", "int", "10", ""])
+    expect(again.get_by_role("button", name=re.compile("^Tag cell"))).to_have_count(0)
+    page.screenshot(path=screenshots / "publish-dialog-parameters.png")
+
+    # The saved notebook has the tag on that cell only, and so has the new published version.
+    saved = json.loads((lab.root_dir / PATH).read_text())
+    assert [cell["metadata"].get("tags", []) for cell in saved["cells"]] == [[], ["parameters"], []]
+    republished = versions(lab, "published")
+    assert len(republished) == 2
+    expect(again.locator(".jp-bookstore-Published-versionId")).to_have_value(republished[0]["version_id"])
+    declared = lab.request("GET", f"/api/bookstore/parameters/{PATH}?stage=published").json()
+    assert declared["cell"] == 1
+    assert [p["name"] for p in declared["parameters"]] == ["region", "limit"]
+    assert published[0]["version_id"] != republished[0]["version_id"]
+    again.get_by_role("button", name="Close").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+
+    # A server that cannot answer the parameters (one older than the endpoint answers 404)
+    # still publishes, and the dialog shows the publication without the section.
+    page.route(
+        re.compile(r".*/api/bookstore/parameters/.*"),
+        lambda route: route.fulfill(status=404, json={"message": "Not Found", "reason": "Not Found"}),
+    )
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    unchanged = page.locator(".jp-Dialog")
+    expect(unchanged).to_contain_text("mine.ipynb is already published", timeout=60_000)
+    expect(unchanged.locator(".jp-bookstore-Published-versionId")).to_have_value(republished[0]["version_id"])
+    expect(unchanged.get_by_test_id("parameters")).to_have_count(0)
+    unchanged.get_by_role("button", name="Close").click()
+    page.close()
+
+
 def test_jupyterlab_says_what_to_do_when_s3_refuses(
     jupyter_factory: Any,
     s3_server: SeaweedFS,
@@ -361,6 +428,9 @@ def test_publish_and_history_in_notebook_7(lab: JupyterServer, browser: Browser,
     expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
 
     dialog, published = publish_from_toolbar(page, lab)
+    # Its one cell assigns x, untagged: Notebook 7 offers to tag it too (in the open notebook).
+    expect(dialog.get_by_test_id("parameters")).to_contain_text("No cell is tagged parameters")
+    expect(dialog.get_by_role("button", name="Tag cell 1 as parameters")).to_be_visible()
 
     # "Show history" opens Notebook 7's right side panel on the published version.
     dialog.get_by_role("button", name="Show history").click()

@@ -13,12 +13,19 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { BookstoreClient, IVersion, Stage } from './api';
+import { BookstoreClient, INotebookParameters, IPublished, IVersion, Stage } from './api';
 import { ICompareSide, compareCandidates, describeSide, orderSides, sideKey, storedRef } from './compare';
 import { createDiffView } from './diffview';
 import { baseName, describeTime, formatTime, versionTime } from './format';
 import { INotice, describePublished } from './messages';
 import { HistoryModel, IVersionActions } from './model';
+import {
+  IParametersSection,
+  describeParameters,
+  sourceText,
+  taggingOf,
+  withParametersTag
+} from './parameters';
 import { showPublished } from './publish';
 import { createVersionView, showView } from './viewer';
 
@@ -65,6 +72,23 @@ class CompareWithBody extends Widget implements Dialog.IBodyWidget<string | null
   }
 
   private readonly _select: HTMLSelectElement;
+}
+
+/** The cell the Publish dialog offers to tag: cell `index` of an open notebook, and its saved source. */
+interface ITagTarget {
+  panel: NotebookPanel;
+  index: number;
+  source: string;
+}
+
+/** The code cell `index` of an open notebook; undefined when it has no such cell. */
+function codeCellAt(panel: NotebookPanel, index: number) {
+  const cells = panel.content.model?.cells;
+  if (!cells || index < 0 || index >= cells.length) {
+    return undefined;
+  }
+  const cell = cells.get(index);
+  return cell.type === 'code' ? cell : undefined;
 }
 
 export class VersionActions implements IVersionActions {
@@ -187,7 +211,9 @@ export class VersionActions implements IVersionActions {
   /**
    * Publish the notebook as saved at `path` (or its save `versionId`) and show the dialog.
    * When the server published nothing, the content being published already, the dialog says
-   * so and can publish anyway.
+   * so and can publish anyway. The dialog lists the published version's parameters; when no
+   * cell is tagged `parameters` it can tag the cell that assigns them, save the notebook and
+   * publish it again.
    */
   async publish(path: string, versionId: string | null = null): Promise<INotice> {
     const { client, model } = this.options;
@@ -198,9 +224,18 @@ export class VersionActions implements IVersionActions {
         void model.histories.published.reload();
       }
       const id = model.shortId(published.version_id);
-      const choice = await showPublished(published, id);
+      const parameters = await this.parametersOf(path, published, versionId);
+      const choice = await showPublished(published, id, parameters?.section ?? null);
       if (choice === 'publish-anyway') {
         published = await client.publish(path, { versionId, force: true });
+        continue;
+      }
+      if (choice === 'tag-cell' && parameters?.target) {
+        // Offered only when the notebook as saved was published (versionId is null).
+        if (await this.tagCell(parameters.target)) {
+          published = await client.publish(path);
+        }
+        // Otherwise the open cell changed under the dialog: it says how to tag it by hand now.
         continue;
       }
       if (choice === 'history') {
@@ -208,6 +243,72 @@ export class VersionActions implements IVersionActions {
       }
       return describePublished(published, id);
     }
+  }
+
+  /**
+   * What the dialog shows of the parameters of the version just published and, when it can tag
+   * the cell that assigns them, which cell that is in the open notebook. Null when the
+   * parameters could not be read: publishing went well, so the dialog shows it without them.
+   */
+  private async parametersOf(
+    path: string,
+    published: IPublished,
+    versionId: string | null
+  ): Promise<{ section: IParametersSection; target: ITagTarget | null } | null> {
+    let answer: INotebookParameters;
+    try {
+      answer = await this.options.client.parameters(path, {
+        stage: 'published',
+        versionId: published.version_id
+      });
+    } catch (error) {
+      console.warn(`bookstore: could not read the parameters of ${path}`, error);
+      return null;
+    }
+    const index = answer.untagged_cell;
+    const panel = this.findOpen(path);
+    // The cell to tag, in the open notebook (undefined when it is not open) and as saved.
+    let open: string | null | undefined = undefined;
+    let saved: string | null = null;
+    if (index !== null && versionId === null && panel) {
+      const cell = codeCellAt(panel, index);
+      open = cell ? sourceText(cell.sharedModel.getSource()) : null;
+      saved = await this.savedSource(panel, index);
+    }
+    const tagging = taggingOf(versionId !== null, open, saved);
+    const target =
+      tagging === 'ready' && panel && index !== null && saved !== null ? { panel, index, source: saved } : null;
+    return { section: describeParameters(answer, tagging), target };
+  }
+
+  /** The source of code cell `index` of the notebook as saved in Jupyter; null when it has none. */
+  private async savedSource(panel: NotebookPanel, index: number): Promise<string | null> {
+    try {
+      const saved = await this.options.app.serviceManager.contents.get(panel.context.path, {
+        type: 'notebook',
+        content: true
+      });
+      const cell = (saved.content as nbformat.INotebookContent | null)?.cells?.[index];
+      return cell?.cell_type === 'code' ? sourceText(cell.source) : null;
+    } catch (error) {
+      console.warn(`bookstore: could not read the saved ${panel.context.path}`, error);
+      return null;
+    }
+  }
+
+  /**
+   * Tag the cell `parameters` in the open notebook and save it, when the cell still has its
+   * saved source; false when it has not.
+   */
+  private async tagCell(target: ITagTarget): Promise<boolean> {
+    const { panel, index, source } = target;
+    const cell = panel.isDisposed ? undefined : codeCellAt(panel, index);
+    if (!cell || sourceText(cell.sharedModel.getSource()) !== source) {
+      return false;
+    }
+    cell.setMetadata('tags', withParametersTag(cell.getMetadata('tags')));
+    await panel.context.save();
+    return true;
   }
 
   private show(view: Widget): void {

@@ -56,6 +56,40 @@ export interface IPublishOptions {
   force?: boolean;
 }
 
+/** One name a notebook's cell tagged `parameters` assigns, read as papermill reads it. */
+export interface IParameter {
+  name: string;
+  /** Its type as papermill infers it (an annotation or a `# type:` comment); null when unknown. */
+  type: string | null;
+  /** The assigned expression, as written. */
+  default: string;
+  /** The comment at the end of its line. */
+  help: string;
+}
+
+/** What `GET /api/bookstore/parameters/<path>` answers (the schema `NotebookParameters`). */
+export interface INotebookParameters {
+  path: string;
+  /** Index (from 0) of the cell tagged `parameters`; null when no cell is. */
+  cell: number | null;
+  /** What the tagged cell assigns, in order. */
+  parameters: IParameter[];
+  /** False when papermill cannot read assignments in the notebook's language. */
+  inspectable: boolean;
+  /** With no tagged cell: index (from 0) of the code cell that only assigns values, the one to tag. */
+  untagged_cell: number | null;
+  /** What that cell assigns. */
+  untagged_parameters: IParameter[];
+  /** The notebook's kernel language. */
+  language: string;
+}
+
+/** Which notebook to read parameters of: as saved in Jupyter (neither given) or a stored version. */
+export interface IParametersOptions {
+  stage?: Stage | null;
+  versionId?: string | null;
+}
+
 /** The archive queue's health, part of `GET /api/bookstore`. */
 export interface IArchiveStatus {
   state: 'ok' | 'retrying' | 'held' | 'spool-full' | string;
@@ -327,6 +361,17 @@ export class BookstoreClient {
     return this.json<IPublished>(`api/bookstore/publish/${encodePath(path)}`, {
       method: 'PUT',
       body: JSON.stringify(body)
+    });
+  }
+
+  /**
+   * What the notebook at `path` declares as parameters: as saved in Jupyter, or in a stored
+   * version when `stage` or `versionId` is given.
+   */
+  parameters(path: string, options: IParametersOptions = {}): Promise<INotebookParameters> {
+    const query = queryString({ stage: options.stage, version_id: options.versionId });
+    return this.json<INotebookParameters>(`api/bookstore/parameters/${encodePath(path)}${query}`, {
+      method: 'GET'
     });
   }
 

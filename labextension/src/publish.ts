@@ -1,6 +1,8 @@
 /**
  * The dialog after publishing: the published version id, copyable, and what it came from; or,
- * when the content was published already, that version and a way to publish anyway.
+ * when the content was published already, that version and a way to publish anyway. Below,
+ * the published notebook's parameters, or a warning that it declares none with a way to tag
+ * the cell that assigns them.
  */
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -9,12 +11,58 @@ import { IPublished } from './api';
 import { element } from './dom';
 import { baseName } from './format';
 import { describePublished } from './messages';
+import { IParametersSection } from './parameters';
+
+/** The parameters section: what the notebook declares, in a table, or what to do. */
+export function parametersNode(section: IParametersSection): HTMLElement {
+  const node = element(
+    'div',
+    { class: 'jp-bookstore-Parameters', 'data-testid': 'parameters' },
+    element('p', { class: `jp-bookstore-Notice jp-bookstore-Notice-${section.level}` }, section.text)
+  );
+  // What the button does, or how to tag by hand, before a list that may scroll.
+  if (section.hint) {
+    node.append(element('p', { class: 'jp-bookstore-Parameters-hint' }, section.hint));
+  }
+  if (section.parameters.length > 0) {
+    const header = element(
+      'tr',
+      {},
+      ...['Name', 'Type', 'Default', 'Help'].map(title => element('th', { scope: 'col' }, title))
+    );
+    const rows = section.parameters.map(parameter =>
+      element(
+        'tr',
+        { 'data-parameter': parameter.name },
+        element('td', {}, element('code', {}, parameter.name)),
+        element('td', {}, parameter.type ?? ''),
+        element('td', {}, element('code', {}, parameter.default)),
+        element('td', {}, parameter.help)
+      )
+    );
+    node.append(
+      element(
+        'table',
+        { class: 'jp-bookstore-Parameters-table' },
+        ...(section.caption ? [element('caption', {}, section.caption)] : []),
+        element('thead', {}, header),
+        element('tbody', {}, ...rows)
+      )
+    );
+  }
+  return node;
+}
 
 /**
- * The dialog's body: the version id in a read-only field with a Copy button beside it. `id` is
- * the version's short id, as the Version history shows it.
+ * The dialog's body: the version id in a read-only field with a Copy button beside it, and the
+ * parameters section when there is one. `id` is the version's short id, as the Version history
+ * shows it.
  */
-export function publishedBody(published: IPublished, id: string): Widget {
+export function publishedBody(
+  published: IPublished,
+  id: string,
+  parameters: IParametersSection | null = null
+): Widget {
   const versionId = published.version_id ?? 'null';
   const input = element('input', {
     class: 'jp-bookstore-Published-versionId',
@@ -56,24 +104,36 @@ export function publishedBody(published: IPublished, id: string): Widget {
       element('dd', {}, element('code', {}, published.source_version_id ?? 'null'))
     )
   );
+  if (parameters) {
+    node.append(parametersNode(parameters));
+  }
   return new Widget({ node });
 }
 
 /** What the person chose in the dialog. */
-export type PublishedChoice = 'close' | 'history' | 'publish-anyway';
+export type PublishedChoice = 'close' | 'history' | 'publish-anyway' | 'tag-cell';
 
 const PUBLISH_ANYWAY = 'Publish anyway';
 const SHOW_HISTORY = 'Show history';
 
-/** Show the dialog, and answer what the person chose. */
-export async function showPublished(published: IPublished, id: string): Promise<PublishedChoice> {
+/**
+ * Show the dialog, and answer what the person chose. `parameters` is null when they could not
+ * be read: the dialog then has no parameters section.
+ */
+export async function showPublished(
+  published: IPublished,
+  id: string,
+  parameters: IParametersSection | null = null
+): Promise<PublishedChoice> {
   const name = baseName(published.path);
+  const tag = parameters?.tagLabel ?? null;
   const result = await showDialog({
     title: published.unchanged ? `${name} is already published` : `Published ${name}`,
-    body: publishedBody(published, id),
+    body: publishedBody(published, id, parameters),
     buttons: [
       Dialog.cancelButton({ label: SHOW_HISTORY }),
       ...(published.unchanged ? [Dialog.createButton({ label: PUBLISH_ANYWAY })] : []),
+      ...(tag ? [Dialog.createButton({ label: tag, className: 'jp-bookstore-Parameters-tag' })] : []),
       Dialog.okButton({ label: 'Close' })
     ],
     focusNodeSelector: '.jp-bookstore-Published-copy'
@@ -83,6 +143,8 @@ export async function showPublished(published: IPublished, id: string): Promise<
       return 'history';
     case PUBLISH_ANYWAY:
       return 'publish-anyway';
+    case tag:
+      return 'tag-cell';
     default:
       return 'close';
   }

@@ -99,6 +99,25 @@ describe('BookstoreClient', () => {
     });
   });
 
+  it('reads the parameters of the saved notebook, or of a stored version', async () => {
+    const answer = {
+      path: 'a b.ipynb',
+      cell: 0,
+      parameters: [{ name: 'region', type: 'str', default: '"EU"', help: 'sales region' }],
+      inspectable: true,
+      untagged_cell: null,
+      untagged_parameters: [],
+      language: 'python'
+    };
+    const { client, sent } = fakeClient(json(answer), json(answer));
+    expect(await client.parameters('x/a b.ipynb')).toEqual(answer);
+    await client.parameters('x/a b.ipynb', { stage: 'published', versionId: 'p 1' });
+    expect(sent.map(s => [s.init.method, s.path])).toEqual([
+      ['GET', 'api/bookstore/parameters/x/a%20b.ipynb'],
+      ['GET', 'api/bookstore/parameters/x/a%20b.ipynb?stage=published&version_id=p%201']
+    ]);
+  });
+
   it('lists the runs of a notebook a page at a time, one run with its executed notebook, and compares two runs', async () => {
     const page = { path: 'a b.ipynb', key: 'published/a b.ipynb', runs: [], next_cursor: null };
     const one = { run: { run_id: 'r1' }, content: { cells: [] } };
