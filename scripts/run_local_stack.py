@@ -196,7 +196,8 @@ def write_cli_env(
     path: Path | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Path:
-    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal.
+    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal:
+    its settings, and the virtualenv's ``bin`` on ``PATH`` (once) so that ``bookstore`` is found.
 
     ``path`` and ``variables`` (instead of the single-user server's) for a hub user."""
     variables = {
@@ -213,7 +214,11 @@ def write_cli_env(
         "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
     }
     path = path or stack / "bookstore.env"
-    write_private(path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()))
+    bin_dir = shlex.quote(str(BIN))
+    on_path = f'case ":$PATH:" in *:{bin_dir}:*) ;; *) export PATH={bin_dir}:"$PATH" ;; esac\n'
+    write_private(
+        path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()) + on_path
+    )
     return path
 
 

@@ -293,9 +293,13 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
         f"source {shlex.quote(str(env_file))} && cd {shlex.quote(str(elsewhere))} && "
         "bookstore publish analysis/mine.ipynb && bookstore diff analysis/mine.ipynb --stage published"
     )
-    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_", "VIRTUAL_ENV"))}
     bare.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
-    bare["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{bare.get('PATH', '')}"
+    # A fresh terminal: no virtualenv on PATH, so no `bookstore` command but the env file's.
+    path = [
+        entry for entry in bare.get("PATH", "").split(os.pathsep) if not (Path(entry) / "bookstore").exists()
+    ]
+    bare["PATH"] = os.pathsep.join(path)
     done = subprocess.run(
         ["bash", "-c", commands], env=bare, capture_output=True, text=True, timeout=120, check=False
     )
@@ -304,6 +308,13 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
     assert "no differences" in done.stdout
     published = s3_server.store(bucket).head("published/kylek/notebooks/analysis/mine.ipynb")
     assert published.metadata["bookstore-published-by"] == "kylek"
+
+    # Sourced again (a second terminal tab, a re-run of the banner's line): PATH gets it once.
+    twice = f"source {shlex.quote(str(env_file))}; source {shlex.quote(str(env_file))}; echo $PATH"
+    path_after = subprocess.run(
+        ["bash", "-c", twice], env=bare, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
+    assert path_after.split(os.pathsep).count(str(Path(sys.executable).parent)) == 1
 
 
 def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_path: Path) -> None:
