@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -175,7 +176,7 @@ DRIVER = textwrap.dedent(
         print("running", flush=True)
         sup.watch()
 
-    sys.exit(supervise(run, Supervisor(grace=1.0, settle=1.0)))
+    sys.exit(supervise(run, Supervisor(grace=1.0, settle=1.0, progress=0.3)))
     """
 )
 
@@ -245,8 +246,18 @@ def test_repeated_stop_signals_are_absorbed_and_every_descendant_is_stopped(driv
     output = stack.text()
     assert "Traceback" not in output
     assert "already stopping" in output
-    assert "stopped stubborn (killed: still running 1 s after SIGTERM)" in output
-    assert "stopped polite\n" in output
+    # What is stopped is said as it happens: each child as it ends, those still stopping
+    # meanwhile, and the one that had to be killed.
+    assert (
+        "==> stopping (each server gets 1 s before it is killed)\n    stopping stubborn, polite\n" in output
+    )
+    assert re.search(r"stopped polite \(\d+\.\d s\)\n", output), output
+    assert "still stopping stubborn" in output
+    assert (
+        output.index("stopped polite")
+        < output.index("still stopping stubborn")
+        < output.index("stopped stubborn (killed: still running 1 s after SIGTERM)")
+    ), output
     assert not gone(stack.descendants)
     assert 1 <= took < 15  # SIGKILL after the grace period, not at once, not never
 
