@@ -353,6 +353,51 @@ def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_pat
     assert hostname == "127.0.0.1"
 
 
+DAG_FILE = """\
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("{dag_id}", schedule=None, tags=["{tag}"]):
+    EmptyOperator(task_id="nothing")
+"""
+
+
+def test_the_dag_processor_picks_up_new_and_changed_dag_files_without_a_restart(
+    tmp_path: Path, s3_server: SeaweedFS
+) -> None:
+    """Airflow configured as ``make run`` configures it: a DAG file added to the DAGs folder,
+    and a change to it, appear in Airflow while it runs (Airflow's defaults look for new
+    files every 5 minutes). The bounds only end the test, yet stay well under those 5 minutes."""
+    from devtools.airflow import AirflowServices
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "first.py").write_text(DAG_FILE.format(dag_id="stack_first", tag="one"))
+    services = AirflowServices(
+        tmp_path / "airflow",
+        s3_server.endpoint_url,
+        s3_server.access_key,
+        s3_server.secret_key,
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+    )
+
+    def tags(dag_id: str) -> set[str] | None:
+        dag = services.get("/dags", dag_id_pattern=dag_id)["dags"]
+        return {tag["name"] for tag in dag[0]["tags"]} if dag else None
+
+    try:
+        services.start("dag-processor", "api-server")
+        services.wait(lambda: tags("stack_first"), 120, "the first DAG did not appear")
+
+        (dags / "added.py").write_text(DAG_FILE.format(dag_id="stack_added", tag="one"))
+        services.wait(lambda: tags("stack_added"), 90, "a DAG file added while Airflow ran did not appear")
+
+        (dags / "added.py").write_text(DAG_FILE.format(dag_id="stack_added", tag="two"))
+        services.wait(lambda: tags("stack_added") == {"two"}, 90, "a changed DAG file was not parsed again")
+    finally:
+        services.stop()
+
+
 def test_the_hubs_configuration_gives_alice_and_bob_their_own_prefixes_on_the_given_ports(
     tmp_path: Path,
 ) -> None:
