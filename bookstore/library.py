@@ -219,10 +219,11 @@ class Library:
         unless ``force`` is given. ``published_by`` (who asked) is recorded with it.
         """
         published_key = self.key(path, PUBLISHED)
-        source = self.ensure_archived(path, body, pending)
-        return publishing.publish(
-            self.store, path, source, published_key, force=force, published_by=published_by
-        )
+        with publishing.gave_up_after(path):
+            source = self.ensure_archived(path, body, pending)
+            return publishing.publish(
+                self.store, path, source, published_key, force=force, published_by=published_by
+            )
 
     def publish_version(
         self, path: str, version_id: str, *, force: bool = False, published_by: str | None = None

@@ -166,6 +166,12 @@ def run_metadata(
     return metadata
 
 
+def airflow_task(metadata: Mapping[str, str]) -> dict[str, str]:
+    """The Airflow task instance an executed notebook records (see :func:`run_metadata`):
+    those of ``dag_id``, ``run_id``, ``task_id``, ``try_number`` and ``map_index`` it has."""
+    return {name: metadata[header] for name, header in AIRFLOW.items() if metadata.get(header)}
+
+
 def run_status(succeeded: bool) -> dict[str, str]:
     """The outcome an executed notebook records."""
     return {STATUS: "succeeded" if succeeded else "failed"}

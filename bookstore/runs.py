@@ -332,20 +332,25 @@ def airflow_links(record: RunRecord, airflow_url: str | None) -> dict[str, str |
     """Where Airflow's UI shows the task that made ``record`` (``airflow_url``) and its
     executed notebook (``viewer_url``, the bookstore plugin's viewer); both None when no
     Airflow URL is configured or Airflow did not make the run."""
-    airflow = record.airflow or {}
-    if not airflow_url or not all(airflow.get(name) for name in ("dag_id", "run_id", "task_id")):
+    task = task_instance_path(record.airflow or {})
+    if not airflow_url or task is None:
         return {"airflow_url": None, "viewer_url": None}
     base = airflow_url.rstrip("/")
-    dag_id, run_id, task_id = (quote(str(airflow[name]), safe="") for name in ("dag_id", "run_id", "task_id"))
-    mapped = f"/mapped/{airflow['map_index']}" if airflow.get("map_index") is not None else ""
     viewer = None
     if record.output_version_id:
         version = quote(record.output_version_id, safe="")
         viewer = f"{base}/bookstore/executed/{quote(record.output_key)}?version_id={version}"
-    return {
-        "airflow_url": f"{base}/dags/{dag_id}/runs/{run_id}/tasks/{task_id}{mapped}",
-        "viewer_url": viewer,
-    }
+    return {"airflow_url": f"{base}/{task}", "viewer_url": viewer}
+
+
+def task_instance_path(airflow: Mapping[str, Any]) -> str | None:
+    """Where Airflow's UI shows a task instance (``dag_id``, ``run_id``, ``task_id`` and
+    ``map_index`` of ``airflow``), relative to the UI's base URL; None without the first three."""
+    if not all(airflow.get(name) for name in ("dag_id", "run_id", "task_id")):
+        return None
+    dag_id, run_id, task_id = (quote(str(airflow[name]), safe="") for name in ("dag_id", "run_id", "task_id"))
+    mapped = f"/mapped/{airflow['map_index']}" if airflow.get("map_index") is not None else ""
+    return f"dags/{dag_id}/runs/{run_id}/tasks/{task_id}{mapped}"
 
 
 def _parse(body: bytes, key: str) -> RunRecord:

@@ -263,10 +263,13 @@ class Store(ABC):
         The bucket (or container) every key lives in; from configuration, never a request.
     endpoint_url
         Where the service is, when not the provider's default; shown in messages.
+    patience
+        How long each request waits for the service (callers bound their own waits by it).
     """
 
     bucket: str
     endpoint_url: str | None = None
+    patience: Patience = INTERACTIVE
 
     @abstractmethod
     def versioning_status(self) -> str | None:

@@ -11,7 +11,9 @@ and this module keeps that honest:
   then everything is stopped and the run fails;
 - stopping reaches every descendant, including those in sessions of their own (Jupyter's
   kernels), escalating from SIGTERM to SIGKILL; further Ctrl-C or SIGTERM while it runs are
-  absorbed, since interrupting the clean-up half-way is what leaves servers behind.
+  absorbed, since interrupting the clean-up half-way is what leaves servers behind;
+- stopping says what it stops as it happens: which children it signals, each one as it ends
+  (and after how long), and every few seconds which it still waits for, until when.
 
 Development tooling, not part of the installed package.
 """
@@ -330,12 +332,15 @@ class Supervisor:
         Seconds a child gets to stop after SIGTERM before it is killed.
     settle
         Seconds what a stopped child left behind gets after SIGTERM before it is killed.
+    progress
+        Seconds between two reports of the children still stopping.
     """
 
-    def __init__(self, *, grace: float = 20.0, settle: float = 5.0) -> None:
+    def __init__(self, *, grace: float = 20.0, settle: float = 5.0, progress: float = 5.0) -> None:
         self.children: list[Child] = []
         self.grace = grace
         self.settle = settle
+        self.progress = progress
         self._armed = True  # whether a stop signal interrupts what runs now
         self._deferring = 0
         self._deferred: int | None = None
@@ -474,13 +479,29 @@ class Supervisor:
 
     def _stop(self, children: list[Child]) -> None:
         leftovers = [p for c in children for p in c.family() if p.pid != c.process.pid]
-        for child in children:
-            if child.running:
-                signal_group(child.process.pid, signal.SIGTERM)
+        running = [c for c in children if c.running]
+        if running:
+            say(f"    stopping {', '.join(c.name for c in running)}")
+        began = time.monotonic()
+        for child in running:
+            signal_group(child.process.pid, signal.SIGTERM)
         # The servers first, for up to `grace`: Jupyter shuts its kernels down, Airflow its
-        # task processes, SeaweedFS flushes.
-        self._wait(lambda: not any(c.running for c in children), self.grace, children)
+        # task processes, SeaweedFS flushes. Each is reported as it ends.
+        reported: set[int] = set()
+
+        def report_ended() -> bool:
+            for child in children:
+                if not child.running and id(child) not in reported:
+                    reported.add(id(child))
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        child.process.wait(1)  # reap it
+                    took = f" ({time.monotonic() - began:.1f} s)" if child in running else ""
+                    say(f"    stopped {child.name}{took}")
+            return len(reported) == len(children)
+
+        self._wait(report_ended, self.grace, children, waiting_since=began)
         killed = [c for c in children if c.running]
+        report_ended()  # those that ended as the wait did
         # Then what they left behind (kernels in sessions of their own, late forks).
         left = family_of(leftovers)
         if left and not killed:
@@ -492,32 +513,48 @@ class Supervisor:
         if killed or left:
             for child in killed:
                 left += child.family()
-            forced = [describe(p) for p in left if p.pid not in leaders]  # while they can be described
+            # While they can be described; once each (a killed child's family overlaps `left`).
+            forced = [describe(p) for p in {p.pid: p for p in left}.values() if p.pid not in leaders]
             for child in killed:
                 signal_group(child.process.pid, signal.SIGKILL)
             signal_processes(left, signal.SIGKILL)
             self._wait(lambda: not family_of(left) and not any(c.running for c in children), 5, children)
-        for child in children:
+        for child in killed:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(1)  # reap it
-            note = f" (killed: still running {self.grace:.0f} s after SIGTERM)" if child in killed else ""
-            say(f"    stopped {child.name}{note}")
+            say(f"    stopped {child.name} (killed: still running {self.grace:.0f} s after SIGTERM)")
         if forced:
             say(f"    killed what they left running: {', '.join(forced)}")
         survivors = family_of(left)
         if survivors:
             say(f"    could not stop: {', '.join(describe(p) for p in survivors)}", error=True)
 
-    def _wait(self, done: Callable[[], bool], timeout: float, children: list[Child]) -> None:
+    def _wait(
+        self,
+        done: Callable[[], bool],
+        timeout: float,
+        children: list[Child],
+        *,
+        waiting_since: float | None = None,
+    ) -> None:
+        """Wait for ``done()``, for ``timeout`` s at most; with ``waiting_since``, say every
+        :attr:`progress` seconds which children are still stopping."""
         deadline = time.monotonic() + timeout
         noted = self._absorbed
+        next_report = time.monotonic() + self.progress
         while not done() and time.monotonic() < deadline:
+            names = ", ".join(c.name for c in children if c.running) or "what they started"
             if self._absorbed != noted:
                 noted = self._absorbed
-                names = ", ".join(c.name for c in children if c.running) or "what they started"
                 say(
                     f"    already stopping: waiting for {names}, "
                     f"then killing what is left (in {deadline - time.monotonic():.0f} s at most)"
+                )
+            elif waiting_since is not None and time.monotonic() >= next_report:
+                next_report += self.progress
+                say(
+                    f"    still stopping {names} ({time.monotonic() - waiting_since:.0f} s so far; "
+                    f"killed if still running in {deadline - time.monotonic():.0f} s)"
                 )
             time.sleep(0.1)
 
@@ -534,7 +571,7 @@ def supervise(run: Callable[[Supervisor], None], supervisor: Supervisor | None =
     try:
         run(supervisor)
     except Stopping:
-        say("\n==> stopping")
+        say(f"\n==> stopping (each server gets {supervisor.grace:.0f} s before it is killed)")
     except StackError as e:
         say(f"\nerror: {e}", error=True)
         if supervisor.children:

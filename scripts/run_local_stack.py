@@ -44,6 +44,9 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BUCKET = "notebooks"
 USER = "kylek"
+#: How often Airflow's dag-processor looks for new files in dags/ ([dag_processor]
+#: refresh_interval; Airflow's default is 300).
+DAG_FOLDER_REFRESH_SECONDS = 10
 #: Set in the environment of every process of a run, to the stack folder: finds the processes
 #: an earlier run left behind, orphans included (children inherit their parent's environment).
 RUN_MARK = "BOOKSTORE_STACK_RUN"
@@ -196,7 +199,8 @@ def write_cli_env(
     path: Path | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Path:
-    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal.
+    """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal:
+    its settings, and the virtualenv's ``bin`` on ``PATH`` (once) so that ``bookstore`` is found.
 
     ``path`` and ``variables`` (instead of the single-user server's) for a hub user."""
     variables = {
@@ -213,7 +217,11 @@ def write_cli_env(
         "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
     }
     path = path or stack / "bookstore.env"
-    write_private(path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()))
+    bin_dir = shlex.quote(str(BIN))
+    on_path = f'case ":$PATH:" in *:{bin_dir}:*) ;; *) export PATH={bin_dir}:"$PATH" ;; esac\n'
+    write_private(
+        path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()) + on_path
+    )
     return path
 
 
@@ -259,6 +267,9 @@ def airflow_env(
         # as many as there are CPUs to run tasks on.
         AIRFLOW__CORE__PARALLELISM=str(cpus),
         AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=str(min(2, cpus)),
+        # A DAG file added to dags/ shows within seconds, not after Airflow's 5 minutes; a
+        # changed one is parsed again as soon as its modification time says so.
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=str(DAG_FOLDER_REFRESH_SECONDS),
         # One user: one API worker (each is a whole Airflow process).
         AIRFLOW__API__WORKERS="1",
         AIRFLOW__API__HOST="127.0.0.1",

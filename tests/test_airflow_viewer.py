@@ -11,10 +11,11 @@ the session the first time it is imported); everything here goes through HTTP.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import nbformat
 import pytest
@@ -31,22 +32,52 @@ from tests.test_labextension import CHROMIUM_ARGS, chromium_path
 
 NOTEBOOK = "kylek/notebooks/analysis/viewed.ipynb"
 DAG_ID = "bookstore_viewer_dag"
+RUN_ID = "manual__2026-03-04T00:00:00+00:00"
+#: What a browser's navigation asks for.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @dataclass
 class Airflow:
     url: str
     token: str
+    password: str
 
     def viewer(self, key: str) -> str:
         return f"{self.url}/bookstore/executed/{quote(key, safe='/')}"
 
     def get(
-        self, key: str, *, token: str | None = None, cookie: str | None = None, **params: str
+        self,
+        key: str,
+        *,
+        token: str | None = None,
+        cookie: str | None = None,
+        browser: bool = False,
+        **params: str,
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if browser:
+            headers["Accept"] = BROWSER_ACCEPT
         cookies = {"_token": cookie} if cookie else {}
-        return requests.get(self.viewer(key), params=params, headers=headers, cookies=cookies, timeout=60)
+        return requests.get(
+            self.viewer(key),
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=60,
+            allow_redirects=False,
+        )
+
+
+def same_page(url: str, other: str) -> bool:
+    """Whether two URLs name the same page (``:`` in a path, percent-encoded or not)."""
+    return unquote(url) == unquote(other)
+
+
+def next_page(url: str) -> str:
+    """Where a login URL sends the browser back to."""
+    [page] = parse_qs(urlsplit(url).query)["next"]
+    return page
 
 
 @dataclass
@@ -73,7 +104,9 @@ def airflow(
     )
     try:
         services.start("api-server")
-        yield Airflow(services.url, services.token)
+        token = services.token  # once the api-server has written the admin's password
+        passwords = services.folder / "airflow" / "simple_auth_manager_passwords.json.generated"
+        yield Airflow(services.url, token, json.loads(passwords.read_text())["admin"])
     finally:
         services.stop()
 
@@ -94,10 +127,16 @@ def executed(store: S3Store) -> Executed:
         'display(HTML(\'<b id="shown">rich output</b><script>document.body.dataset.ran = "yes"</script>\'))'
     )
     store.put(library.key(NOTEBOOK, "published"), parameterized_notebook("viewer", body=body))
-    output_key = default_output_key(
-        NOTEBOOK, [DAG_ID, "manual__2026-03-04T00:00:00+00:00", "report", "try-1"], library.runs_prefix
+    output_key = default_output_key(NOTEBOOK, [DAG_ID, RUN_ID, "report", "try-1"], library.runs_prefix)
+    task_instance = {"dag_id": DAG_ID, "run_id": RUN_ID, "task_id": "report", "try_number": 1}
+    result = run_published(
+        library,
+        NOTEBOOK,
+        parameters={"x": 7},
+        output_key=output_key,
+        log_output=False,
+        airflow=task_instance,  # as the operator records it
     )
-    result = run_published(library, NOTEBOOK, parameters={"x": 7}, output_key=output_key, log_output=False)
     assert result.output_version_id
     return Executed(result.output_key, result.output_version_id, library.key(NOTEBOOK, "published"))
 
@@ -113,7 +152,10 @@ def test_a_token_opens_the_rendered_notebook_with_its_outputs(airflow: Airflow, 
     page = answer.text
     assert "ran viewer with x = 7" in page  # the executed cell's output
     assert '<b id="shown">rich output</b>' in page  # HTML output, rendered as HTML
-    assert "viewed.ipynb" in page  # the page's title names the notebook
+    # The page's title names the notebook and the task; its header links back to the task.
+    assert f"<title>viewed.ipynb · report · {DAG_ID} · executed notebook</title>" in page
+    task_url = f"/dags/{DAG_ID}/runs/{quote(RUN_ID, safe='')}/tasks/report"
+    assert f'<a id="bookstore-task-link" href="{task_url}">Open this task in Airflow</a>' in page
     # Untrusted content on Airflow's origin: no script of it may act as the user.
     policy = answer.headers["content-security-policy"]
     assert "sandbox" in policy.split("; ")
@@ -158,6 +200,58 @@ def test_in_a_browser_the_page_renders_but_its_scripts_do_not_run(
             assert page.evaluate("window.origin") == "null"
         finally:
             browser.close()
+
+
+def test_a_browser_without_a_session_signs_in_to_airflow_and_comes_back_to_the_notebook(
+    airflow: Airflow, executed: Executed, tmp_path: Path
+) -> None:
+    """The Runs tab's "View in Airflow" link, opened by someone not signed in to Airflow."""
+    page_url = f"{airflow.viewer(executed.key)}?version_id={executed.version_id}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.goto(page_url)
+            # Airflow's own sign-in page, which is to send the browser back afterwards.
+            page.wait_for_selector("input[name=password]")
+            assert urlsplit(page.url).path == "/auth/login"
+            assert same_page(next_page(page.url), page_url)
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", airflow.password)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: same_page(url, page_url))
+            assert "ran viewer with x = 7" in page.locator("body").inner_text()
+            assert page.title() == f"viewed.ipynb · report · {DAG_ID} · executed notebook"
+            page.screenshot(path=str(tmp_path / "viewer-after-login.png"))
+
+            # Its header leads back to the task in Airflow's UI.
+            page.locator("#bookstore-task-link").click()
+            page.wait_for_url(f"**/dags/{DAG_ID}/runs/**/tasks/report")
+            assert urlsplit(page.url).path == f"/dags/{DAG_ID}/runs/{quote(RUN_ID, safe='')}/tasks/report"
+        finally:
+            browser.close()
+
+
+def test_a_browser_is_redirected_to_the_login_and_api_clients_keep_their_401(
+    airflow: Airflow, executed: Executed
+) -> None:
+    page_url = f"{airflow.viewer(executed.key)}?version_id={executed.version_id}"
+    for cookie in (None, "expired-or-foreign"):  # no session, or one Airflow does not accept
+        answer = airflow.get(executed.key, cookie=cookie, browser=True, version_id=executed.version_id)
+        assert answer.status_code == 307, answer.text
+        location = urlsplit(answer.headers["location"])
+        assert location.path == "/api/v2/auth/login"
+        assert same_page(next_page(answer.headers["location"]), page_url)
+        assert "ran viewer" not in answer.text
+        # Airflow's login route takes it as a page of its own to come back to.
+        login = requests.get(f"{airflow.url}{answer.headers['location']}", allow_redirects=False, timeout=60)
+        assert login.status_code == 307, login.text
+        assert same_page(next_page(login.headers["location"]), page_url)
+
+    # A program (a token, or no HTML wanted) is answered, not redirected.
+    forged = airflow.get(executed.key, token="not-a-token", browser=True, version_id=executed.version_id)
+    assert forged.status_code == 403, forged.text
+    assert airflow.get(executed.key, version_id=executed.version_id).status_code == 401
 
 
 # -- refused ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ real server cannot be made to say here (``SlowDown``, ``RequestTimeTooSkewed``).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -201,3 +202,36 @@ def test_rotated_credentials_are_reported_and_saves_archived_once_they_are_valid
     log = jupyter.log()
     assert valid_secret not in log and "rotated-secret-7" not in log
     assert valid_secret not in json.dumps(status)
+
+
+def test_publishing_while_s3_hangs_gives_up_with_a_503_saying_how_long_it_waited(
+    jupyter_factory: Any, private_s3: SeaweedFS
+) -> None:
+    """S3 frozen with its sockets open (as a stuck load balancer looks): the save is on its
+    way to S3, unanswered. Publishing does not sit out the whole wait for it and then ask S3
+    again: it answers 503, with the time it waited in all, and the save is archived and can
+    be published once S3 answers again."""
+    bucket = private_s3.create_bucket(new_bucket_name())
+    jupyter = started_with_a_save(jupyter_factory, seed_config(private_s3, bucket))
+
+    private_s3.pause()
+    try:
+        jupyter.save("mine.ipynb", notebook("during"))
+        # The bound only ends a hung test.
+        answer = jupyter.request("PUT", "/api/bookstore/publish/mine.ipynb", json={}, timeout=60)
+    finally:
+        private_s3.resume()
+
+    assert answer.status_code == 503, answer.text
+    message = answer.json()["message"]
+    assert f"'{bucket}'" in message and "did not answer within 5 s" in message
+    assert re.search(r"publishing 'mine.ipynb' gave up after \d+\.\d s in all", message), message
+    assert message.endswith("try again shortly")
+
+    # Nothing was lost: the save is archived, and publishing it works once S3 answers.
+    jupyter.wait_archived(timeout=120)
+    published = jupyter.request("PUT", "/api/bookstore/publish/mine.ipynb", json={}, timeout=60)
+    assert published.status_code == 201, published.text
+    store = private_s3.store(bucket)
+    assert sources(store, KEY) == ["before", "during"]
+    assert published.json()["source_version_id"] == store.head(KEY).version_id

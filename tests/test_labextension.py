@@ -517,7 +517,9 @@ def test_team_catalog_in_jupyterlab(
     expect(catalog.locator(".jp-bookstore-Catalog-summary")).to_have_text("4 notebooks by 3 people")
     bobs_row = catalog.locator(f".jp-bookstore-CatalogEntry[data-notebook-key='{bob_key}']")
     expect(bobs_row).to_have_attribute("data-version-id", bobs.version_id or "")
-    expect(bobs_row.locator(".jp-bookstore-CatalogEntry-name")).to_have_text("mine.ipynb")
+    # Its path in bob's notebooks, whole (the notebook_key in its tooltip).
+    expect(bobs_row.locator(".jp-bookstore-CatalogEntry-path")).to_have_text("analysis/mine.ipynb")
+    expect(bobs_row.locator(".jp-bookstore-CatalogEntry-path")).to_have_attribute("title", bob_key)
     when = bobs_row.locator(".jp-bookstore-CatalogEntry-time")
     expect(when).to_have_attribute("title", re.compile(r"^Published \d{4}-\d\d-\d\d .* by bob"))
     # A dense row, as in the file browser.
@@ -578,11 +580,13 @@ def test_team_catalog_in_jupyterlab(
     page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
     expect(diff).to_have_count(0)
 
-    # Copy it into alice's own notebooks: the copy opens, hers to edit and publish.
+    # Copy it into alice's own notebooks, in the folder it was in, beside her own notebook of
+    # that name, not over it: the copy opens, hers to edit and publish.
     catalog_menu(page, bobs_row).get_by_role("menuitem", name="Copy into my notebooks").click()
-    expect(outcome).to_contain_text("Copied mine.ipynb (bob) into mine.ipynb", timeout=30_000)
-    assert cell_source(lab, "mine.ipynb") == "x = 20\nprint(x)"
-    expect(page.locator(".lm-TabBar-tab.jp-mod-current", has_text="mine.ipynb")).to_have_count(1)
+    expect(outcome).to_contain_text("Copied mine.ipynb (bob) into analysis/mine-copy.ipynb", timeout=30_000)
+    assert cell_source(lab, "analysis/mine-copy.ipynb") == "x = 20\nprint(x)"
+    assert cell_source(lab, PATH) == "x = 1\nprint(x)"
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current", has_text="mine-copy.ipynb")).to_have_count(1)
     page.close()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -175,7 +176,7 @@ DRIVER = textwrap.dedent(
         print("running", flush=True)
         sup.watch()
 
-    sys.exit(supervise(run, Supervisor(grace=1.0, settle=1.0)))
+    sys.exit(supervise(run, Supervisor(grace=1.0, settle=1.0, progress=0.3)))
     """
 )
 
@@ -245,8 +246,18 @@ def test_repeated_stop_signals_are_absorbed_and_every_descendant_is_stopped(driv
     output = stack.text()
     assert "Traceback" not in output
     assert "already stopping" in output
-    assert "stopped stubborn (killed: still running 1 s after SIGTERM)" in output
-    assert "stopped polite\n" in output
+    # What is stopped is said as it happens: each child as it ends, those still stopping
+    # meanwhile, and the one that had to be killed.
+    assert (
+        "==> stopping (each server gets 1 s before it is killed)\n    stopping stubborn, polite\n" in output
+    )
+    assert re.search(r"stopped polite \(\d+\.\d s\)\n", output), output
+    assert "still stopping stubborn" in output
+    assert (
+        output.index("stopped polite")
+        < output.index("still stopping stubborn")
+        < output.index("stopped stubborn (killed: still running 1 s after SIGTERM)")
+    ), output
     assert not gone(stack.descendants)
     assert 1 <= took < 15  # SIGKILL after the grace period, not at once, not never
 
@@ -293,9 +304,13 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
         f"source {shlex.quote(str(env_file))} && cd {shlex.quote(str(elsewhere))} && "
         "bookstore publish analysis/mine.ipynb && bookstore diff analysis/mine.ipynb --stage published"
     )
-    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_"))}
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_", "VIRTUAL_ENV"))}
     bare.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
-    bare["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{bare.get('PATH', '')}"
+    # A fresh terminal: no virtualenv on PATH, so no `bookstore` command but the env file's.
+    path = [
+        entry for entry in bare.get("PATH", "").split(os.pathsep) if not (Path(entry) / "bookstore").exists()
+    ]
+    bare["PATH"] = os.pathsep.join(path)
     done = subprocess.run(
         ["bash", "-c", commands], env=bare, capture_output=True, text=True, timeout=120, check=False
     )
@@ -304,6 +319,13 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
     assert "no differences" in done.stdout
     published = s3_server.store(bucket).head("published/kylek/notebooks/analysis/mine.ipynb")
     assert published.metadata["bookstore-published-by"] == "kylek"
+
+    # Sourced again (a second terminal tab, a re-run of the banner's line): PATH gets it once.
+    twice = f"source {shlex.quote(str(env_file))}; source {shlex.quote(str(env_file))}; echo $PATH"
+    path_after = subprocess.run(
+        ["bash", "-c", twice], env=bare, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
+    assert path_after.split(os.pathsep).count(str(Path(sys.executable).parent)) == 1
 
 
 def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_path: Path) -> None:
@@ -329,6 +351,51 @@ def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_pat
         check=True,
     ).stdout.strip()
     assert hostname == "127.0.0.1"
+
+
+DAG_FILE = """\
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("{dag_id}", schedule=None, tags=["{tag}"]):
+    EmptyOperator(task_id="nothing")
+"""
+
+
+def test_the_dag_processor_picks_up_new_and_changed_dag_files_without_a_restart(
+    tmp_path: Path, s3_server: SeaweedFS
+) -> None:
+    """Airflow configured as ``make run`` configures it: a DAG file added to the DAGs folder,
+    and a change to it, appear in Airflow while it runs (Airflow's defaults look for new
+    files every 5 minutes). The bounds only end the test, yet stay well under those 5 minutes."""
+    from devtools.airflow import AirflowServices
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "first.py").write_text(DAG_FILE.format(dag_id="stack_first", tag="one"))
+    services = AirflowServices(
+        tmp_path / "airflow",
+        s3_server.endpoint_url,
+        s3_server.access_key,
+        s3_server.secret_key,
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+    )
+
+    def tags(dag_id: str) -> set[str] | None:
+        dag = services.get("/dags", dag_id_pattern=dag_id)["dags"]
+        return {tag["name"] for tag in dag[0]["tags"]} if dag else None
+
+    try:
+        services.start("dag-processor", "api-server")
+        services.wait(lambda: tags("stack_first"), 120, "the first DAG did not appear")
+
+        (dags / "added.py").write_text(DAG_FILE.format(dag_id="stack_added", tag="one"))
+        services.wait(lambda: tags("stack_added"), 90, "a DAG file added while Airflow ran did not appear")
+
+        (dags / "added.py").write_text(DAG_FILE.format(dag_id="stack_added", tag="two"))
+        services.wait(lambda: tags("stack_added") == {"two"}, 90, "a changed DAG file was not parsed again")
+    finally:
+        services.stop()
 
 
 def test_the_hubs_configuration_gives_alice_and_bob_their_own_prefixes_on_the_given_ports(

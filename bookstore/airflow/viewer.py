@@ -7,31 +7,41 @@ The plugin (:mod:`bookstore.airflow.plugin`) mounts :func:`create_app` at
 
 ``key`` is the executed notebook's full S3 key, and must lie under the connection's runs
 prefix: the viewer shows what tasks executed, not the bucket. Without ``version_id``, the
-latest version is shown. Answers: 200 ``text/html`` (nbconvert's HTML exporter); 400 for a
-key outside the runs prefix or an object that is not a notebook; 401/403 without a valid
-Airflow session or token, or without read access to the DAG's task instances; 404 for an
-unknown key, version or connection; 503 when S3 cannot be reached.
+latest version is shown. Answers: 200 ``text/html`` (nbconvert's HTML exporter, under a
+header naming the notebook and the task that executed it, with a link back to that task in
+Airflow's UI); 400 for a key outside the runs prefix or an object that is not a notebook;
+401/403 without a valid Airflow session or token, or without read access to the DAG's task
+instances; 404 for an unknown key, version or connection; 503 when S3 cannot be reached.
 
 Authentication is Airflow's own: the browser's session cookie, as Airflow's UI has it, or
-``Authorization: Bearer <token>`` from ``POST /auth/token``. Authorization follows the
-operator's key layout, ``<runs prefix>/<dag_id>/<run_id>/<task_id>/...``: the user needs
-read access to the task instances of the DAG the key's first folder names.
+``Authorization: Bearer <token>`` from ``POST /auth/token``. A browser (a request that
+accepts ``text/html`` and sends no ``Authorization``) without a valid session is sent to
+Airflow's login, which sends it back here afterwards, as Airflow's UI does
+(``/api/v2/auth/login?next=<this page>``); API clients get the 401/403. Authorization
+follows the operator's key layout, ``<runs prefix>/<dag_id>/<run_id>/<task_id>/...``: the
+user needs read access to the task instances of the DAG the key's first folder names.
 
 Airflow's API server imports this module; workers never do (it imports FastAPI).
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import threading
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote, unquote, urlencode
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.sdk.exceptions import AirflowNotFoundException
-from fastapi import Depends, FastAPI, HTTPException, Query, status
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import metadata
 from ..errors import (
     BookstoreError,
     InvalidPathError,
@@ -40,6 +50,7 @@ from ..errors import (
     StoreUnavailableError,
 )
 from ..keys import key_to_path
+from ..runs import task_instance_path
 from .hooks import BookstoreHook
 from .links import EXECUTED_ROUTE
 
@@ -132,8 +143,11 @@ def run_path(hook: BookstoreHook, key: str) -> str:
         ) from e
 
 
-def render(stored: StoredObject) -> str:
-    """The notebook in ``stored`` as a standalone HTML page (nbconvert, lab template).
+def render(stored: StoredObject, dag_id: str, ui_root: str = "/") -> str:
+    """The notebook in ``stored`` as a standalone HTML page (nbconvert, lab template), titled
+    with the notebook's name and the task that executed it, under a header linking back to
+    that task in Airflow's UI at ``ui_root`` (to the DAG ``dag_id`` when the notebook does not
+    record its task instance).
 
     Raises
     ------
@@ -143,7 +157,7 @@ def render(stored: StoredObject) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
-    name = stored.info.key.rsplit("/", 1)[-1]
+    name = unquote(stored.info.key.rsplit("/", 1)[-1])
     try:
         notebook = nbformat.reads(stored.body.decode("utf-8"), as_version=4)
     except (UnicodeDecodeError, ValueError) as e:
@@ -151,10 +165,43 @@ def render(stored: StoredObject) -> str:
         raise InvalidRequestError(
             f"version {stored.info.version_id!r} of {stored.info.key!r} is not a notebook: {e}"
         ) from e
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(
-        notebook, resources={"metadata": {"name": f"{name} ({stored.info.version_id})"}}
+    task = metadata.airflow_task(stored.info.metadata)
+    path = task_instance_path(task)
+    if path is None:
+        task = {"dag_id": dag_id}
+        path = f"dags/{quote(dag_id, safe='')}"
+    ran_by = " · ".join(task[part] for part in ("task_id", "dag_id") if part in task)
+    # The page's title, whatever title the notebook's own metadata gives.
+    notebook.metadata["title"] = f"{name} · {ran_by} · executed notebook"
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    header = page_header(name, task, stored.info.version_id, ui_root.rstrip("/") + "/" + path)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + header, str(body), count=1)
+
+
+def page_header(name: str, task: dict[str, str], version_id: str | None, task_url: str) -> str:
+    """The viewer's header: which notebook, which task ran it, and the way back to that task."""
+    e = html.escape
+    if "task_id" in task:
+        ran = (
+            f"executed by task <b>{e(task['task_id'])}</b> of DAG <b>{e(task['dag_id'])}</b>, "
+            f"run <b>{e(task['run_id'])}</b>"
+            + (f", try {e(task['try_number'])}" if "try_number" in task else "")
+            + (f", map index {e(task['map_index'])}" if "map_index" in task else "")
+        )
+        back = "Open this task in Airflow"
+    else:
+        ran = f"executed by DAG <b>{e(task['dag_id'])}</b>"
+        back = "Open this DAG in Airflow"
+    version = f" · version <code>{e(version_id)}</code>" if version_id else ""
+    return (
+        '<header id="bookstore-viewer-header" style="font: 14px/1.5 system-ui, sans-serif; '
+        "padding: 12px 20px; margin-bottom: 8px; border-bottom: 1px solid #d0d0d0; "
+        'background: #f6f7f9; color: #1d1d1d">'
+        f'<h1 style="font-size: 20px; margin: 0 0 4px">{e(name)}</h1>'
+        f"<div>{ran}{version} · "
+        f'<a id="bookstore-task-link" href="{e(task_url)}">{back}</a></div>'
+        "</header>"
     )
-    return str(body)
 
 
 def _forbidden_unless_dag_readable(user: BaseUser, dag_id: str) -> None:
@@ -187,6 +234,12 @@ def create_app() -> FastAPI:
         openapi_url=None,
     )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def login_for_browsers(request: Request, error: StarletteHTTPException) -> Response:
+        if signing_in_helps(request, error):
+            return RedirectResponse(login_url(request), status.HTTP_307_TEMPORARY_REDIRECT)
+        return await http_exception_handler(request, error)
+
     @app.get(EXECUTED_ROUTE + "/{key:path}", response_class=HTMLResponse)
     def executed_notebook(
         key: str,
@@ -198,7 +251,7 @@ def create_app() -> FastAPI:
             hook = hooks.get(conn_id)
             dag_id = run_path(hook, key).split("/", 1)[0]
             _forbidden_unless_dag_readable(user, dag_id)
-            page = render(hook.store.get(key, version_id or None))
+            page = render(hook.store.get(key, version_id or None), unquote(dag_id), ui_root())
         except BookstoreError as e:
             raise _http_error(e) from e
         except AirflowNotFoundException as e:
@@ -207,6 +260,32 @@ def create_app() -> FastAPI:
         return HTMLResponse(page, headers=SECURITY_HEADERS)
 
     return app
+
+
+def signing_in_helps(request: Request, error: StarletteHTTPException) -> bool:
+    """Whether ``error`` is Airflow's answer to a browser without a valid session: no
+    session (401) or an expired or foreign one (403 "Invalid JWT token", which Airflow's UI
+    also answers with its login), to a request that accepts HTML and sends no token."""
+    unauthenticated = error.status_code == status.HTTP_401_UNAUTHORIZED or (
+        error.status_code == status.HTTP_403_FORBIDDEN and error.detail == "Invalid JWT token"
+    )
+    return (
+        unauthenticated
+        and "authorization" not in request.headers
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def ui_root() -> str:
+    """The path of Airflow's UI and API on its server (``[api] base_url``'s path), e.g. ``/``."""
+    from airflow.api_fastapi.app import get_cookie_path
+
+    return get_cookie_path()
+
+
+def login_url(request: Request) -> str:
+    """Airflow's login, which sends the browser back to this request's page afterwards."""
+    return f"{ui_root().rstrip('/')}/api/v2/auth/login?{urlencode({'next': str(request.url)})}"
 
 
 def _http_error(error: BookstoreError) -> HTTPException:

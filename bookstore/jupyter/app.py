@@ -26,7 +26,8 @@ class BookstoreExtension(ExtensionApp):
     publish_wait_timeout = Float(
         10.0,
         help="Seconds publishing waits for the notebook's pending archive before archiving "
-        "the saved notebook itself.",
+        "the saved notebook itself (while S3 answers: it gives up after one S3 read timeout "
+        "when S3 does not).",
     ).tag(config=True)
 
     def initialize_settings(self) -> None:

@@ -138,10 +138,13 @@ export class CatalogActions implements ICatalogActions {
     return null;
   }
 
-  /** Copy into the user's files (where the server puts it), asking when a chosen name is taken; then open it. */
+  /**
+   * Copy into the user's files, in the folder it was in in its owner's notebooks, under a free
+   * name; asking when a chosen name is taken; then open it.
+   */
   async copy(entry: ICatalogEntry): Promise<string | null> {
-    const { client, app } = this.options;
-    const copied = await copyNotebook(client, entry, async (message, suggestion) => {
+    const { client, app, model } = this.options;
+    const copied = await copyNotebook(client, entry, model.originalPath(entry), async (message, suggestion) => {
       const answer = await showDialog({
         title: `Copy ${baseName(entry.notebook_key)}`,
         body: new CopyTargetBody(message, suggestion),

@@ -63,7 +63,12 @@ export interface ICatalogGroup {
 /** One published notebook as its row shows it. */
 export interface ICatalogRow {
   notebookKey: string;
-  /** The key's folders, `alice/notebooks/analysis/`, shown before the name and cut first. */
+  /**
+   * Its path in its owner's notebooks, `analysis/mine.ipynb` (see {@link originalPath}): what
+   * the row shows, in full, wrapping at its slashes; the whole notebook_key is its tooltip.
+   */
+  path: string;
+  /** The path's folders, `analysis/`, shown before the name. */
   folder: string;
   name: string;
   owner: string | null;
@@ -90,6 +95,31 @@ export function matchesFilter(entry: ICatalogEntry, filter: string): boolean {
 /** Append `page` to `entries`, leaving out notebooks already listed (pages may overlap). */
 export function mergeEntries(entries: ICatalogEntry[], page: ICatalogEntry[]): ICatalogEntry[] {
   return mergeNew(entries, page, entry => entry.key);
+}
+
+/**
+ * The path a published notebook had in its owner's notebooks: its key under its owner's
+ * published prefix, `analysis/mine.ipynb` for `published/alice/notebooks/analysis/mine.ipynb`.
+ *
+ * Every owner's published prefix has the shape of this server's (`publishedPrefix`, e.g.
+ * `published/bob/notebooks`), with the owner's name where this server's owner (`username`)
+ * or `{username}` is; a key of another shape (another server's layout) gives its file name.
+ */
+export function originalPath(
+  entry: ICatalogEntry,
+  publishedPrefix: string | null | undefined,
+  username: string | null | undefined
+): string {
+  const prefix = (publishedPrefix ?? '').split('/').filter(Boolean);
+  const key = entry.key.split('/');
+  const ownerAt = (segment: string) => segment === '{username}' || (!!username && segment === username);
+  const fits =
+    prefix.length > 0 &&
+    key.length > prefix.length &&
+    prefix.every((segment, index) =>
+      key[index] === segment || (ownerAt(segment) && entry.owner !== null && key[index] === entry.owner)
+    );
+  return fits ? key.slice(prefix.length).join('/') : baseName(entry.notebook_key);
 }
 
 /** A listed notebook by its file name and owner: `mine.ipynb (alice)`. */
@@ -214,6 +244,14 @@ export class CatalogModel extends PanelModelBase {
     return prefix !== '' && !prefix.includes('{') && entry.key.startsWith(`${prefix}/`);
   }
 
+  /**
+   * Where the notebook was in its owner's notebooks (`analysis/mine.ipynb`): where a copy of
+   * it goes in the user's own (see {@link originalPath}).
+   */
+  originalPath(entry: ICatalogEntry): string {
+    return originalPath(entry, this._status?.published_prefix, this._status?.username);
+  }
+
   /** The shown notebooks by owner, owners in alphabetical order, each owner's by notebook_key. */
   groups(): ICatalogGroup[] {
     const byOwner = new Map<string | null, ICatalogEntry[]>();
@@ -277,13 +315,15 @@ export class CatalogModel extends PanelModelBase {
 
   /** A notebook's row: its key, when and by whom it was published, its short version id and size. */
   row(entry: ICatalogEntry, now: number = Date.now()): ICatalogRow {
-    const slash = entry.notebook_key.lastIndexOf('/') + 1;
+    const path = this.originalPath(entry);
+    const slash = path.lastIndexOf('/') + 1;
     const publisher = entry.published_by || entry.owner;
     const age = formatAge(entry.last_modified, now);
     return {
       notebookKey: entry.notebook_key,
-      folder: entry.notebook_key.slice(0, slash),
-      name: entry.notebook_key.slice(slash),
+      path,
+      folder: path.slice(0, slash),
+      name: path.slice(slash),
       owner: entry.owner,
       time: formatTime(entry.last_modified),
       age,

@@ -51,9 +51,18 @@ function CatalogRow(props: IRowProps & { entry: ICatalogEntry }): JSX.Element {
       <div className="jp-bookstore-CatalogEntry-main">
         <notebookIcon.react tag="span" className="jp-bookstore-CatalogEntry-icon" elementPosition="center" />
         <span className="jp-bookstore-CatalogEntry-path" title={entry.notebook_key}>
-          <span className="jp-bookstore-CatalogEntry-folder">
-            <bdi>{row.folder}</bdi>
-          </span>
+          {row.folder && (
+            <span className="jp-bookstore-CatalogEntry-folder">
+              {/* A narrow panel wraps the path at its slashes: every part of it stays readable. */}
+              {row.folder.split('/').map((part, index, parts) =>
+                index < parts.length - 1 ? (
+                  <React.Fragment key={index}>
+                    {part}/<wbr />
+                  </React.Fragment>
+                ) : null
+              )}
+            </span>
+          )}
           <span className="jp-bookstore-CatalogEntry-name">{row.name}</span>
         </span>
         <RowButtons

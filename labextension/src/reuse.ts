@@ -1,6 +1,6 @@
 /**
- * Reusing a colleague's published notebook: copying it into one's own files (another name, or
- * replacing, when the one chosen is taken), which of one's notebooks to compare it with, and
+ * Reusing a colleague's published notebook: copying it into one's own files, into the folder
+ * it was in (another name, or replacing, when the one chosen is taken), which of one's notebooks to compare it with, and
  * the operator line that runs it in a DAG.
  *
  * Imports no JupyterLab widget: the dialogs that ask are passed in (catalog-actions.ts).
@@ -67,18 +67,38 @@ export function compareTargets(
 /** What the person chose when a copy's target exists: another path, replacing it, or nothing. */
 export type CopyChoice = { targetPath: string } | { overwrite: true } | null;
 
+/** How many free names a copy tries by itself before it asks: `mine.ipynb`, `mine-copy.ipynb`, `mine-copy-1.ipynb`, ... */
+export const COPY_NAMES_TRIED = 20;
+
+/** `path`, then the names a copy of it may take beside it: `a/mine-copy.ipynb`, `a/mine-copy-1.ipynb`, ... */
+export function* copyNames(path: string): Generator<string, never> {
+  yield path;
+  const slash = path.lastIndexOf('/') + 1;
+  const name = path.slice(slash);
+  const dot = name.lastIndexOf('.');
+  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  for (let counter = 0; ; counter++) {
+    yield `${path.slice(0, slash)}${stem}-copy${counter ? `-${counter}` : ''}${extension}`;
+  }
+}
+
 /**
- * Copy a published notebook into the user's files: where the server puts it (its file name,
- * or a free `-copy` name), or, when a chosen target exists (409), where `ask` says, given the
- * server's message and a free-looking name to suggest. Answers the copy, or null when the
- * person gave up.
+ * Copy a published notebook into the user's files at `target` (the path it had in its
+ * owner's notebooks, folders created as needed), or beside it under the first free `-copy`
+ * name, never over a file; when none of {@link COPY_NAMES_TRIED} names is free, or a name
+ * the person chose exists (409), where `ask` says, given the server's message and a
+ * free-looking name to suggest. Answers the copy, or null when the person gave up.
  */
 export async function copyNotebook(
   client: Pick<BookstoreClient, 'copy'>,
   entry: ICatalogEntry,
+  target: string,
   ask: (message: string, suggestion: string) => Promise<CopyChoice>
 ): Promise<IRestored | null> {
-  let request: ICopyRequest = { version_id: entry.version_id };
+  const names = copyNames(target);
+  let request: ICopyRequest = { version_id: entry.version_id, target_path: names.next().value };
+  let tried = 1;
+  let chosen = false;
   for (;;) {
     try {
       return await client.copy(entry.notebook_key, request);
@@ -86,11 +106,18 @@ export async function copyNotebook(
       if (!(error instanceof BookstoreApiError) || error.status !== 409) {
         throw error;
       }
-      const taken = request.target_path ?? baseName(entry.notebook_key);
-      const choice = await ask(error.message, nextFreeName(taken));
+      if (!chosen && tried < COPY_NAMES_TRIED) {
+        request = { version_id: entry.version_id, target_path: names.next().value };
+        tried++;
+        continue;
+      }
+      // Suggest the next name it would have tried, or one beside the name the person chose.
+      const suggestion = chosen ? nextFreeName(request.target_path ?? target) : names.next().value;
+      const choice = await ask(error.message, suggestion);
       if (choice === null) {
         return null;
       }
+      chosen = true;
       request =
         'overwrite' in choice
           ? { ...request, overwrite: true }

@@ -6,7 +6,8 @@ import {
   ICatalogActions,
   catalogBusyLabel,
   entryName,
-  matchesFilter
+  matchesFilter,
+  originalPath
 } from '../src/catalog-model';
 import { formatTime } from '../src/format';
 import { describeCatalogEmpty } from '../src/messages';
@@ -300,7 +301,8 @@ describe('CatalogModel: rows', () => {
     const row = model.row(TEAM[0], now);
     expect(row).toMatchObject({
       notebookKey: 'alice/notebooks/analysis/mine.ipynb',
-      folder: 'alice/notebooks/analysis/',
+      path: 'analysis/mine.ipynb',
+      folder: 'analysis/',
       name: 'mine.ipynb',
       owner: 'alice',
       time: formatTime(TEAM[0].last_modified),
@@ -314,6 +316,44 @@ describe('CatalogModel: rows', () => {
     expect(bob.publishedBy).toBe('admin');
     expect(bob.timeTitle).toContain('by admin');
     expect(model.row(entry('top.ipynb', { owner: null }), now)).toMatchObject({ folder: '', name: 'top.ipynb' });
+  });
+
+  it("shows each notebook's whole path in its owner's notebooks, readable in any panel width", async () => {
+    const { model, server } = await listed();
+    server.status_ = { ...STATUS, username: 'alice' };
+    await model.refresh();
+    const deep = entry('bob/notebooks/team/2026/q3/analysis/mine.ipynb');
+    expect(model.row(deep)).toMatchObject({
+      notebookKey: 'bob/notebooks/team/2026/q3/analysis/mine.ipynb',
+      path: 'team/2026/q3/analysis/mine.ipynb',
+      folder: 'team/2026/q3/analysis/',
+      name: 'mine.ipynb'
+    });
+    expect(model.originalPath(deep)).toBe('team/2026/q3/analysis/mine.ipynb');
+  });
+});
+
+describe('Where a published notebook was in its owner\'s notebooks', () => {
+  const bobs = entry('bob/notebooks/analysis/mine.ipynb');
+
+  it("is its key under its owner's published prefix, shaped as this server's", () => {
+    expect(originalPath(bobs, 'published/alice/notebooks', 'alice')).toBe('analysis/mine.ipynb');
+    expect(originalPath(bobs, 'published/{username}/notebooks', null)).toBe('analysis/mine.ipynb');
+    expect(originalPath(bobs, '/published/alice/notebooks/', 'alice')).toBe('analysis/mine.ipynb');
+    // One owner for all (the seed's static prefix): the key under it.
+    const static_ = entry('kylek/notebooks/analysis/mine.ipynb', {
+      key: 'published/kylek/notebooks/analysis/mine.ipynb',
+      owner: null
+    });
+    expect(originalPath(static_, 'published/kylek/notebooks', 'root')).toBe('analysis/mine.ipynb');
+  });
+
+  it('is the file name when the key has another shape, or nothing tells whose prefix it is', () => {
+    expect(originalPath(bobs, 'published/alice/notebooks', null)).toBe('mine.ipynb'); // an older server
+    expect(originalPath(bobs, 'shared/alice/notebooks', 'alice')).toBe('mine.ipynb');
+    expect(originalPath(bobs, 'published/alice/notebooks/analysis/mine.ipynb', 'alice')).toBe('mine.ipynb');
+    expect(originalPath(bobs, undefined, 'alice')).toBe('mine.ipynb');
+    expect(originalPath({ ...bobs, owner: null }, 'published/alice/notebooks', 'alice')).toBe('mine.ipynb');
   });
 
   it('names a version with its owner, time, publisher and short id', async () => {

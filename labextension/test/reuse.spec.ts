@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import { BookstoreApiError, ICatalogEntry, ICopyRequest } from '../src/api';
-import { compareTargets, copyNotebook, dagSnippet, nextFreeName, taskIdFor } from '../src/reuse';
+import {
+  COPY_NAMES_TRIED,
+  compareTargets,
+  copyNames,
+  copyNotebook,
+  dagSnippet,
+  nextFreeName,
+  taskIdFor
+} from '../src/reuse';
 
 const V1 = '6714a8e1b2c3d4e5f6a7b8c9d0e1f2a3';
 const V3 = '6714a9000000000000000000000000aa';
@@ -78,48 +86,80 @@ describe('Copying a published notebook', () => {
     };
   }
 
-  it('copies where the server puts it, without asking', async () => {
-    const client = copier('Forecast-copy.ipynb');
-    const copied = await copyNotebook(client, BOB, async () => {
-      throw new Error('not asked');
-    });
-    expect(copied?.path).toBe('Forecast-copy.ipynb');
-    expect(client.asked).toEqual([{ version_id: V3 }]);
+  it('numbers the names a copy takes beside a file of its name', () => {
+    const names = copyNames('analysis/mine.ipynb');
+    expect([0, 1, 2, 3].map(() => names.next().value)).toEqual([
+      'analysis/mine.ipynb',
+      'analysis/mine-copy.ipynb',
+      'analysis/mine-copy-1.ipynb',
+      'analysis/mine-copy-2.ipynb'
+    ]);
+    const bare = copyNames('notes');
+    expect([bare.next().value, bare.next().value]).toEqual(['notes', 'notes-copy']);
   });
 
-  it('asks on a name taken, suggesting a free-looking one, and copies under the new name', async () => {
-    const client = copier(conflict('Forecast.ipynb'), conflict('x/a.ipynb'), 'x/a-1.ipynb');
+  it('copies into the folder the notebook was in, without asking', async () => {
+    const client = copier('analysis/mine.ipynb');
+    const copied = await copyNotebook(client, ALICE, 'analysis/mine.ipynb', async () => {
+      throw new Error('not asked');
+    });
+    expect(copied?.path).toBe('analysis/mine.ipynb');
+    expect(client.asked).toEqual([{ version_id: V1, target_path: 'analysis/mine.ipynb' }]);
+  });
+
+  it('takes the first free name beside a file of its name, never replacing it', async () => {
+    const client = copier(
+      conflict('analysis/mine.ipynb'),
+      conflict('analysis/mine-copy.ipynb'),
+      'analysis/mine-copy-1.ipynb'
+    );
+    const copied = await copyNotebook(client, ALICE, 'analysis/mine.ipynb', async () => {
+      throw new Error('not asked');
+    });
+    expect(copied?.path).toBe('analysis/mine-copy-1.ipynb');
+    expect(client.asked.map(request => request.target_path)).toEqual([
+      'analysis/mine.ipynb',
+      'analysis/mine-copy.ipynb',
+      'analysis/mine-copy-1.ipynb'
+    ]);
+    expect(client.asked.some(request => request.overwrite)).toBe(false);
+  });
+
+  it('asks once every name it tries is taken, and again when a chosen name is', async () => {
+    const taken = Array.from({ length: COPY_NAMES_TRIED }, (_, i) => conflict(`Forecast-copy-${i}.ipynb`));
+    const client = copier(...taken, conflict('x/a.ipynb'), 'x/a-1.ipynb');
     const questions: string[][] = [];
     const answers = ['x/a.ipynb', 'x/a-1.ipynb'];
-    const copied = await copyNotebook(client, BOB, async (message, suggestion) => {
+    const copied = await copyNotebook(client, BOB, 'Forecast.ipynb', async (message, suggestion) => {
       questions.push([message, suggestion]);
       return { targetPath: answers.shift() as string };
     });
     expect(copied?.path).toBe('x/a-1.ipynb');
+    expect(client.asked).toHaveLength(COPY_NAMES_TRIED + 2);
     expect(questions).toEqual([
-      ["'Forecast.ipynb' already exists: give overwrite to replace it", 'Forecast-1.ipynb'],
+      [`'Forecast-copy-${COPY_NAMES_TRIED - 1}.ipynb' already exists: give overwrite to replace it`, `Forecast-copy-${COPY_NAMES_TRIED - 1}.ipynb`],
       ["'x/a.ipynb' already exists: give overwrite to replace it", 'x/a-1.ipynb']
     ]);
-    expect(client.asked).toEqual([
-      { version_id: V3 },
+    expect(client.asked.slice(-2)).toEqual([
       { version_id: V3, target_path: 'x/a.ipynb' },
       { version_id: V3, target_path: 'x/a-1.ipynb' }
     ]);
   });
 
   it('replaces the taken file when asked to, or gives up', async () => {
-    const replacing = copier(conflict('x/a.ipynb'), conflict('x/a.ipynb'), 'x/a.ipynb');
+    const full = () => Array.from({ length: COPY_NAMES_TRIED }, () => conflict('Forecast.ipynb'));
+    const replacing = copier(...full(), conflict('x/a.ipynb'), 'x/a.ipynb');
     const choices = [{ targetPath: 'x/a.ipynb' }, { overwrite: true as const }];
-    await copyNotebook(replacing, BOB, async () => choices.shift() ?? null);
-    expect(replacing.asked[2]).toEqual({ version_id: V3, target_path: 'x/a.ipynb', overwrite: true });
+    await copyNotebook(replacing, BOB, 'Forecast.ipynb', async () => choices.shift() ?? null);
+    expect(replacing.asked[COPY_NAMES_TRIED + 1]).toEqual({ version_id: V3, target_path: 'x/a.ipynb', overwrite: true });
 
-    const cancelled = copier(conflict('Forecast.ipynb'));
-    expect(await copyNotebook(cancelled, BOB, async () => null)).toBeNull();
-    expect(cancelled.asked).toHaveLength(1);
+    const cancelled = copier(...full());
+    expect(await copyNotebook(cancelled, BOB, 'Forecast.ipynb', async () => null)).toBeNull();
+    expect(cancelled.asked).toHaveLength(COPY_NAMES_TRIED);
   });
 
   it('lets other errors through, to be shown with what to do', async () => {
     const failing = copier(new BookstoreApiError(403, 'Forbidden', null));
-    await expect(copyNotebook(failing, BOB, async () => null)).rejects.toMatchObject({ status: 403 });
+    await expect(copyNotebook(failing, BOB, 'Forecast.ipynb', async () => null)).rejects.toMatchObject({ status: 403 });
   });
 });
