@@ -29,6 +29,7 @@ from benchmarks import (
     memory,
     operator_overhead,
     save_latency,
+    schedules_parse,
     upload_checksum,
 )
 from benchmarks.report import Row, load_average, print_rows, summarize
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         page_sizes=(1000, 100) if quick else (1000,),
     ),
     "dag_import": lambda quick: dag_import.run(rounds=2 if quick else 8),
+    "schedules_parse": lambda quick: schedules_parse.run(schedules=1000, rounds=2 if quick else 5),
     "cli": lambda quick: cli_startup.run(rounds=3 if quick else 10),
     "catalog": lambda quick: catalog.run(rounds=2 if quick else 5, notebooks=500 if quick else 2_000),
     # Starts PostgreSQL, Redis and Airflow on the CeleryExecutor: ~5 minutes in full.

@@ -30,7 +30,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -376,6 +376,22 @@ def schedule_from_json(data: Any, where: str) -> Schedule:
         )
     except (KeyError, TypeError, ValueError, InvalidRequestError) as e:
         raise BookstoreError(f"{where} is not a valid schedule document: {e}") from e
+
+
+def schedule_from_checked(data: Mapping[str, Any]) -> Schedule:
+    """A document :meth:`Schedule.as_json` wrote after it was checked (a cache of its own),
+    without checking it again."""
+    names = {f.name for f in fields(Schedule)}
+    values = {name: value for name, value in data.items() if name in names}
+    return Schedule(
+        **{
+            **values,
+            "notify": tuple(values.get("notify") or ()),
+            "parameters": dict(values.get("parameters") or {}),
+            "created_at": _time(values.get("created_at")),
+            "updated_at": _time(values.get("updated_at")),
+        }
+    )
 
 
 def _time(value: Any) -> datetime | None:

@@ -18,6 +18,7 @@ from bookstore.schedules import (
     dag_id,
     describe_cron,
     parse_schedule,
+    schedule_from_checked,
 )
 
 KEY = "alice/notebooks/analysis/mine.ipynb"
@@ -38,6 +39,8 @@ def test_a_new_schedule_takes_its_defaults_and_who_made_it() -> None:
     )
     assert schedule.describe() == "at 06:00 every day (UTC)"
     assert json.loads(json.dumps(schedule.as_json()))["notify"] == []
+    # As a parse's cache keeps it, and reads it back unchecked.
+    assert schedule_from_checked(json.loads(json.dumps(schedule.as_json()))) == schedule
 
 
 def test_a_change_keeps_what_it_does_not_name_and_who_created_it() -> None:

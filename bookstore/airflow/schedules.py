@@ -38,7 +38,7 @@ from airflow.sdk import DAG
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from ..errors import BookstoreError
-from ..schedules import Listed, Schedule, ScheduleBook, schedule_from_json
+from ..schedules import Listed, Schedule, ScheduleBook, schedule_from_checked
 from ..store import INTERACTIVE
 from .assets import executed_notebook_asset, published_notebook_asset, run_requests_asset
 from .hooks import BookstoreHook
@@ -225,8 +225,9 @@ def read_cache(path: Path) -> dict[str, Listed]:
     known = {}
     for key, entry in entries.items():
         try:
-            schedule = schedule_from_json(entry["document"], repr(key)) if entry.get("document") else None
-        except (BookstoreError, TypeError, AttributeError) as e:
+            # Checked when it was read from the bucket: not checked again (crons cost).
+            schedule = schedule_from_checked(entry["document"]) if entry.get("document") else None
+        except (TypeError, AttributeError, ValueError) as e:
             schedule, entry = None, {**entry, "error": str(e)}
         known[key] = Listed(key, entry.get("etag"), schedule, entry.get("error"))
     return known
