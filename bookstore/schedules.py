@@ -15,8 +15,9 @@ A *run request* ("run now") is a document too, beside the notebook's schedules::
 
     <schedules root>/<notebook key>/@requests/<request id>.json
 
-which Airflow's watcher on run requests turns into a run (and then removes); the run's
-record, written when the request is made, says ``queued`` until Airflow starts it.
+which Airflow's watcher on run requests turns into a run; the run's record keeps the
+request's id, and the request is removed once its run is recorded. Until then the runs list
+shows the request as a ``queued`` run (see :mod:`bookstore.scheduling`).
 
 This module validates documents (:func:`parse_schedule`), names their DAGs
 (:func:`dag_id`), tells their next run times, and reads and writes them
@@ -552,9 +553,13 @@ class ScheduleBook:
 
     # -- run requests ---------------------------------------------------------------------
 
+    def requests_folder(self, notebook_key: str) -> str:
+        """The key prefix of ``notebook_key``'s run requests (ending in ``/``)."""
+        return f"{self.folder(notebook_key)}{REQUESTS_FOLDER}/"
+
     def request_key(self, notebook_key: str, request_id: str) -> str:
         """Where the run request ``request_id`` of ``notebook_key`` waits for Airflow."""
-        return f"{self.folder(notebook_key)}{REQUESTS_FOLDER}/{request_id}.json"
+        return f"{self.requests_folder(notebook_key)}{request_id}.json"
 
     def request_run(self, request: Mapping[str, Any]) -> str:
         """Store a run request (see :mod:`bookstore.requests`); answers its key."""

@@ -11,16 +11,26 @@ told now.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from . import notebooks
-from .errors import InvalidRequestError, NotFoundError, NotPublishedError, VersionNotFoundError
+from .errors import (
+    BookstoreError,
+    InvalidRequestError,
+    NotFoundError,
+    NotPublishedError,
+    VersionNotFoundError,
+)
+from .keys import path_to_key
 from .library import PUBLISHED, Library, describe
 from .parameters import check, inspect
 from .runs import QUEUED, RunRecord, new_run_id
 from .schedules import Schedule, ScheduleBook, parse_parameters, parse_schedule
+
+log = logging.getLogger(__name__)
 
 #: The fields of a run request's body.
 RUN_FIELDS = ("version_id", "parameters", "force_parameters")
@@ -69,9 +79,10 @@ def save_schedule(
 def request_run(
     library: Library, book: ScheduleBook, path: str, body: Mapping[str, Any], *, by: str | None
 ) -> RunRecord:
-    """Ask Airflow to run the published notebook at ``path`` now: its run record, ``queued``
-    until Airflow's watcher on run requests starts it, then written into the bucket with the
-    request beside the notebook's schedules.
+    """Ask Airflow to run the published notebook at ``path`` now: a run request document
+    beside the notebook's schedules (the only thing written: on a hub, a user's key may write
+    only under their own schedules), answered as the ``queued`` run it stands for, which
+    :func:`queued_runs` lists until Airflow's run records it.
 
     Raises
     ------
@@ -95,32 +106,58 @@ def request_run(
     notebook_key = library.notebook_key(path)
     _check_runnable(library, path, version_id, parameters, force)
     now = datetime.now(UTC)
-    run_id = new_run_id(now)
-    record = RunRecord(
-        run_id=run_id,
+    request = {
+        "request_id": new_run_id(now),
+        "notebook_key": notebook_key,
+        "version_id": version_id,
+        "parameters": parameters,
+        "force_parameters": force,
+        "requested_by": by,
+        "requested_at": now.isoformat(),
+    }
+    book.request_run(request)
+    return requested_run(library, request, now)
+
+
+def requested_run(library: Library, request: Mapping[str, Any], when: datetime | None = None) -> RunRecord:
+    """The ``queued`` run record a run request stands for; its run id is the request's."""
+    notebook_key = str(request["notebook_key"])
+    requested_at = request.get("requested_at")
+    return RunRecord(
+        run_id=str(request["request_id"]),
         notebook_key=notebook_key,
-        source_key=library.key(path, PUBLISHED),
-        source_version_id=version_id,
+        source_key=path_to_key(library.published_root, notebook_key),
+        source_version_id=request.get("version_id") or None,
         output_key="",
-        started_at=now,
-        parameters=parameters,
+        started_at=when
+        or (datetime.fromisoformat(requested_at) if isinstance(requested_at, str) else datetime.now(UTC)),
+        parameters=dict(request.get("parameters") or {}),
         status=QUEUED,
-        request_id=run_id,
-        requested_by=by,
+        parameters_forced=False,
+        request_id=str(request["request_id"]),
+        requested_by=request.get("requested_by"),
     )
-    library.runs.write(record)
-    book.request_run(
-        {
-            "request_id": run_id,
-            "notebook_key": notebook_key,
-            "version_id": version_id,
-            "parameters": parameters,
-            "force_parameters": force,
-            "requested_by": by,
-            "requested_at": now.isoformat(),
-        }
-    )
-    return record
+
+
+def queued_runs(library: Library, notebook_key: str, recorded: Iterable[RunRecord] = ()) -> list[RunRecord]:
+    """The runs of ``notebook_key`` asked for and not yet recorded by Airflow, newest first
+    (one listing of its requests); ``recorded`` are records already known, left out."""
+    known = {record.run_id for record in recorded}
+    book = library.schedules
+    keys = [stored.key for stored in book.store.list_keys(book.requests_folder(notebook_key)).keys]
+    runs = []
+    for key, found in zip(keys, book.store.get_many([(key, None) for key in keys]), strict=True):
+        try:
+            if isinstance(found, BookstoreError):
+                raise found
+            request = read_request(found.body, repr(key))
+            run = requested_run(library, request)
+        except BookstoreError as e:
+            log.warning("Bookstore: skipping the run request %r: %s", key, e)
+            continue
+        if run.run_id not in known and run.notebook_key == notebook_key:
+            runs.append(run)
+    return sorted(runs, key=lambda run: run.run_id, reverse=True)
 
 
 def read_request(body: bytes, where: str) -> dict[str, Any]:
@@ -142,6 +179,7 @@ def read_request(body: bytes, where: str) -> dict[str, Any]:
             "parameters": parse_parameters(data.get("parameters")),
             "force_parameters": bool(data.get("force_parameters")),
             "requested_by": data.get("requested_by"),
+            "requested_at": data.get("requested_at"),
         }
     except (ValueError, KeyError, TypeError) as e:
         raise InvalidRequestError(f"{where} is not a run request: {e}") from e

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..library import Library
+    from ..runs import RunRecord
+    from ..schedules import ScheduleBook
 
 
 class NotebookStoppedError(Exception):
@@ -312,6 +314,7 @@ class RequestedRunsOperator(BaseOperator):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from ..errors import BookstoreError
         from ..runs import QUEUED
+        from ..scheduling import requested_run
 
         ti = context["ti"]
         requests = [
@@ -326,20 +329,23 @@ class RequestedRunsOperator(BaseOperator):
                 "no run request started this DAG run: it runs when Jupyter asks for a run"
             )
         library = self.hook.library
+        book = library.schedules
         results, failures = [], []
         for request in requests:
             notebook_key, request_id = str(request["notebook_key"]), str(request["request_id"])
+            queued = requested_run(library, request)
             try:
-                queued = library.runs.get(notebook_key, request_id)
+                recorded = library.runs.get(notebook_key, request_id)
             except BookstoreError:
-                queued = None  # no record (written by hand, or removed): the run records itself
-            if queued is not None and queued.status != QUEUED:
+                recorded = None
+            if recorded is not None and recorded.status != QUEUED:
                 self.log.warning(
                     "Run request %s of %s ran already (%s); not again",
                     request_id,
                     notebook_key,
-                    queued.status,
+                    recorded.status,
                 )
+                self._remove(book, request)
                 continue
             path = [ti.dag_id, ti.run_id, ti.task_id, f"request-{request_id}", f"try-{ti.try_number}"]
             self.log.info(
@@ -365,12 +371,37 @@ class RequestedRunsOperator(BaseOperator):
                 )
             except BookstoreError as e:
                 failures.append(f"request {request_id} of {notebook_key}: {e}")
+                if _not_recorded(library, queued):
+                    # Refused before the run started (the notebook gone, say): say so where Jupyter looks.
+                    library.runs.write(queued.finished(succeeded=False, output_version_id=None, error=str(e)))
                 continue
+            finally:
+                self._remove(book, request)
             results.append({**result.as_dict(), "request_id": request_id})
         if failures:
-            # A retry would find these requests' records failed and skip them: fail for good.
+            # A retry would find these requests' records no longer queued and skip them: fail for good.
             raise AirflowFailException("; ".join(failures))
         return results
+
+    def _remove(self, book: ScheduleBook, request: Mapping[str, Any]) -> None:
+        """Remove the request's document: its run is recorded (or could not be)."""
+        from ..errors import BookstoreError
+
+        key = book.request_key(str(request["notebook_key"]), str(request["request_id"]))
+        try:
+            book.store.delete(key)
+        except BookstoreError as e:
+            self.log.warning("Could not remove the run request %s: %s", key, e)
+
+
+def _not_recorded(library: Library, record: RunRecord) -> bool:
+    from ..errors import BookstoreError
+
+    try:
+        library.runs.get(record.notebook_key, record.run_id)
+    except BookstoreError:
+        return True
+    return False
 
 
 def _parameters(rendered: Mapping[str, Any] | str | None) -> dict[str, Any]:

@@ -195,15 +195,14 @@ class RunRequestTrigger(BaseEventTrigger):
 
     Every ``poll_interval`` seconds it lists the schedules root (one request per 1000 keys)
     and announces the oldest request not yet announced, **one per poll**, so that each
-    starts a DAG run of its own. The request's document is removed a poll after its
-    announcement, when the triggerer has stored the event; the bucket holds only requests
-    still to announce, so a triggerer that stops and starts again loses none. A request
-    announced twice (a triggerer stopped between the two) runs once: its run record is no
-    longer ``queued`` the second time (see
-    :class:`~bookstore.airflow.operators.RequestedRunsOperator`).
+    starts a DAG run of its own. A request stays in the bucket until its run is recorded
+    (:class:`~bookstore.airflow.operators.RequestedRunsOperator` removes it), so a triggerer
+    that stops and starts again loses none; a request it announces again then runs once: its
+    run record is no longer ``queued`` the second time.
 
     Each event's payload is the request: ``request_id``, ``notebook_key``, ``version_id``,
-    ``parameters``, ``force_parameters``, ``requested_by``, and ``key`` (its document).
+    ``parameters``, ``force_parameters``, ``requested_by``, ``requested_at``, and ``key`` (its
+    document).
     """
 
     def __init__(self, *, bookstore_conn_id: str = "bookstore_default", poll_interval: float = 3.0) -> None:
@@ -228,28 +227,21 @@ class RunRequestTrigger(BaseEventTrigger):
         book = hook.library.schedules
         store = book.store
         log.info("Watching %s/ in bucket %r for run requests", book.root, store.bucket)
-        # Announced and not yet removed: never announced again while their removal is retried.
-        announced: list[str] = []
+        announced: set[str] = set()
         while True:
-            for key in list(announced):
-                try:
-                    await asyncio.to_thread(store.delete, key)
-                    announced.remove(key)
-                except BookstoreError as e:
-                    log.warning("Could not remove the announced run request %s (trying again): %s", key, e)
             try:
-                pending = [
-                    stored
-                    for stored in await asyncio.to_thread(book.pending_requests)
-                    if stored.key not in announced
-                ]
-                if pending:
-                    key = pending[0].key
+                pending = await asyncio.to_thread(book.pending_requests)
+                # Forget what is gone (run and removed); announce the oldest of the rest.
+                announced &= {stored.key for stored in pending}
+                new = [stored for stored in pending if stored.key not in announced]
+                if new:
+                    key = new[0].key
+                    announced.add(key)
                     found = await asyncio.to_thread(store.get, key)
                     try:
                         request = read_request(found.body, repr(key))
                     except BookstoreError as e:
-                        log.error("Removing %s, which cannot be run: %s", key, e)
+                        log.error("Not announcing %s, which cannot be run: %s", key, e)
                     else:
                         log.info(
                             "Run request %s for %s; announcing it",
@@ -257,7 +249,6 @@ class RunRequestTrigger(BaseEventTrigger):
                             request["notebook_key"],
                         )
                         yield TriggerEvent({**request, "bucket": store.bucket, "key": key})
-                    announced.append(key)
             except BookstoreError as e:
                 log.warning(
                     "Could not look for run requests (trying again in %.0f s): %s", self.poll_interval, e
