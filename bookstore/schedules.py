@@ -470,15 +470,20 @@ class ScheduleBook:
         return self.store.put(self.key(schedule.notebook_key, schedule.name), body, {})
 
     def delete(self, notebook_key: str, name: str) -> None:
-        """Remove the schedule (its history stays in the bucket's versions).
+        """Remove the schedule (its history stays in the bucket's versions), even when its
+        document is malformed: removing it is how a hand-written bad one is fixed.
 
         Raises
         ------
         NotFoundError
             There is none.
         """
-        self.get(notebook_key, name)
-        self.store.delete(self.key(notebook_key, name))
+        key = self.key(notebook_key, name)
+        try:
+            self.store.head(key)
+        except NotFoundError as e:
+            raise NotFoundError(f"{notebook_key!r} has no schedule named {name!r}") from e
+        self.store.delete(key)
 
     def history(self, notebook_key: str, name: str, limit: int = 100) -> list[dict[str, Any]]:
         """Every stored version of the schedule, newest first: when, and the document then."""

@@ -28,7 +28,7 @@ from .keys import path_to_key
 from .library import PUBLISHED, Library, describe
 from .parameters import check, inspect
 from .runs import QUEUED, RunRecord, new_run_id
-from .schedules import Schedule, ScheduleBook, parse_parameters, parse_schedule
+from .schedules import Listed, Schedule, ScheduleBook, parse_parameters, parse_schedule
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,39 @@ def schedule_answer(schedule: Schedule, created: bool | None = None, count: int 
     if created is not None:
         answer["created"] = created
     return answer
+
+
+def listed_json(entry: Listed) -> dict[str, Any]:
+    """A listed schedule as the REST API and ``--json`` answer it: as :func:`schedule_answer`,
+    or, for a document that cannot be read, ``{"key", "error"}``."""
+    return entry.as_json() if entry.schedule is None else schedule_answer(entry.schedule)
+
+
+def listing_answer(book: ScheduleBook, notebook_key: str | None = None) -> dict[str, Any]:
+    """The team's schedules (or those of ``notebook_key``), malformed documents marked:
+    ``{"schedules_root", "schedules": [...]}``."""
+    listed = book.listing(notebook_key)
+    return {"schedules_root": book.root, "schedules": [listed_json(entry) for entry in listed]}
+
+
+def notebook_answer(book: ScheduleBook, notebook_key: str, name: str | None = None) -> dict[str, Any]:
+    """The schedules of ``notebook_key`` (only the one called ``name``, when given), malformed
+    documents marked: ``{"notebook_key", "schedules": [...]}``."""
+    listed = book.listing(notebook_key)
+    if name:
+        listed = [entry for entry in listed if entry.schedule and entry.schedule.name == name]
+    return {"notebook_key": notebook_key, "schedules": [listed_json(entry) for entry in listed]}
+
+
+def history_answer(book: ScheduleBook, notebook_key: str, name: str) -> dict[str, Any]:
+    """Every stored version of a schedule, newest first: ``{"notebook_key", "name", "history"}``.
+
+    Raises
+    ------
+    NotFoundError
+        The notebook never had a schedule called ``name``.
+    """
+    return {"notebook_key": notebook_key, "name": name, "history": book.history(notebook_key, name)}
 
 
 def save_schedule(

@@ -201,6 +201,11 @@ def test_a_malformed_document_breaks_only_itself(book: ScheduleBook, s3: S3Store
         "error": listed["broken.json"].error,
     }
 
+    # Removing a malformed document is how it is fixed: it need not be read first.
+    book.delete(KEY, "broken")
+    left = [entry.key.rsplit("/", 1)[-1] for entry in book.listing()]
+    assert left == ["elsewhere.json", "good.json", "wrong.json"]
+
 
 def test_an_unchanged_document_is_not_read_again(book: ScheduleBook, s3: S3Store) -> None:
     book.put(parse_schedule({"name": "a", "cron": "0 6 * * *"}, KEY))

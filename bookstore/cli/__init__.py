@@ -1,12 +1,12 @@
 """The ``bookstore`` command: list, publish, show, compare, restore and run notebook versions,
-and list the team's published notebooks.
+schedule published notebooks on Airflow, and list the team's published notebooks.
 
 It reads the same ``c.Bookstore...`` lines as Jupyter (``--config FILE``, or the file named
 by ``$BOOKSTORE_CONFIG``); without a file, the bucket comes from ``$BOOKSTORE_S3_BUCKET`` and
 the endpoint, region and credentials from the AWS environment and default chain.
 
-A subcommand is a click command in :mod:`bookstore.cli.commands` or
-:mod:`bookstore.cli.running`, listed in
+A subcommand is a click command in :mod:`bookstore.cli.commands`,
+:mod:`bookstore.cli.running` or :mod:`bookstore.cli.scheduling`, listed in
 :data:`COMMANDS`; this module gives each one the common options and turns what it raises
 into one line on stderr and an exit status (the error's
 :attr:`~bookstore.errors.BookstoreError.exit_status`), in one place.
@@ -22,16 +22,17 @@ import click
 
 from .._version import __version__
 from ..errors import BookstoreError
-from . import commands, running
+from . import commands, running, scheduling
 from .session import Session, log_to_stderr
 
 #: The exit status of a command stopped with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 
 EPILOG = """\
-exit status: 0 success, 1 other failure, 2 bad input, 3 notebook or version not found,
-4 target exists (restore without --overwrite), 5 S3 unavailable, 6 configuration or
-credentials refused, 7 not installed here (diff needs nbdime: notebook-bookstore[jupyter]).
+exit status: 0 success, 1 other failure, 2 bad input, 3 notebook, version or schedule not
+found, 4 target exists (restore without --overwrite) or notebook not published (schedule,
+run --on-airflow), 5 S3 unavailable, 6 configuration or credentials refused, 7 not installed
+here (diff needs nbdime: notebook-bookstore[jupyter]).
 """
 
 #: Subcommands in the order ``bookstore --help`` lists them.
@@ -45,6 +46,9 @@ COMMANDS: tuple[click.Command, ...] = (
     running.run,
     running.runs,
     running.rerun_command,
+    scheduling.schedule,
+    scheduling.schedules,
+    scheduling.unschedule,
     commands.catalog,
     commands.retention,
 )

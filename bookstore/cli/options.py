@@ -6,7 +6,8 @@ options here mean the same in every subcommand that takes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -44,3 +45,29 @@ def runs_prefix_option(what: str) -> Callable[[Any], Any]:
         metavar="PREFIX",
         help=f"key prefix of {what} (default: c.Bookstore.runs_prefix, {DEFAULT_RUNS_PREFIX!r})",
     )
+
+
+def parameter_option(more: str = "") -> Callable[[Any], Any]:
+    """``-p NAME VALUE``, repeatable (see :func:`parameter_values`); ``more`` adds to its help."""
+    return click.option(
+        "-p",
+        "--parameter",
+        "parameters",
+        nargs=2,
+        multiple=True,
+        metavar="NAME VALUE",
+        help="a papermill parameter; VALUE is read as JSON when it parses (42, true, [1, 2]), else as "
+        "text" + more,
+    )
+
+
+def parameter_values(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """``-p NAME VALUE`` options as parameters: each VALUE as JSON when it parses, else as text."""
+    return {name: _parameter_value(value) for name, value in pairs}
+
+
+def _parameter_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

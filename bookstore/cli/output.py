@@ -6,10 +6,14 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
+from ..errors import BookstoreError
 from ..library import PUBLISHED
+from ..runs import QUEUED
+from ..schedules import schedule_from_json
 
 if TYPE_CHECKING:
     from ..catalog import CatalogEntry
@@ -113,15 +117,22 @@ def run_listing(path: str, runs: Sequence[RunRecord], next_cursor: str | None) -
     rows = []
     for run in runs:
         airflow = run.airflow or {}
-        by = f"{airflow['dag_id']}.{airflow['task_id']}" if airflow.get("dag_id") else "bookstore run"
+        if airflow.get("dag_id"):
+            by = f"{airflow['dag_id']}.{airflow['task_id']}"
+        elif run.request_id:  # asked for, Airflow has not started it yet
+            by = "requested" + (f" by {run.requested_by}" if run.requested_by else "")
+        else:
+            by = "bookstore run"
+        if run.request_id:
+            by += f" (request {run.request_id})"
         rows.append(
             (
                 when(run.started_at),
                 run.status + (f": {run.error}" if run.error else ""),
-                run.source_version_id or "?",
+                run.source_version_id or ("latest" if run.status == QUEUED else "?"),
                 json.dumps(run.parameters, default=str),
                 by + (" (on publish)" if run.published_event else ""),
-                run.output_key,
+                run.output_key or "-",
             )
         )
     text = f"runs of {path}\n" + format_table(
@@ -268,3 +279,123 @@ def retention_summary(answer: dict[str, Any], action: str) -> str:
                     + (" (those matching its tags or sizes)" if rule["conditional"] else "")
                 )
     return "\n".join(lines)
+
+
+# -- schedules and run requests -------------------------------------------------------------
+
+
+def _next_run(moment: str, timezone: str) -> str:
+    """A next run time from an answer (ISO 8601) in the schedule's zone, named (CET, EDT)."""
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _runs_which(version_id: str | None, latest: str = "latest") -> str:
+    return f"pinned {version_id}" if version_id else latest
+
+
+def schedule_summary(answer: dict[str, Any]) -> str:
+    """A schedule as ``bookstore schedule`` answers it: in words, its DAG and next run times."""
+    if answer["next_runs"]:
+        upcoming = ", ".join(_next_run(moment, answer["timezone"]) for moment in answer["next_runs"])
+    elif not answer["enabled"]:
+        upcoming = "none while disabled (--enable runs it again)"
+    else:
+        upcoming = "at each publication"
+    parameters = json.dumps(answer["parameters"])
+    if answer["force_parameters"]:
+        parameters += " (accepted without the notebook declaring them)"
+    timeout = answer["timeout"]
+    return "\n".join(
+        [
+            f"{'created' if answer.get('created') else 'changed'} schedule {answer['name']!r} of "
+            f"{answer['notebook_key']}",
+            f"  when        {answer['description']}",
+            f"  version     {_runs_which(answer['version_id'], 'the latest published when each run starts')}",
+            f"  parameters  {parameters}",
+            f"  retries     {answer['retries']}",
+            f"  timeout     {f'{timeout} minutes' if timeout else 'none'}",
+            f"  notify      {', '.join(answer['notify']) or 'nobody'}",
+            f"  dag_id      {answer['dag_id']}",
+            f"  next runs   {upcoming}",
+        ]
+    )
+
+
+def schedules_listing(answer: dict[str, Any], path: str | None = None) -> str:
+    """The schedules of the notebook at ``path`` (or, without it, the team's), then the
+    documents that cannot be read."""
+    listed = [entry for entry in answer["schedules"] if "error" not in entry]
+    malformed = [entry for entry in answer["schedules"] if "error" in entry]
+    where = answer["notebook_key"] if path else f"{answer['schedules_root']}/"
+    if not listed and not malformed:
+        if path:
+            return f"no schedules of {path}: 'bookstore schedule {path} NAME --cron \"0 6 * * *\"' makes one"
+        return f"no schedules under {where}"
+    lines = [f"schedules {'of' if path else 'under'} {where}"]
+    if listed:
+        header: tuple[str, ...] = ("NAME", "WHEN", "NEXT RUN", "VERSION", "PARAMETERS", "DAG ID")
+        rows: list[tuple[str, ...]] = [
+            (
+                entry["name"],
+                entry["description"],
+                _next_run(entry["next_runs"][0], entry["timezone"]) if entry["next_runs"] else "-",
+                _runs_which(entry["version_id"]),
+                json.dumps(entry["parameters"]),
+                entry["dag_id"],
+            )
+            for entry in listed
+        ]
+        if not path:
+            header = ("NOTEBOOK KEY", *header)
+            rows = [(entry["notebook_key"], *row) for entry, row in zip(listed, rows, strict=True)]
+        lines.append(format_table(header, rows))
+    if malformed:
+        lines += ["", "malformed schedule documents (Airflow skips them):"]
+        # The message names the document, most often; otherwise it is named here.
+        lines += [
+            f"  {entry['error']}" if entry["key"] in entry["error"] else f"  {entry['key']}: {entry['error']}"
+            for entry in malformed
+        ]
+        if path:
+            lines.append(f"  remove one: bookstore unschedule {path} NAME (NAME.json is its file name)")
+    return "\n".join(lines)
+
+
+def schedule_history(answer: dict[str, Any]) -> str:
+    """Every stored version of one schedule, newest first: when it changed, by whom, to what."""
+    rows = []
+    for change in answer["history"]:
+        document = change["document"]
+        try:
+            schedule = schedule_from_json(document, change["version_id"])
+            what = schedule.describe()
+            runs, parameters = _runs_which(schedule.version_id), json.dumps(schedule.parameters)
+        except BookstoreError:
+            what, runs, parameters = "(malformed)", "", ""
+        by = document.get("updated_by") if isinstance(document, dict) else None
+        rows.append(
+            (
+                when(datetime.fromisoformat(change["last_modified"])),
+                by or "",
+                what,
+                runs,
+                parameters,
+                change["version_id"] or "null",
+            )
+        )
+    head = f"changes of schedule {answer['name']!r} of {answer['notebook_key']}, newest first"
+    table = format_table(("CHANGED", "BY", "WHEN", "VERSION", "PARAMETERS", "DOCUMENT VERSION ID"), rows)
+    return f"{head}\n{table}"
+
+
+def run_request_summary(record: RunRecord, path: str) -> str:
+    """The run ``bookstore run --on-airflow`` asked for, and how to follow it."""
+    return "\n".join(
+        [
+            f"asked Airflow to run {record.source_key}",
+            f"  request_id  {record.request_id}",
+            f"  version     {_runs_which(record.source_version_id, 'the latest published when it starts')}",
+            f"  parameters  {json.dumps(record.parameters, default=str)}",
+            f"queued: Airflow's watcher on run requests starts it; follow it with: bookstore runs {path}",
+        ]
+    )

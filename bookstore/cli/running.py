@@ -1,14 +1,13 @@
 """The subcommands that run published notebooks: parameters, run, runs and rerun.
 
 ``run`` and ``rerun`` call :mod:`bookstore.runner` as the Airflow operator does, with cell
-output on stderr; ``runs`` lists the run records. Answers go to :mod:`bookstore.cli.output`.
+output on stderr (``run --on-airflow`` asks Airflow instead, through
+:mod:`bookstore.scheduling`); ``runs`` lists the run records. Answers go to :mod:`bookstore.cli.output`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import click
 
@@ -20,18 +19,12 @@ from ..parameters import inspect as inspect_parameters
 from ..runner import rerun, run_published
 from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
+from ..scheduling import request_run
 from ..store import BATCH
 from . import output
-from .options import command, cursor_option, runs_prefix_option
+from .options import command, cursor_option, parameter_option, parameter_values, runs_prefix_option
 from .session import Session, logger_level, pass_session
 from .suggestions import with_suggestion
-
-
-def _parameter_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @command(
@@ -63,21 +56,15 @@ def parameters_command(session: Session, path: str, stage: str, version_id: str 
     "run",
     "run a published notebook with papermill, as the Airflow operator does",
     "PATH is the published notebook, as in Jupyter and the other commands, e.g. "
-    "analysis/mine.ipynb. Cell output goes to stderr as the notebook runs.",
+    "analysis/mine.ipynb. Cell output goes to stderr as the notebook runs. With --on-airflow, "
+    "Airflow runs it instead: the request is checked as a schedule is, queued in the bucket, "
+    "and followed with 'bookstore runs PATH'.",
 )
 @click.argument("path")
 @click.option("--version-id", metavar="ID", help="the published version to run (default: the latest)")
 # The name this option had before every command said --version-id.
 @click.option("--version", "old_version_id", hidden=True)
-@click.option(
-    "-p",
-    "--parameter",
-    "parameters",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="a papermill parameter; VALUE is read as JSON when it parses (42, true, [1, 2]), else as text",
-)
+@parameter_option()
 @click.option(
     "--output",
     "output_key",
@@ -99,6 +86,12 @@ def parameters_command(session: Session, path: str, stage: str, version_id: str 
     "'published', PATH is an Airflow notebook_key such as kylek/notebooks/analysis/mine.ipynb",
 )
 @runs_prefix_option("the default --output")
+@click.option(
+    "--on-airflow",
+    is_flag=True,
+    help="ask Airflow to run it now (through the bucket, as Jupyter's Run now does) instead of "
+    "running it here; prints the request's id",
+)
 @pass_session
 def run(
     session: Session,
@@ -111,7 +104,23 @@ def run(
     kernel: str | None,
     published_prefix: str | None,
     runs_prefix: str | None,
+    on_airflow: bool,
 ) -> None:
+    if on_airflow:
+        local_only = {
+            "--output": output_key,
+            "--kernel": kernel,
+            "--published-prefix": published_prefix,
+            "--runs-prefix": runs_prefix,
+        }
+        refused = [name for name, value in local_only.items() if value]
+        if refused:
+            raise click.UsageError(
+                f"--on-airflow takes no {', '.join(refused)}: Airflow's bookstore connection decides "
+                "where the run's output goes"
+            )
+        request_on_airflow(session, path, version_id or old_version_id, parameters, force_parameters)
+        return
     bookstore = session.bookstore
     store = bookstore.create_store(BATCH)
     if published_prefix:
@@ -132,7 +141,7 @@ def run(
                 library,
                 path,
                 version_id=version_id or old_version_id,
-                parameters={name: _parameter_value(value) for name, value in parameters},
+                parameters=parameter_values(parameters),
                 output_key=output_key,
                 kernel_name=kernel,
                 force_parameters=force_parameters,
@@ -142,6 +151,25 @@ def run(
             raise
         raise with_suggestion(e, session, "run", path, PUBLISHED) from e
     session.emit(result.as_dict(), lambda: output.run_summary(result))
+
+
+def request_on_airflow(
+    session: Session,
+    path: str,
+    version_id: str | None,
+    parameters: tuple[tuple[str, str], ...],
+    force_parameters: bool,
+) -> None:
+    """``bookstore run --on-airflow``: queue a run request as ``POST /api/bookstore/runs/<path>``
+    does, and print it (``--json``: the queued run's record, as that answers)."""
+    library = session.library
+    body = {
+        "version_id": version_id,
+        "parameters": parameter_values(parameters),
+        "force_parameters": force_parameters,
+    }
+    record = request_run(library, library.schedules, validate_path(path), body, by=session.bookstore.owner())
+    session.emit(record.as_json(), lambda: output.run_request_summary(record, path))
 
 
 @command(

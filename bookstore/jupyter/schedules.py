@@ -12,15 +12,16 @@ from __future__ import annotations
 import functools
 
 from ..errors import InvalidRequestError
-from ..schedules import FIELDS, Listed
-from ..scheduling import request_run, save_schedule, schedule_answer
+from ..schedules import FIELDS
+from ..scheduling import (
+    history_answer,
+    listing_answer,
+    notebook_answer,
+    request_run,
+    save_schedule,
+    schedule_answer,
+)
 from .base import BookstoreHandler, endpoint, may_publish
-
-
-def listed_json(entry: Listed) -> dict[str, object]:
-    """A listed schedule as answered: its document with ``dag_id``, ``description`` and
-    ``next_runs``, or, for a document that cannot be read, ``{"key", "error"}``."""
-    return entry.as_json() if entry.schedule is None else schedule_answer(entry.schedule)
 
 
 async def team_schedules(handler: BookstoreHandler) -> None:
@@ -29,9 +30,7 @@ async def team_schedules(handler: BookstoreHandler) -> None:
     notebook_key = handler.get_query_argument("notebook_key", None) or None
     if notebook_key is not None:
         handler.notebook_key(notebook_key)
-    book = handler.library.schedules
-    listed = await handler.blocking(book.listing, notebook_key)
-    handler.finish_json({"schedules_root": book.root, "schedules": [listed_json(entry) for entry in listed]})
+    handler.finish_json(await handler.blocking(listing_answer, handler.library.schedules, notebook_key))
 
 
 class TeamSchedulesHandler(BookstoreHandler):
@@ -63,15 +62,9 @@ class SchedulesHandler(BookstoreHandler):
                 raise InvalidRequestError(
                     "name the schedule whose history to show: ?name=<name>&history=true"
                 )
-            history = await self.blocking(library.schedules.history, notebook_key, name)
-            self.finish_json({"notebook_key": notebook_key, "name": name, "history": history})
+            self.finish_json(await self.blocking(history_answer, library.schedules, notebook_key, name))
             return
-        listed = await self.blocking(library.schedules.listing, notebook_key)
-        if name:
-            listed = [entry for entry in listed if entry.schedule and entry.schedule.name == name]
-        self.finish_json(
-            {"notebook_key": notebook_key, "schedules": [listed_json(entry) for entry in listed]}
-        )
+        self.finish_json(await self.blocking(notebook_answer, library.schedules, notebook_key, name))
 
     @endpoint
     @may_publish
