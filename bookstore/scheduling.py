@@ -27,7 +27,7 @@ from .errors import (
 from .keys import path_to_key
 from .library import PUBLISHED, Library, describe
 from .parameters import check, inspect
-from .runs import QUEUED, RunRecord, new_run_id
+from .runs import QUEUED, RunPage, RunRecord, new_run_id
 from .schedules import Listed, Schedule, ScheduleBook, parse_parameters, parse_schedule
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,16 @@ def requested_run(library: Library, request: Mapping[str, Any], when: datetime |
         request_id=str(request["request_id"]),
         requested_by=request.get("requested_by"),
     )
+
+
+def runs_page(library: Library, notebook_key: str, *, limit: int, cursor: str | None = None) -> RunPage:
+    """One page of the runs of ``notebook_key``, newest first, the runs asked for and not yet
+    started by Airflow (:func:`queued_runs`) first on the first page: what the REST API and
+    ``bookstore runs`` list."""
+    page = library.runs.page(notebook_key, limit=limit, cursor=cursor)
+    if cursor:
+        return page
+    return RunPage((*queued_runs(library, notebook_key, page.runs), *page.runs), page.next_cursor)
 
 
 def queued_runs(library: Library, notebook_key: str, recorded: Iterable[RunRecord] = ()) -> list[RunRecord]:

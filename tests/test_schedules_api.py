@@ -134,6 +134,7 @@ def test_a_pinned_version_must_be_published_and_parameters_declared_unless_force
     server: JupyterServer, name: str
 ) -> None:
     save(server, name)
+    server.wait_archived()
     workspace = server.request("GET", f"/api/bookstore/versions/{name}").json()["versions"][0]["version_id"]
     published = publish(server, name)
 

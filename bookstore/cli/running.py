@@ -19,7 +19,7 @@ from ..parameters import inspect as inspect_parameters
 from ..runner import rerun, run_published
 from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
-from ..scheduling import request_run
+from ..scheduling import request_run, runs_page
 from ..store import BATCH
 from . import output
 from .options import command, cursor_option, parameter_option, parameter_values, runs_prefix_option
@@ -176,7 +176,8 @@ def request_on_airflow(
     "runs",
     "list the runs of a notebook's published versions, newest first",
     "PATH is the notebook, as in Jupyter and the other commands. Runs are read from their "
-    "records in the bucket, written by the Airflow operator and by 'bookstore run'.",
+    "records in the bucket, written by the Airflow operator and by 'bookstore run'; runs asked "
+    "for with 'bookstore run --on-airflow' and not started yet come first, queued.",
 )
 @click.argument("path")
 @click.option("--limit", type=int, default=RUNS_PAGE_SIZE, show_default=True, help="runs per page")
@@ -185,7 +186,7 @@ def request_on_airflow(
 def runs(session: Session, path: str, limit: int, cursor: str | None) -> None:
     limit = parse_limit(limit, RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
     library = session.library
-    page = library.runs.page(library.notebook_key(path), limit=limit, cursor=cursor)
+    page = runs_page(library, library.notebook_key(path), limit=limit, cursor=cursor)
     answer = {"path": path, "runs": [run.as_json() for run in page.runs], "next_cursor": page.next_cursor}
     session.emit(answer, lambda: output.run_listing(path, page.runs, page.next_cursor))
 

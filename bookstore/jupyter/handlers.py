@@ -25,7 +25,7 @@ from ..parameters import inspect as inspect_parameters
 from ..runs import DEFAULT_PAGE_SIZE as RUNS_PAGE_SIZE
 from ..runs import MAX_PAGE_SIZE as MAX_RUNS_PAGE_SIZE
 from ..runs import RunRecord, airflow_links
-from ..scheduling import queued_runs
+from ..scheduling import runs_page
 from .base import BookstoreHandler, endpoint, features, may_publish, may_write_contents, saved_notebook
 from .openapi import OpenAPIHandler
 from .schedules import post_run_request
@@ -227,15 +227,13 @@ class RunsHandler(BookstoreHandler):
         limit = parse_limit(self.get_query_argument("limit", None), RUNS_PAGE_SIZE, MAX_RUNS_PAGE_SIZE)
         cursor = self.get_query_argument("cursor", None) or None
         notebook_key = library.notebook_key(path)
-        page = await self.blocking(lambda: library.runs.page(notebook_key, limit=limit, cursor=cursor))
-        # Runs asked for and not yet started by Airflow come first, on the first page.
-        queued = [] if cursor else await self.blocking(queued_runs, library, notebook_key, page.runs)
+        page = await self.blocking(lambda: runs_page(library, notebook_key, limit=limit, cursor=cursor))
         self.finish_json(
             {
                 "path": path,
                 "key": library.key(path, "published"),
                 "notebook_key": notebook_key,
-                "runs": [self.run_json(record) for record in [*queued, *page.runs]],
+                "runs": [self.run_json(record) for record in page.runs],
                 "next_cursor": page.next_cursor,
             }
         )
