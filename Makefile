@@ -10,7 +10,7 @@ LABEXT_SOURCES := $(wildcard labextension/src/* labextension/style/* labextensio
 # configurable-http-proxy (npm), the proxy of the real JupyterHub tests/test_hub.py starts.
 HUB_PROXY := $(VENV)/hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install test lint jstest pytest browser hubproxy run bench clean
+.PHONY: install test lint jstest pytest browser hubproxy collab run bench clean
 
 $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -49,10 +49,20 @@ $(HUB_PROXY):
 
 hubproxy: $(HUB_PROXY)
 
+# jupyter-collaboration for tests/test_collaboration.py, in a virtualenv of its own layered on
+# this one: installed here, it would make every other test's Jupyter server collaborative.
+COLLAB_STAMP := $(VENV)/collab/.bookstore-installed
+
+$(COLLAB_STAMP): $(STAMP) scripts/collab_venv.py
+	$(BIN)/python scripts/collab_venv.py $(VENV)/collab
+	@touch $@
+
+collab: $(COLLAB_STAMP)
+
 # Test modules run two at a time (pytest-xdist, a module's tests together so its servers
 # start once): most of the suite waits on servers, kernels and S3 outages, not on the CPU.
 PYTEST_WORKERS ?= 2
-pytest: $(STAMP) browser hubproxy
+pytest: $(STAMP) browser hubproxy collab
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint jstest pytest

@@ -5,10 +5,11 @@ published histories against a model.
 Every save writes a notebook holding a marker of its own, so a version's content names the
 save it came from. The model keeps, per notebook, the markers of its workspace versions and
 publications in order (and their S3 version ids once learnt); after every step the server
-must agree: listings (read page by page) newest first with the ids the model knows, only the
-newest marked latest, each publication naming the save it was copied from, a publish of
-content that is already the latest publication answered as unchanged, restores writing
-exactly the version asked for. Each answer is also checked against the OpenAPI document.
+must agree: listings (read page by page) newest first with the ids the model knows (a write
+of the latest version's content adds none), only the newest marked latest, each publication
+naming the save it was copied from, a publish of content that is already the latest
+publication answered as unchanged, restores writing exactly the version asked for. Each
+answer is also checked against the OpenAPI document.
 
 Bounded by :data:`EXAMPLES` runs of at most :data:`STEPS` steps (``BOOKSTORE_MODEL_EXAMPLES``
 raises it for a longer hunt).
@@ -107,10 +108,15 @@ class History(RuleBasedStateMachine):
 
     def archived(self, name: str, marker: str) -> None:
         """After a write into Jupyter: its save is archived as the newest workspace version,
-        holding ``marker``."""
+        holding ``marker`` (the newest already, when it held the same bytes)."""
         self.server.wait_archived()
         newest = self.call("GET", "versions", name, params={"limit": 1}).json()["versions"][0]
         history = self.notebooks[name].history["workspace"]
+        if history and history[-1].marker == marker:
+            # The same notebook again (a restore of its latest version): no version is added.
+            assert newest["version_id"] == history[-1].version_id, "a version for an unchanged save"
+            self.notebooks[name].saved = marker
+            return
         assert newest["version_id"] not in {v.version_id for v in history}, "no new version for a save"
         assert self.marker_of(name, "workspace", newest["version_id"]) == marker
         history.append(Version(marker, newest["version_id"]))

@@ -16,6 +16,10 @@ Other contents managers get the same behaviour through :func:`add_archiving`::
 
 Renames and deletes act on local files only: archived versions stay in S3 under the old
 key, and the next save of a renamed notebook starts a history under its new key.
+
+A save whose bytes are the notebook's latest version already adds no version, and the saves
+jupyter-collaboration makes on its own (:mod:`bookstore.jupyter.collaboration`) are coalesced
+to one version per ``autosave_interval`` (see :mod:`bookstore.jupyter.archive_queue`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ..config import Bookstore
 from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import path_to_key
 from ..store import BACKGROUND, Store
+from . import collaboration
 from .archive_queue import ArchiveQueue
 from .ledger import UploadSettings
 from .spool import Spool, spool_folder_name
@@ -51,6 +56,8 @@ Archiver = ArchiveQueue | UploaderProcess
 @dataclass
 class _SaveInProgress:
     path: str
+    #: The server made this save on its own (jupyter-collaboration's autosave).
+    auto: bool = False
     archived: bool = False
 
 
@@ -113,6 +120,17 @@ class ArchivingMixin(LoggingConfigurable):
         "interpreter of its own.",
     ).tag(config=True)
 
+    autosave_interval = Float(
+        300.0,
+        help="Seconds between two archived versions of a notebook that the server saves on its "
+        "own: jupyter-collaboration's autosave, a second after each pause in typing. The first "
+        "such save after the interval is archived at once; later ones wait on local disk until "
+        "the interval since the notebook's last archived version is over, each replacing the "
+        "one waiting, so the last state is always archived. A save a person asks for (Ctrl-S, "
+        "the Save button) is archived at once and replaces any save waiting; a server that "
+        "stops archives the waiting ones. 0 archives every autosave.",
+    ).tag(config=True)
+
     spool_fsync = Bool(
         False,
         help="fsync each spooled save before answering it. Saves then survive a power loss, "
@@ -132,6 +150,10 @@ class ArchivingMixin(LoggingConfigurable):
     @default("upload_delay")
     def _default_upload_delay(self) -> float:
         return 0.02 if self.uploader == "thread" else 0.0
+
+    @validate("autosave_interval")
+    def _validate_autosave_interval(self, proposal: dict[str, Any]) -> float:
+        return max(0.0, float(proposal["value"]))
 
     @validate("upload_workers")
     def _validate_upload_workers(self, proposal: dict[str, Any]) -> int:
@@ -153,6 +175,7 @@ class ArchivingMixin(LoggingConfigurable):
             if queue is None:
                 queue = _queues[folder] = self._archiver(store, Spool(folder, fsync=self.spool_fsync))
         self.archive_queue: Archiver = queue
+        collaboration.watch_autosaves(self.log)
 
     def _archiver(self, store: Store, spool: Spool) -> Archiver:
         settings = UploadSettings(
@@ -161,6 +184,7 @@ class ArchivingMixin(LoggingConfigurable):
             retry_max_delay=self.retry_max_delay,
             upload_delay=self.upload_delay,
             upload_timeout=self.upload_timeout,
+            autosave_interval=self.autosave_interval,
         )
         if self.uploader == "thread":
             return ArchiveQueue(store, spool, settings, logger=self.log)
@@ -170,19 +194,20 @@ class ArchivingMixin(LoggingConfigurable):
         """The workspace key a Jupyter path is archived under."""
         return path_to_key(self.bookstore.workspace_prefix, path)
 
-    def _archive(self, path: str, body: bytes) -> None:
+    def _archive(self, save: _SaveInProgress, body: bytes) -> None:
         """Hand the bytes of a completed save to the queue; never raises into the save."""
+        path = save.path
         try:
             key = self.archive_key(path)
         except InvalidPathError as e:
             self.log.warning("Bookstore: not archiving %r: %s", path, e)
             return
         try:
-            self.archive_queue.enqueue(key, path, body)
+            self.archive_queue.enqueue(key, path, body, auto=save.auto)
         except BookstoreError as e:
             self.log.error("Bookstore: could not queue %r for archiving: %s", path, e)
 
-    def _archive_model(self, model: dict[str, Any], path: str) -> None:
+    def _archive_model(self, model: dict[str, Any], save: _SaveInProgress) -> None:
         """Archive a notebook saved by a base class whose notebook writer we could not see.
 
         With jupyter_server's own managers every save goes through :meth:`_save_notebook`
@@ -193,7 +218,7 @@ class ArchivingMixin(LoggingConfigurable):
         if model.get("type") != "notebook" or model.get("content") is None:
             return
         self.archive_queue.count_reserialised()
-        self._archive(path, notebooks.write(model["content"]).encode("utf-8"))
+        self._archive(save, notebooks.write(model["content"]).encode("utf-8"))
 
 
 class AsyncArchivingMixin(ArchivingMixin):
@@ -201,14 +226,14 @@ class AsyncArchivingMixin(ArchivingMixin):
 
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         path = path.strip("/")
-        save = _SaveInProgress(path)
+        save = _SaveInProgress(path, auto=collaboration.autosaving())
         token = _current_save.set(save)
         try:
             answer = await super().save(model, path)  # type: ignore[misc]
         finally:
             _current_save.reset(token)
         if not save.archived:
-            self._archive_model(model, path)
+            self._archive_model(model, save)
         return answer
 
     async def _save_notebook(self, os_path: str, nb: Any, capture_validation_error: Any = None) -> None:
@@ -223,7 +248,7 @@ class AsyncArchivingMixin(ArchivingMixin):
         # Queue right after the local write commits, with no await in between, so versions
         # of one notebook are queued in the order their writes landed on disk.
         save.archived = True
-        self._archive(save.path, text.encode("utf-8"))
+        self._archive(save, text.encode("utf-8"))
 
 
 class SyncArchivingMixin(ArchivingMixin):
@@ -231,14 +256,14 @@ class SyncArchivingMixin(ArchivingMixin):
 
     def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         path = path.strip("/")
-        save = _SaveInProgress(path)
+        save = _SaveInProgress(path, auto=collaboration.autosaving())
         token = _current_save.set(save)
         try:
             answer = super().save(model, path)  # type: ignore[misc]
         finally:
             _current_save.reset(token)
         if not save.archived:
-            self._archive_model(model, path)
+            self._archive_model(model, save)
         return answer
 
     def _save_notebook(self, os_path: str, nb: Any, capture_validation_error: Any = None) -> None:
@@ -250,7 +275,7 @@ class SyncArchivingMixin(ArchivingMixin):
         with self.atomic_writing(os_path, encoding="utf-8") as f:  # type: ignore[attr-defined]
             f.write(text)
         save.archived = True
-        self._archive(save.path, text.encode("utf-8"))
+        self._archive(save, text.encode("utf-8"))
 
 
 class BookstoreContentsArchiver(AsyncArchivingMixin, AsyncLargeFileManager):  # type: ignore[misc]

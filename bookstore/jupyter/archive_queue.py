@@ -4,9 +4,22 @@ Saves are written to a :class:`~bookstore.spool.Spool` (local disk) before the s
 answered, then uploaded by a few worker threads. Each key always goes to the same worker,
 so versions of one notebook appear in save order, while different notebooks upload side by
 side. A failed upload stays at the head of its worker's queue and is retried with
-exponential backoff until it succeeds: nothing is skipped, nothing is coalesced. Entries are
-deleted from the spool only once S3 has answered with the new version, and a server that
-restarts replays whatever is left.
+exponential backoff until it succeeds: nothing is skipped. Entries are deleted from the
+spool only once S3 has answered with the new version, and a server that restarts replays
+whatever is left.
+
+Two kinds of save do not become a new version:
+
+- a save whose bytes are the notebook's latest version already (its SHA-256 is the
+  ``bookstore-sha256`` of the version S3 holds as latest): only *consecutive* identical
+  saves, so saving A, B, then A again stores A, B, A;
+- an autosave (a save the server made on its own, :attr:`SpoolEntry.auto`) that a later save
+  of the same notebook replaces before its turn. A notebook gets at most one version for its
+  autosaves per ``autosave_interval``: an autosave within the interval after the notebook's
+  last stored version waits, in the spool, until the interval is over (then it is
+  uploaded), and a newer autosave takes its place. A save a person asked for is uploaded at
+  once and replaces a waiting autosave; stopping the queue uploads the waiting ones, and a
+  server stopped before that replays them from the spool.
 """
 
 from __future__ import annotations
@@ -32,9 +45,9 @@ from ..errors import (
     NotFoundError,
 )
 from ..notebooks import sha256_hex_of
-from ..store import Store
+from ..store import ObjectInfo, Store
 from .bucket_check import UNKNOWN, BucketCheck
-from .ledger import Archived, ArchiveLedger, UploadSettings
+from .ledger import COALESCED, STORED, UNCHANGED, Archived, ArchiveLedger, UploadSettings
 from .spool import Spool, SpoolEntry
 
 log = logging.getLogger(__name__)
@@ -80,6 +93,15 @@ class ArchiveQueue(ArchiveLedger):
         self.store = store
         self.on_archived = on_archived
         self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self.workers)]
+        #: Per worker: the autosave of each key held back until its interval is over, and when
+        #: that is (time.monotonic()); 0 once due.
+        self._held: list[dict[str, tuple[float, SpoolEntry]]] = [{} for _ in range(self.workers)]
+        #: When the save this queue last stored as a new version of each key was made (its
+        #: saved_at): autosave intervals are counted in save time, so a backlog archived
+        #: after an outage, or replayed after a restart, is coalesced as it was saved.
+        self._stored_at: dict[str, float] = {}
+        #: True while stopping: held autosaves are uploaded now, none is held any more.
+        self._flushing = False
         self._threads: list[threading.Thread] = []
         self._started = False
         self._state = "starting"
@@ -118,8 +140,17 @@ class ArchiveQueue(ArchiveLedger):
         threading.Thread(target=self.check_bucket, name="bookstore-check", daemon=True).start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the workers; whatever is still pending stays in the spool for the next start."""
+        """Upload the autosaves held back for their interval (for up to ``timeout`` seconds,
+        while S3 works), then stop the workers; whatever is still pending stays in the spool
+        for the next start."""
         with self._cond:
+            held = {entry.seq for shard in self._held for _, entry in shard.values()}
+            self._flushing = True
+            self._cond.notify_all()
+            if held and self._started:
+                self._cond.wait_for(
+                    lambda: self._s3_failing_since is not None or not held & self._pending.keys(), timeout
+                )
             self._stopping = True
             self._cond.notify_all()
         for thread in self._threads:
@@ -134,14 +165,15 @@ class ArchiveQueue(ArchiveLedger):
 
     # -- the save path --------------------------------------------------------------------
 
-    def enqueue(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
-        """Spool one save (durably, on local disk) and queue its upload.
+    def enqueue(self, key: str, path: str, body: bytes, *, auto: bool = False) -> SpoolEntry | None:
+        """Spool one save (durably, on local disk) and queue its upload; ``auto``: the server
+        made it on its own (see :attr:`~bookstore.jupyter.spool.SpoolEntry.auto`).
 
         Returns None, without raising, when the save could not be spooled (see
         :meth:`~bookstore.jupyter.ledger.ArchiveLedger._spool_save`).
         """
         self.start()
-        entry = self._spool_save(key, path, body)
+        entry = self._spool_save(key, path, body, auto)
         if entry is not None:
             with self._cond:
                 self._shard_of(entry).append(entry)
@@ -160,7 +192,20 @@ class ArchiveQueue(ArchiveLedger):
         self._shard_of(entry).append(entry)
 
     def _shard_of(self, entry: SpoolEntry) -> deque[SpoolEntry]:
-        return self._shards[zlib.crc32(entry.key.encode()) % self.workers]
+        return self._shards[self._index_of(entry.key)]
+
+    def _index_of(self, key: str) -> int:
+        return zlib.crc32(key.encode()) % self.workers
+
+    def hurry(self, key: str | None) -> None:
+        """Make the autosave of ``key`` (of every key: None) held back for its interval due now."""
+        with self._cond:
+            shards = self._held if key is None else [self._held[self._index_of(key)]]
+            for held in shards:
+                for name, (_, entry) in held.items():
+                    if key is None or name == key:
+                        held[name] = (0.0, entry)
+            self._cond.notify_all()
 
     # -- workers --------------------------------------------------------------------------
 
@@ -168,18 +213,20 @@ class ArchiveQueue(ArchiveLedger):
         queue = self._shards[index]
         while True:
             with self._cond:
-                while not queue and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
+                entry, drop = self._next(index)
+                if entry is None:
                     return
-                entry = queue[0]
-                # Measured against the wall clock the save was stamped with; replayed and
-                # older entries are already past it.
-                wait = entry.saved_at + self.settings.upload_delay - time.time()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    if self._stopping:
-                        return
+                if not drop:
+                    # Measured against the wall clock the save was stamped with; replayed and
+                    # older entries are already past it.
+                    wait = entry.saved_at + self.settings.upload_delay - time.time()
+                    if wait > 0:
+                        self._cond.wait(wait)
+                        if self._stopping:
+                            return
+            if drop:
+                self._coalesce(entry)
+                continue
             try:
                 archived = self._upload(entry)
             except BookstoreError as e:
@@ -198,8 +245,59 @@ class ArchiveQueue(ArchiveLedger):
             if self.on_archived is not None:
                 self.on_archived(entry, archived)
 
+    def _next(self, index: int) -> tuple[SpoolEntry | None, bool]:
+        """What worker ``index`` does next (caller holds the lock): upload an entry (it stays
+        at the head of the worker's queue until done), drop an autosave a later save replaces
+        (already taken out of the queue: ``(entry, True)``), or stop (``(None, False)``).
+
+        Waits while there is nothing to do. Autosaves within their notebook's interval are
+        moved aside to the worker's held ones until they are due.
+        """
+        queue, held = self._shards[index], self._held[index]
+        while not self._stopping:
+            now = time.monotonic()
+            for key, (due, entry) in list(held.items()):
+                if self._flushing or due <= now:
+                    # Older than any save of its key still queued: it goes first.
+                    del held[key]
+                    entry.released = True
+                    queue.appendleft(entry)
+            if not queue:
+                wake = min((due for due, _ in held.values()), default=None)
+                self._cond.wait(None if wake is None else max(0.0, wake - now))
+                continue
+            entry = queue[0]
+            replaced = held.pop(entry.key, None)
+            if replaced is not None:
+                # A later save of the notebook (this one) takes the waiting autosave's place.
+                return replaced[1], True
+            if not entry.auto:
+                return entry, False
+            if self._pending_by_key.get(entry.key, 0) > 1:
+                # A later save of the notebook is already queued behind it: it is that one's turn.
+                queue.popleft()
+                return entry, True
+            interval = self.settings.autosave_interval
+            stored_at = self._stored_at.get(entry.key)
+            # (At most an interval from now, whatever the wall clock did.)
+            wait = 0.0 if stored_at is None else min(interval, stored_at + interval - time.time())
+            if entry.released or self._flushing or wait <= 0:
+                return entry, False
+            queue.popleft()
+            held[entry.key] = (now + wait, entry)
+        return None, False
+
+    def _coalesce(self, entry: SpoolEntry) -> None:
+        """Drop an autosave that a later save of its notebook replaces (no lock held)."""
+        self.spool.remove(entry)
+        outcome = Archived(entry.key, None, "", entry.saved_at, time.time(), COALESCED)
+        with self._cond:
+            self._settle(entry.seq, outcome)
+        if self.on_archived is not None:
+            self.on_archived(entry, outcome)
+
     def _upload(self, entry: SpoolEntry) -> Archived:
-        """Store one save as a new version, exactly once.
+        """Store one save as a new version, exactly once, unless it is the latest version already.
 
         botocore never re-sends an upload (the queue's store has no retries of its own): a
         request whose answer was lost may still be acted on by S3, so before trying again
@@ -211,26 +309,40 @@ class ArchiveQueue(ArchiveLedger):
             if self._bucket.holding():
                 entry.attempts += 1
                 raise self._bucket.holding_error()
+        with entry.open_body() as body:
+            sha256 = sha256_hex_of(body)
+        latest: ObjectInfo | None = None
+        looked = False
         # Only an upload whose answer was lost (or one from before a restart) may have landed:
         # an error answer from S3 means nothing was stored.
         if entry.replayed or entry.uncertain:
-            landed = self._landed(entry)
+            latest, looked = self._latest(entry.key), True
+            landed = self._landed(entry, latest)
             if landed is None and entry.uncertain:
                 # A stalled S3 acts on the requests it held the moment it resumes, maybe just
                 # after answering the check; look again once they have had time to land.
                 self._pause(self.settings.settle_delay)
-                landed = self._landed(entry)
+                latest = self._latest(entry.key)
+                landed = self._landed(entry, latest)
             if landed is not None:
                 return landed
+        with self._cond:
+            known = self._last_archived.get(entry.key)
+        # What this queue archived last tells when the bytes cannot be the latest version; when
+        # they may be (or it archived nothing of the key yet), S3's latest version decides, so
+        # a version another writer added in between is never taken for this save.
+        if known is None or known.sha256 == sha256:
+            if not looked:
+                latest = self._latest_if_answered(entry.key)
+            if latest is not None and metadata.content_hash(latest.metadata) == sha256:
+                self.log.debug("Bookstore: %r is unchanged since version %s", entry.path, latest.version_id)
+                return Archived(entry.key, latest.version_id, sha256, entry.saved_at, time.time(), UNCHANGED)
         entry.attempts += 1
         # Streamed from the spool file, never held whole: a big notebook costs one part of memory.
         with entry.open_body() as body:
-            start = body.tell()
-            sha256 = sha256_hex_of(body)
             record = metadata.save_metadata(
                 sha256=sha256, path=entry.path, save_id=entry.save_id, saved_at=entry.saved_at
             )
-            body.seek(start)
             version_id = self.store.put_file(entry.key, body, entry.size, record, sha256=sha256)
         if version_id in (None, "null") and (
             self._bucket.versioning is not None or self._bucket.seen_enabled
@@ -246,13 +358,26 @@ class ArchiveQueue(ArchiveLedger):
             version_id = None
         return Archived(entry.key, version_id, sha256, entry.saved_at, time.time())
 
-    def _landed(self, entry: SpoolEntry) -> Archived | None:
-        """The version an earlier attempt (or run) stored for ``entry``, if there is one."""
+    def _latest(self, key: str) -> ObjectInfo | None:
+        """The latest version of ``key``, None when there is none."""
         try:
-            latest = self.store.head(entry.key)
+            return self.store.head(key)
         except NotFoundError:
             return None
-        if not metadata.is_save(latest.metadata, entry.save_id):
+
+    def _latest_if_answered(self, key: str) -> ObjectInfo | None:
+        """The latest version of ``key``; None also when S3 fails to say, since the upload
+        that follows then fails with the error that tells what is wrong (an error answering a
+        HEAD request has no body to name it), or stores the save."""
+        try:
+            return self._latest(key)
+        except BookstoreError as e:
+            self.log.debug("Bookstore: could not tell whether %r is unchanged: %s", key, e)
+            return None
+
+    def _landed(self, entry: SpoolEntry, latest: ObjectInfo | None) -> Archived | None:
+        """The version an earlier attempt (or run) stored for ``entry``, if ``latest`` is it."""
+        if latest is None or not metadata.is_save(latest.metadata, entry.save_id):
             return None
         self.log.info(
             "Bookstore: %r was already archived as version %s by an attempt whose answer was lost",
@@ -265,6 +390,8 @@ class ArchiveQueue(ArchiveLedger):
     def _done(self, entry: SpoolEntry, archived: Archived) -> None:
         """Book-keeping after a confirmed upload (caller holds the lock)."""
         self._settle(entry.seq, archived)
+        if archived.outcome == STORED:
+            self._stored_at[entry.key] = entry.saved_at
         if self._s3_failing_since is not None and not any(self._shards_blocked()):
             self.log.info(
                 "Bookstore: archiving to bucket %r works again; %d save(s) still pending",
@@ -316,6 +443,9 @@ class ArchiveQueue(ArchiveLedger):
 
     def _failing_since(self) -> float | None:
         return self._s3_failing_since
+
+    def _waiting(self) -> int:
+        return sum(len(held) for held in self._held)
 
     def _uploader_status(self) -> dict[str, Any]:
         return {

@@ -42,6 +42,9 @@ class UploadSettings:
         Python process) is not slowed by the upload competing for the interpreter.
     upload_timeout
         Seconds an upload waits for S3's answer.
+    autosave_interval
+        Seconds between two versions of a notebook stored for saves the server made on its
+        own (:attr:`~bookstore.jupyter.spool.SpoolEntry.auto`); 0 stores every one.
     """
 
     workers: int = 4
@@ -51,17 +54,27 @@ class UploadSettings:
     settle_delay: float = 2.0
     upload_delay: float = 0.02
     upload_timeout: float = 60.0
+    autosave_interval: float = 300.0
+
+
+#: What became of a save that left the spool (:attr:`Archived.outcome`): stored as a new
+#: version; not stored, its bytes being the notebook's latest version already; or not stored,
+#: an autosave replaced by a later save of the notebook before its turn came.
+STORED = "stored"
+UNCHANGED = "unchanged"
+COALESCED = "coalesced"
 
 
 @dataclass(frozen=True)
 class Archived:
-    """The outcome of archiving one save."""
+    """The outcome of archiving one save: the version holding its bytes (none when coalesced)."""
 
     key: str
     version_id: str | None
     sha256: str
     saved_at: float
     archived_at: float
+    outcome: str = STORED
 
 
 class ArchiveLedger:
@@ -82,6 +95,8 @@ class ArchiveLedger:
         self._pending_bytes = 0
         self._last_archived: dict[str, Archived] = {}
         self._archived_count = 0
+        self._unchanged = 0
+        self._coalesced = 0
         self._not_archived = 0
         self._reserialised = 0
         self._spool_full = False
@@ -98,7 +113,7 @@ class ArchiveLedger:
 
     # -- book-keeping (callers hold the lock unless said otherwise) -----------------------
 
-    def _spool_save(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
+    def _spool_save(self, key: str, path: str, body: bytes, auto: bool = False) -> SpoolEntry | None:
         """Write one save to the spool and count it pending (caller does not hold the lock).
 
         Returns None, without raising, when it could not be spooled: a full spool or a
@@ -120,7 +135,7 @@ class ArchiveLedger:
                     self.log.error("Bookstore: %s", message)
                 return None
         try:
-            entry = self.spool.add(key, path, body)
+            entry = self.spool.add(key, path, body, auto=auto)
         except OSError as e:
             with self._cond:
                 self._not_archived += 1
@@ -141,7 +156,8 @@ class ArchiveLedger:
 
     def _settle(self, seq: int, archived: Archived | None = None) -> None:
         """Entry ``seq`` has left the spool: archived (as ``archived``, when known)."""
-        if archived is not None:
+        outcome = archived.outcome if archived is not None else STORED
+        if archived is not None and outcome != COALESCED:
             # Also when the entry was already settled (found gone from the spool first).
             self._last_archived[archived.key] = archived
             self._last_success_at = archived.archived_at
@@ -154,7 +170,11 @@ class ArchiveLedger:
             else:
                 self._pending_by_key.pop(entry.key, None)
             self._pending_bytes -= entry.size
-            self._archived_count += 1
+            if outcome == COALESCED:
+                self._coalesced += 1
+            else:
+                self._archived_count += 1
+                self._unchanged += outcome == UNCHANGED
             self._spool_full = False
         self._cond.notify_all()
 
@@ -193,12 +213,22 @@ class ArchiveLedger:
             return self._failing_since() is not None or self._spool_full
 
     def wait_for(self, key: str, timeout: float) -> bool:
-        """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds."""
+        """Wait until no save of ``key`` is pending; True if so within ``timeout`` seconds.
+
+        An autosave of ``key`` held back for its interval is archived now: someone needs it.
+        """
+        self.hurry(key)
         return self._wait(lambda: not self._pending_by_key.get(key), timeout)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is pending; True if so within ``timeout`` seconds."""
+        """Wait until nothing is pending (held autosaves archived now); True if so within
+        ``timeout`` seconds."""
+        self.hurry(None)
         return self._wait(lambda: not self._pending, timeout)
+
+    def hurry(self, key: str | None) -> None:
+        """Archive the autosave of ``key`` (of every notebook: None) held back for its interval now."""
+        raise NotImplementedError
 
     def _wait(self, done: Any, timeout: float) -> bool:
         with self._cond:
@@ -228,8 +258,11 @@ class ArchiveLedger:
                 "state": state,
                 "fault": self._fault if failing_since is not None else None,
                 "pending": len(self._pending),
+                "waiting": self._waiting(),
                 "pending_bytes": self._pending_bytes,
                 "archived": self._archived_count,
+                "unchanged": self._unchanged,
+                "coalesced": self._coalesced,
                 "not_archived": self._not_archived,
                 "reserialised": self._reserialised,
                 "last_error": last_error,
@@ -245,4 +278,8 @@ class ArchiveLedger:
 
     def _uploader_status(self) -> dict[str, Any]:
         """Where the uploads run, and how that is going (caller holds the lock)."""
+        raise NotImplementedError
+
+    def _waiting(self) -> int:
+        """Pending autosaves held back for their interval (caller holds the lock)."""
         raise NotImplementedError

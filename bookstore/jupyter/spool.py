@@ -62,11 +62,16 @@ class SpoolEntry:
     #: Bytes of the notebook (the spool file adds a short header).
     size: int
     file: Path
+    #: A save the server made on its own (jupyter-collaboration's autosave), which the queue
+    #: may coalesce with later ones; False for a save a person asked for.
+    auto: bool = False
     #: True for entries found on disk at start-up: the upload may already have happened.
     replayed: bool = False
     attempts: int = field(default=0, compare=False)
     #: True once an attempt failed after S3 may have received it (its answer was lost).
     uncertain: bool = field(default=False, compare=False)
+    #: True once an autosave the queue held back is due: it is uploaded, not held again.
+    released: bool = field(default=False, compare=False)
 
     def read_body(self) -> bytes:
         with open(self.file, "rb") as f:
@@ -85,7 +90,7 @@ class SpoolEntry:
 
 
 #: What :meth:`SpoolEntry.message_fields` tells of an entry.
-_MESSAGE_FIELDS = ("seq", "key", "path", "save_id", "saved_at", "size")
+_MESSAGE_FIELDS = ("seq", "key", "path", "save_id", "saved_at", "size", "auto")
 
 
 class Spool:
@@ -215,6 +220,7 @@ class Spool:
                     saved_at=header["saved_at"],
                     size=size,
                     file=file,
+                    auto=bool(header.get("auto", False)),
                     replayed=True,
                 )
             )
@@ -239,8 +245,8 @@ class Spool:
         described = {name: fields[name] for name in _MESSAGE_FIELDS}
         return SpoolEntry(**described, file=self.entry_file(fields["seq"]))
 
-    def add(self, key: str, path: str, body: bytes) -> SpoolEntry:
-        """Write one save durably and return its entry."""
+    def add(self, key: str, path: str, body: bytes, *, auto: bool = False) -> SpoolEntry:
+        """Write one save durably and return its entry (``auto``: see :attr:`SpoolEntry.auto`)."""
         if not self.owner:
             raise OSError(f"{self.folder} is written by its server only")
         self.claim()
@@ -248,7 +254,9 @@ class Spool:
         # Only what is cheap: this runs before the save is answered (hashing is the uploader's).
         save_id = uuid.uuid4().hex
         saved_at = time.time()
-        header = {"key": key, "path": path, "save_id": save_id, "saved_at": saved_at}
+        header: dict[str, Any] = {"key": key, "path": path, "save_id": save_id, "saved_at": saved_at}
+        if auto:
+            header["auto"] = True
         line = json.dumps(header).encode() + b"\n"
         final = self.entry_file(seq)
         tmp = final.with_name(final.name + ".tmp")
@@ -273,6 +281,7 @@ class Spool:
             saved_at=saved_at,
             size=len(body),
             file=final,
+            auto=auto,
         )
 
     def remove(self, entry: SpoolEntry) -> None:

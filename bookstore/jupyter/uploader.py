@@ -77,6 +77,7 @@ class UploaderProcess(ArchiveLedger):
         self._process: subprocess.Popen[bytes] | None = None
         self._supervisor: threading.Thread | None = None
         self._uploader_failing_since: float | None = None  # S3 failing, as the uploader says
+        self._uploader_waiting = 0  # autosaves it holds back for their interval
         self._down_since: float | None = None  # no uploader running since
         self._versioning: str | None = UNKNOWN
         self._uploader_state = "starting"
@@ -192,6 +193,7 @@ class UploaderProcess(ArchiveLedger):
         with self._cond:
             now = time.time()
             self._uploader_state = "restarting"
+            self._uploader_waiting = 0  # the next one replays them from the spool
             self._pid = None
             self._last_exit, self._last_exit_at = reason, now
             if self._down_since is None:
@@ -207,19 +209,27 @@ class UploaderProcess(ArchiveLedger):
 
     # -- the save path --------------------------------------------------------------------
 
-    def enqueue(self, key: str, path: str, body: bytes) -> SpoolEntry | None:
-        """Spool one save (durably, on local disk) and tell the uploader.
+    def enqueue(self, key: str, path: str, body: bytes, *, auto: bool = False) -> SpoolEntry | None:
+        """Spool one save (durably, on local disk) and tell the uploader; ``auto``: the server
+        made it on its own (see :attr:`~bookstore.jupyter.spool.SpoolEntry.auto`).
 
         Returns None, without raising, when the save could not be spooled (see
         :meth:`~bookstore.jupyter.ledger.ArchiveLedger._spool_save`).
         """
         self.start()
         with self._send_lock:
-            entry = self._spool_save(key, path, body)
+            entry = self._spool_save(key, path, body, auto)
             # With no uploader running, the next one finds the entry in the spool.
             if entry is not None and self._pipe is not None:
                 self._pipe.send(json.dumps({"entry": entry.message_fields()}).encode() + b"\n")
         return entry
+
+    def hurry(self, key: str | None) -> None:
+        """Ask the uploader to archive the autosave of ``key`` (of all: None) it holds back now."""
+        with self._send_lock:
+            # An uploader that is not running holds nothing: the next one replays the spool.
+            if self._pipe is not None:
+                self._pipe.send(json.dumps({"hurry": key}).encode() + b"\n")
 
     def _close_pipe(self) -> None:
         with self._send_lock:
@@ -262,7 +272,12 @@ class UploaderProcess(ArchiveLedger):
 
     def _archived(self, fields: dict[str, Any]) -> None:
         archived = Archived(
-            fields["key"], fields["version_id"], fields["sha256"], fields["saved_at"], fields["archived_at"]
+            fields["key"],
+            fields["version_id"],
+            fields["sha256"],
+            fields["saved_at"],
+            fields["archived_at"],
+            fields["outcome"],
         )
         with self._cond:
             self._settle(fields["seq"], archived)
@@ -281,6 +296,7 @@ class UploaderProcess(ArchiveLedger):
     def _status_from_uploader(self, state: dict[str, Any]) -> None:
         with self._cond:
             self._uploader_failing_since = state["failing_since"]
+            self._uploader_waiting = state["waiting"]
             self._fault = state.get("fault")
             if state["last_error_at"] is not None and (
                 self._last_error_at is None or state["last_error_at"] >= self._last_error_at
@@ -295,6 +311,9 @@ class UploaderProcess(ArchiveLedger):
         """S3 fails (as the uploader says), or no uploader runs: whichever began first."""
         times = [t for t in (self._uploader_failing_since, self._down_since) if t is not None]
         return min(times, default=None)
+
+    def _waiting(self) -> int:
+        return self._uploader_waiting
 
     def _uploader_status(self) -> dict[str, Any]:
         return {

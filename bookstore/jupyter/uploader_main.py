@@ -10,7 +10,9 @@ server's side.
 The conversation is one JSON object per line:
 
 - server -> uploader, on stdin: first the settings (:func:`read_handover`), then one
-  ``{"entry": {...}}`` per save spooled. End of input (the server stopped, or died) stops it.
+  ``{"entry": {...}}`` per save spooled, and ``{"hurry": key}`` when the server waits for a
+  notebook (``null``: for all) whose autosave is held back for its interval. End of input
+  (the server stopped, or died) stops it, after uploading the held autosaves.
 - uploader -> server, on its original stdout: ``{"ready": pid}`` once it has taken over the
   spool, ``{"archived": {...}}`` per save in S3, ``{"status": {...}}`` when failure state or
   versioning changes, ``{"log": [level, message]}`` for the server's log. Anything else
@@ -110,6 +112,7 @@ def archived_message(entry: SpoolEntry, archived: Archived) -> dict[str, Any]:
             "sha256": archived.sha256,
             "saved_at": archived.saved_at,
             "archived_at": archived.archived_at,
+            "outcome": archived.outcome,
         }
     }
 
@@ -117,7 +120,7 @@ def archived_message(entry: SpoolEntry, archived: Archived) -> dict[str, Any]:
 class Reporter:
     """Tells the server what the queue did: each archived save, and failure state changes."""
 
-    FIELDS = ("failing_since", "last_error", "last_error_at", "fault")
+    FIELDS = ("failing_since", "last_error", "last_error_at", "fault", "waiting")
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
@@ -166,8 +169,11 @@ def main() -> None:
     # The protocol keeps the original stdout; whatever else prints goes to the server's stderr.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    # Ctrl-C in the server's terminal reaches this process too; the server stops it instead.
+    # Ctrl-C in the server's terminal, or a supervisor's SIGTERM to the server and all it
+    # started, reaches this process too; the server stops it instead (closing its input),
+    # once it has uploaded the autosaves it holds back.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stdin = sys.stdin.buffer
     channel = Channel(out)
     handover = read_handover(stdin)
@@ -190,8 +196,12 @@ def main() -> None:
     threading.Thread(target=reporter.watch, args=(stopped,), name="bookstore-report", daemon=True).start()
 
     for line in stdin:
-        # Every save spooled after the handover was sent, in spooling order.
-        queue.add_spooled(spool.entry_from(json.loads(line)["entry"]))
+        message = json.loads(line)
+        if "hurry" in message:
+            queue.hurry(message["hurry"])
+        else:
+            # Every save spooled after the handover was sent, in spooling order.
+            queue.add_spooled(spool.entry_from(message["entry"]))
     # The server stopped, or died: what is pending stays in the spool for the next uploader.
     stopped.set()
     queue.stop(timeout=EXIT_GRACE)

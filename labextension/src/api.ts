@@ -96,6 +96,8 @@ export interface IArchiveStatus {
   /** What S3 is doing wrong while uploads fail: 'throttled', 'bucket-missing', 'credentials-refused', ... */
   fault?: string | null;
   pending: number;
+  /** Of the pending saves, autosaves of collaborative editing held back for their interval. */
+  waiting?: number;
   pending_bytes?: number;
   archived?: number;
   not_archived?: number;

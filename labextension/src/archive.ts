@@ -15,6 +15,7 @@ const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTi
  * Poll `GET /api/bookstore` until no save is pending (or archiving is off), and answer the
  * last status seen. Saving never waits for S3, so the newest save reaches the bucket a
  * moment after Jupyter says "saved"; while S3 is failing this returns at the timeout.
+ * Autosaves of collaborative editing waiting for their interval (`waiting`) are not waited for.
  */
 export async function waitUntilArchived(
   client: Pick<BookstoreClient, 'status'>,
@@ -27,7 +28,7 @@ export async function waitUntilArchived(
   const deadline = now() + timeoutMs;
   for (;;) {
     const status = await client.status();
-    const pending = status.archive?.pending ?? 0;
+    const pending = (status.archive?.pending ?? 0) - (status.archive?.waiting ?? 0);
     if (!status.archiving || pending === 0 || now() >= deadline) {
       return status;
     }

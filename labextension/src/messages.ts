@@ -101,11 +101,22 @@ export function describeHealth(status: IStatus): INotice[] {
           error
         )
       });
-    } else if (archive.pending > 0) {
-      notices.push({
-        level: 'info',
-        text: `${plural(archive.pending, 'save')} waiting to be archived to ${bucket}.`
-      });
+    } else {
+      const waiting = archive.waiting ?? 0;
+      if (archive.pending > waiting) {
+        notices.push({
+          level: 'info',
+          text: `${plural(archive.pending - waiting, 'save')} waiting to be archived to ${bucket}.`
+        });
+      }
+      if (waiting > 0) {
+        notices.push({
+          level: 'info',
+          text:
+            `${plural(waiting, 'autosave')} of collaborative editing ${waiting === 1 ? 'is' : 'are'} ` +
+            'archived once the autosave interval since the last version is over (saving archives at once).'
+        });
+      }
     }
   }
   if (notices.length === 0) {

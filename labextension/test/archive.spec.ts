@@ -32,6 +32,18 @@ describe('waitUntilArchived', () => {
     expect(slept).toBe(200);
   });
 
+  it('does not wait for autosaves held for their interval', async () => {
+    const client = {
+      calls: 0,
+      async status(): Promise<IStatus> {
+        this.calls += 1;
+        return { version: '0', features: [], archiving: true, archive: { state: 'ok', pending: 1, waiting: 1, last_error: null } };
+      }
+    };
+    await waitUntilArchived(client);
+    expect(client.calls).toBe(1);
+  });
+
   it('gives up at the timeout and answers the last status', async () => {
     const client = statuses(5);
     let now = 0;

@@ -25,6 +25,15 @@ describe('describeHealth', () => {
     expect(notice).toEqual({ level: 'info', text: '2 saves waiting to be archived to s3://notebooks.' });
   });
 
+  it('tells autosaves held for their interval from saves on their way', () => {
+    const notices = describeHealth(status({}, { pending: 3, waiting: 1 }));
+    expect(notices.map(n => n.text)).toEqual([
+      '2 saves waiting to be archived to s3://notebooks.',
+      '1 autosave of collaborative editing is archived once the autosave interval since the last ' +
+        'version is over (saving archives at once).'
+    ]);
+  });
+
   it('shows the last error while retrying, and that the saves are kept', () => {
     const [notice] = describeHealth(status({}, { state: 'retrying', pending: 1, last_error: 'EndpointConnectionError' }));
     expect(notice.level).toBe('error');
