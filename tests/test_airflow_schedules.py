@@ -99,6 +99,7 @@ def test_each_schedule_is_a_dag_as_its_document_says(
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 6 * * *", "Europe/Paris")
     assert dag.is_paused_upon_creation is False and dag.catchup is False
+    assert dag.start_date == daily.created_at  # no cron time before the schedule was made runs
     assert {"bookstore", "bookstore-schedule", "kylek"} <= set(dag.tags)
     assert "analysis/report.ipynb (daily): at 06:00 every day (Europe/Paris)" in dag.description
     task = dag.get_task("run")

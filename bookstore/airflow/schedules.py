@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 RUN_REQUESTS_DAG_ID = "bookstore_run_requests"
 #: Where the cache of schedule documents is, when set (default: under AIRFLOW_HOME).
 CACHE_ENV = "BOOKSTORE_SCHEDULES_CACHE"
-#: When every rendered schedule starts; the cron decides the runs (no catch-up).
+#: When a schedule document that does not say when it was made starts.
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -134,7 +134,9 @@ def schedule_dag(schedule: Schedule, hook: BookstoreHook) -> DAG:
         description=f"{key} ({schedule.name}): {schedule.describe()}"[:500],
         doc_md=_doc(schedule, hook),
         schedule=when,
-        start_date=START,
+        # From when it was made: a cron time that passed before then (this morning's 06:00 for
+        # a daily schedule made at 10:00) does not run.
+        start_date=schedule.created_at or START,
         catchup=False,
         is_paused_upon_creation=not schedule.enabled,
         max_active_runs=1,
