@@ -589,7 +589,8 @@ bookstore is running. Ctrl-C stops everything.
   Airflow     http://127.0.0.1:{airflow_port}   user admin, password {password}
               DAGs: bookstore_on_publish (runs {on_publish} at each publication:
               see its runs in the notebook's Version history, Runs tab),
-              bookstore_daily_report, bookstore_pinned_version
+              bookstore_daily_report, bookstore_pinned_version; and one DAG per schedule
+              made in JupyterLab (Schedule… beside Publish), from dags/bookstore_schedules.py
   S3          {s3.endpoint_url}   bucket {BUCKET}
               access key {creds["access_key"]}, secret in {stack / "credentials.json"}
   Logs        {logs}
