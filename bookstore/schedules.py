@@ -206,19 +206,8 @@ def parse_schedule(
     InvalidRequestError
         A field is malformed, unknown, or out of range; the message says what to fix.
     """
-    if not isinstance(body, Mapping):
-        raise InvalidRequestError("a schedule is a JSON object")
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise InvalidRequestError(
-            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
-            f"a schedule has {', '.join(FIELDS)}"
-        )
-    name = body.get("name", existing.name if existing else None)
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise InvalidRequestError(
-            f"schedule name {name!r} is refused: use 1 to 64 letters, digits, '_', '.' or '-' (e.g. 'daily')"
-        )
+    check_fields(body, FIELDS, "a schedule")
+    name = check_name(body.get("name", existing.name if existing else None))
     base = existing or Schedule(name=name, notebook_key=notebook_key)
     values: dict[str, Any] = {}
     if "cron" in body:
@@ -259,6 +248,27 @@ def parse_schedule(
         updated_by=by,
         updated_at=moment,
     )
+
+
+def check_fields(body: Any, known: tuple[str, ...], what: str) -> None:
+    """Refuse a body that is not a JSON object, or that has fields ``what`` does not have."""
+    if not isinstance(body, Mapping):
+        raise InvalidRequestError(f"{what} is a JSON object")
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+            f"{what} has {', '.join(known)}"
+        )
+
+
+def check_name(name: Any) -> str:
+    """``name`` as a schedule's name (``[A-Za-z0-9_.-]{1,64}``)."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InvalidRequestError(
+            f"schedule name {name!r} is refused: use 1 to 64 letters, digits, '_', '.' or '-' (e.g. 'daily')"
+        )
+    return name
 
 
 def parse_parameters(value: Any) -> dict[str, Any]:
@@ -436,11 +446,7 @@ class ScheduleBook:
 
     def key(self, notebook_key: str, name: str) -> str:
         """Where the schedule ``name`` of ``notebook_key`` is kept."""
-        if not NAME_PATTERN.fullmatch(name or ""):
-            raise InvalidRequestError(
-                f"schedule name {name!r} is refused: use 1 to 64 letters, digits, '_', '.' or '-'"
-            )
-        return f"{self.folder(notebook_key)}{name}.json"
+        return f"{self.folder(notebook_key)}{check_name(name)}.json"
 
     def get(self, notebook_key: str, name: str) -> Schedule:
         """The schedule ``name`` of ``notebook_key``.
@@ -454,7 +460,7 @@ class ScheduleBook:
         try:
             stored = self.store.get(key)
         except NotFoundError as e:
-            raise NotFoundError(f"{notebook_key!r} has no schedule named {name!r}") from e
+            raise _no_schedule(notebook_key, name) from e
         return schedule_from_json(_json(stored.body, key), repr(key))
 
     def find(self, notebook_key: str, name: str) -> Schedule | None:
@@ -482,7 +488,7 @@ class ScheduleBook:
         try:
             self.store.head(key)
         except NotFoundError as e:
-            raise NotFoundError(f"{notebook_key!r} has no schedule named {name!r}") from e
+            raise _no_schedule(notebook_key, name) from e
         self.store.delete(key)
 
     def history(self, notebook_key: str, name: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -595,6 +601,10 @@ def is_schedule_key(key: str, root: str) -> bool:
         and f"/{REQUESTS_FOLDER}/" not in folder + "/"
         and folder != root
     )
+
+
+def _no_schedule(notebook_key: str, name: str) -> NotFoundError:
+    return NotFoundError(f"{notebook_key!r} has no schedule named {name!r}")
 
 
 def _json(body: bytes, key: str, *, quiet: bool = False) -> Any:

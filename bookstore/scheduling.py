@@ -28,7 +28,7 @@ from .keys import path_to_key
 from .library import PUBLISHED, Library, describe
 from .parameters import check, inspect
 from .runs import QUEUED, RunPage, RunRecord, new_run_id
-from .schedules import Listed, Schedule, ScheduleBook, parse_parameters, parse_schedule
+from .schedules import Listed, Schedule, ScheduleBook, check_fields, parse_parameters, parse_schedule
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,7 @@ def request_run(
     InvalidRequestError, NotPublishedError
         As :func:`save_schedule`.
     """
-    if not isinstance(body, Mapping):
-        raise InvalidRequestError('a run request is a JSON object, e.g. {"parameters": {"x": 3}}')
-    unknown = sorted(set(body) - set(RUN_FIELDS))
-    if unknown:
-        raise InvalidRequestError(
-            f"unknown field {', '.join(map(repr, unknown))}: a run request has {', '.join(RUN_FIELDS)}"
-        )
+    check_fields(body, RUN_FIELDS, "a run request")
     version_id = body.get("version_id") or None
     if version_id is not None and not isinstance(version_id, str):
         raise InvalidRequestError("version_id must be a published version id, or null for the latest")
