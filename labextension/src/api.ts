@@ -172,7 +172,8 @@ export interface IAirflowTask {
   map_index?: number | null;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+/** `queued`: asked for (Run now) and not started by Airflow yet. */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 /** One run of a published version, as `GET /api/bookstore/runs/<path>` lists it. */
 export interface IRun {
@@ -180,7 +181,7 @@ export interface IRun {
   /** The notebook's path under the published root; absent from older servers. */
   notebook_key?: string;
   status: RunStatus;
-  /** Null while it runs. */
+  /** Null while it is queued or runs. */
   succeeded: boolean | null;
   started_at: string;
   finished_at: string | null;
@@ -198,6 +199,12 @@ export interface IRun {
   airflow: IAirflowTask | null;
   /** True when publishing the version started the run (a DAG scheduled on the publication). */
   published_event?: boolean;
+  /** The run request (Run now) that asked for it; absent from runs nobody asked for. */
+  request_id?: string | null;
+  /** Who asked for it (Run now). */
+  requested_by?: string | null;
+  /** It ran with parameters its notebook does not declare: forced past the check. */
+  parameters_forced?: boolean;
   /** The task in Airflow's UI, when the server knows Airflow's address. */
   airflow_url?: string | null;
   /** The executed notebook in Airflow's viewer, when the server knows it. */
@@ -213,6 +220,92 @@ export interface IRunPage {
   notebook_key?: string;
   runs: IRun[];
   next_cursor: string | null;
+}
+
+/** The fields of a schedule a person sets (the schema `ScheduleRequest`); absent ones keep their value. */
+export interface IScheduleRequest {
+  /** Unique per notebook: 1 to 64 letters, digits, `_`, `.` or `-`. */
+  name: string;
+  /** Five cron fields (minute hour day month weekday) in `timezone`; null: at publications only. */
+  cron?: string | null;
+  /** An IANA time zone, e.g. `Europe/Paris`. */
+  timezone?: string;
+  /** Also run at each publication, at exactly the version published. */
+  on_publish?: boolean;
+  /** The published version to run; null: the latest when the run starts. */
+  version_id?: string | null;
+  /** papermill parameters, passed verbatim. */
+  parameters?: Record<string, unknown>;
+  enabled?: boolean;
+  retries?: number;
+  /** Minutes a run may take; null: no limit. */
+  timeout?: number | null;
+  /** E-mail addresses told when a run fails. */
+  notify?: string[];
+  /** Accept parameters the notebook does not declare. */
+  force_parameters?: boolean;
+}
+
+/** A schedule as the server answers it (the schema `Schedule`): its document, DAG and next runs. */
+export interface ISchedule {
+  name: string;
+  notebook_key: string;
+  cron: string | null;
+  timezone: string;
+  on_publish: boolean;
+  version_id: string | null;
+  parameters: Record<string, unknown>;
+  enabled: boolean;
+  retries: number;
+  timeout: number | null;
+  notify: string[];
+  force_parameters?: boolean;
+  created_by?: string | null;
+  created_at?: string | null;
+  updated_by?: string | null;
+  updated_at?: string | null;
+  /** The Airflow DAG that runs it: a run it made has this `airflow.dag_id`. */
+  dag_id: string;
+  /** The schedule in words, e.g. `at 06:00 every day (Europe/Paris)`. */
+  description?: string;
+  /** The next three times the cron fires (ISO, in its time zone); none when disabled. */
+  next_runs: string[];
+  /** True when the PUT made it, false when it changed it. */
+  created?: boolean;
+}
+
+/** A schedule document that cannot be read as a schedule (written by hand, say). */
+export interface IBrokenSchedule {
+  key: string;
+  error: string;
+}
+
+/** One listed schedule: a schedule, or a document that is not one. */
+export type ListedSchedule = ISchedule | IBrokenSchedule;
+
+/** Whether a listed schedule is a document that cannot be read. */
+export function isBroken(listed: ListedSchedule): listed is IBrokenSchedule {
+  return 'error' in listed && typeof (listed as IBrokenSchedule).error === 'string';
+}
+
+/** What `GET /api/bookstore/schedules/<path>` answers. */
+export interface INotebookSchedules {
+  notebook_key: string;
+  schedules: ListedSchedule[];
+}
+
+/** What `GET /api/bookstore/schedules` answers: the team's schedules. */
+export interface ITeamSchedules {
+  schedules_root?: string;
+  schedules: ListedSchedule[];
+}
+
+/** The body of `POST /api/bookstore/runs/<path>` (Run now). */
+export interface IRunRequest {
+  /** The published version to run; the latest when absent. */
+  version_id?: string | null;
+  parameters?: Record<string, unknown>;
+  force_parameters?: boolean;
 }
 
 /** One run with its executed notebook. */
@@ -473,7 +566,45 @@ export class BookstoreClient {
     return this.json<IDiffAnswer>(`api/bookstore/diff/${encodePath(path)}${query}`, { method: 'GET' });
   }
 
+  /** The schedules of the notebook at `path` (one of this server's own). */
+  schedules(path: string): Promise<INotebookSchedules> {
+    return this.json<INotebookSchedules>(`api/bookstore/schedules/${encodePath(path)}`, { method: 'GET' });
+  }
+
+  /** The team's schedules, or those of one published notebook (its key under the published root). */
+  teamSchedules(notebookKey: string | null = null): Promise<ITeamSchedules> {
+    const query = queryString({ notebook_key: notebookKey });
+    return this.json<ITeamSchedules>(`api/bookstore/schedules${query}`, { method: 'GET' });
+  }
+
+  /** Create or change the schedule `request.name` of the published notebook at `path`. */
+  saveSchedule(path: string, request: IScheduleRequest): Promise<ISchedule> {
+    return this.json<ISchedule>(`api/bookstore/schedules/${encodePath(path)}`, {
+      method: 'PUT',
+      body: JSON.stringify(request)
+    });
+  }
+
+  /** Remove the schedule `name` of the notebook at `path`. */
+  async deleteSchedule(path: string, name: string): Promise<void> {
+    await this.send(`api/bookstore/schedules/${encodePath(path)}${queryString({ name })}`, { method: 'DELETE' });
+  }
+
+  /** Ask Airflow to run the published notebook at `path` now: its run record, `queued`. */
+  requestRun(path: string, request: IRunRequest = {}): Promise<IRun> {
+    return this.json<IRun>(`api/bookstore/runs/${encodePath(path)}`, {
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+  }
+
   private async json<T>(path: string, init: RequestInit): Promise<T> {
+    const response = await this.send(path, init);
+    return (await response.json()) as T;
+  }
+
+  /** Send a request; an error answer, or none, is thrown as a BookstoreApiError. */
+  private async send(path: string, init: RequestInit): Promise<Response> {
     let response: Response;
     try {
       response = await this.request(path, init);
@@ -484,6 +615,6 @@ export class BookstoreClient {
     if (!response.ok) {
       throw await errorFromResponse(response);
     }
-    return (await response.json()) as T;
+    return response;
   }
 }

@@ -80,12 +80,13 @@ export interface IRunRow {
 }
 
 const STATUS_LABELS: Record<RunStatus, string> = {
+  queued: 'queued',
   running: 'running',
   succeeded: 'succeeded',
   failed: 'failed'
 };
 
-/** How a status reads in a row: `succeeded`, `failed`, `running`. */
+/** How a status reads in a row: `succeeded`, `failed`, `running`, `queued` (asked for, not started yet). */
 export function statusLabel(status: RunStatus): string {
   return STATUS_LABELS[status] ?? status;
 }
@@ -114,18 +115,24 @@ export function formatParameters(parameters: Record<string, unknown> | null | un
 
 /**
  * Who started a run: the Airflow task (`DAG daily, task report[3] (try 2)`, `…, on publish` when
- * publishing the version started it), or the terminal when no Airflow task is recorded.
+ * publishing the version started it, `…, run now by alice` when someone asked for it), Run now
+ * while Airflow has not started it, or the terminal when no Airflow task is recorded.
  */
 export function describeOrigin(run: IRun): string {
   const airflow = run.airflow;
+  const asked = run.request_id ? `run now${run.requested_by ? ` by ${run.requested_by}` : ''}` : null;
   if (!airflow) {
+    if (asked !== null) {
+      return run.status === 'queued' ? `${asked}, waiting for Airflow to start it` : asked;
+    }
     return 'bookstore run';
   }
   const mapped = airflow.map_index !== undefined && airflow.map_index !== null && airflow.map_index >= 0;
   const tryNumber = airflow.try_number && airflow.try_number > 1 ? ` (try ${airflow.try_number})` : '';
   return (
     `DAG ${airflow.dag_id}, task ${airflow.task_id}${mapped ? `[${airflow.map_index}]` : ''}${tryNumber}` +
-    (run.published_event ? ', on publish' : '')
+    (run.published_event ? ', on publish' : '') +
+    (asked !== null ? `, ${asked}` : '')
   );
 }
 
@@ -239,7 +246,7 @@ export class RunsModel {
       date: formatDay(run.started_at, now),
       clock: formatTime(run.started_at).slice(11),
       timeTitle:
-        `Started ${formatTime(run.started_at)}${age ? ` (${age})` : ''}` +
+        `${run.status === 'queued' ? 'Asked for' : 'Started'} ${formatTime(run.started_at)}${age ? ` (${age})` : ''}` +
         (run.finished_at
           ? `\nFinished ${formatTime(run.finished_at)}${duration ? `, after ${duration}` : ''}`
           : '') +

@@ -240,3 +240,47 @@ describe('BookstoreClient', () => {
     expect(error.message).toContain('Failed to fetch');
   });
 });
+
+describe('BookstoreClient and schedules', () => {
+  it('lists, saves and removes a notebook’s schedules, and the team’s', async () => {
+    const saved = { name: 'daily', cron: '0 6 * * *', dag_id: 'd', next_runs: [] };
+    const { client, sent } = fakeClient(
+      json({ notebook_key: 'k/a b.ipynb', schedules: [saved] }),
+      json(saved, 201),
+      new Response(null, { status: 204 }),
+      json({ schedules: [] }),
+      json({ schedules: [] })
+    );
+    expect((await client.schedules('a b.ipynb')).schedules).toEqual([saved]);
+    expect(await client.saveSchedule('a b.ipynb', { name: 'daily', cron: '0 6 * * *' })).toEqual(saved);
+    await client.deleteSchedule('a b.ipynb', 'daily');
+    await client.teamSchedules();
+    await client.teamSchedules('k/a b.ipynb');
+    expect(sent.map(({ path, init }) => [init.method, path, init.body])).toEqual([
+      ['GET', 'api/bookstore/schedules/a%20b.ipynb', undefined],
+      ['PUT', 'api/bookstore/schedules/a%20b.ipynb', '{"name":"daily","cron":"0 6 * * *"}'],
+      ['DELETE', 'api/bookstore/schedules/a%20b.ipynb?name=daily', undefined],
+      ['GET', 'api/bookstore/schedules', undefined],
+      ['GET', 'api/bookstore/schedules?notebook_key=k%2Fa%20b.ipynb', undefined]
+    ]);
+  });
+
+  it('asks for a run now, and says why the server refused one', async () => {
+    const queued = { run_id: 'r', request_id: 'r', status: 'queued' };
+    const { client, sent } = fakeClient(
+      json(queued, 202),
+      json({ message: "'a.ipynb' is not published: publish it first", reason: 'NotPublishedError' }, 409)
+    );
+    expect(await client.requestRun('a.ipynb', { parameters: { x: 3 } })).toEqual(queued);
+    expect(sent[0].init).toMatchObject({ method: 'POST', body: '{"parameters":{"x":3}}' });
+    await expect(client.requestRun('a.ipynb')).rejects.toMatchObject({
+      status: 409,
+      message: "'a.ipynb' is not published: publish it first"
+    });
+  });
+
+  it('says why a schedule was not removed', async () => {
+    const { client } = fakeClient(json({ message: "'k/a.ipynb' has no schedule named 'daily'", reason: 'NotFoundError' }, 404));
+    await expect(client.deleteSchedule('a.ipynb', 'daily')).rejects.toBeInstanceOf(BookstoreApiError);
+  });
+});
