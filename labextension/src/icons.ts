@@ -26,3 +26,12 @@ export const catalogIcon = new LabIcon({
     '<path class="jp-icon3" fill="#616161" d="M4 6H2v14c0 1.1.9 2 2 2h14v-2H4V6zm16-4H8c-1.1 0-2 .9-2 2v12c0 1.1.9 2 2 2h12c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2zm-1 9H9V9h10v2zm-4 4H9v-2h6v2zm4-8H9V5h10v2z"/>' +
     '</svg>'
 });
+
+/** A calendar with a clock: schedule a published notebook. */
+export const scheduleIcon = new LabIcon({
+  name: 'notebook-bookstore:schedule',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M5 22q-.825 0-1.413-.587Q3 20.825 3 20V6q0-.825.587-1.412Q4.175 4 5 4h1V2h2v2h8V2h2v2h1q.825 0 1.413.588Q21 5.175 21 6v5h-2V10H5v10h6v2H5Zm12.5 1q-2.075 0-3.537-1.463Q12.5 20.075 12.5 18t1.463-3.538Q15.425 13 17.5 13t3.538 1.462Q22.5 15.925 22.5 18q0 2.075-1.462 3.537Q19.575 23 17.5 23Zm1.675-2.625.7-.7-1.875-1.875V15H17v3.2l2.175 2.175ZM5 8h14V6H5v2Zm0 0V6v2Z"/>' +
+    '</svg>'
+});

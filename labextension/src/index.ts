@@ -5,8 +5,9 @@
  *
  * This module only wires the pieces together: the history panel's state is HistoryModel
  * (model.ts), what is done to a version is VersionActions (actions.ts), run through commands
- * (commands.ts), and to a run RunActions and the run commands; the catalog's are CatalogModel,
- * CatalogActions and the catalog commands.
+ * (commands.ts), and to a run RunActions and the run commands, and to a schedule ScheduleActions
+ * and the schedule commands; the catalog's are CatalogModel, CatalogActions and the catalog
+ * commands.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
@@ -29,6 +30,8 @@ import { HistoryModel } from './model';
 import { HistoryPanel } from './panel';
 import { RunActions } from './run-actions';
 import { addRunCommands } from './run-commands';
+import { ScheduleActions } from './schedule-actions';
+import { SCHEDULE_COMMAND, addScheduleCommands } from './schedule-commands';
 
 export const PLUGIN_ID = 'notebook-bookstore:plugin';
 
@@ -101,7 +104,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       })
     );
 
+    addScheduleCommands(app, model, new ScheduleActions(client), {
+      showSchedules: () => {
+        model.tab = 'schedules';
+        shell.activateById(panel.id);
+      }
+    });
+
     const panel = new HistoryPanel(model, commands);
+    model.schedules.written.connect(() => catalog.markStale());
     panel.title.caption = 'Version history (bookstore)';
     shell.add(panel, 'right', { rank: 650 });
     restorer?.add(panel, 'notebook-bookstore:history');
@@ -127,6 +138,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const current = tracker.currentWidget;
       model.setPath(current ? localPath(current) : null);
       commands.notifyCommandChanged(CommandIDs.publish);
+      commands.notifyCommandChanged(SCHEDULE_COMMAND);
     };
     tracker.currentChanged.connect(follow);
     tracker.widgetAdded.connect((_, widget) => {
@@ -184,7 +196,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => shell.activateById(catalogPanel.id)
     });
 
-    for (const command of [CommandIDs.publish, CommandIDs.openHistory, CommandIDs.openCatalog]) {
+    for (const command of [CommandIDs.publish, SCHEDULE_COMMAND, CommandIDs.openHistory, CommandIDs.openCatalog]) {
       palette?.addItem({ command, category: 'Bookstore' });
     }
   }

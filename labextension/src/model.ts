@@ -1,7 +1,7 @@
 /**
  * What the Version history panel shows and does, apart from how it looks: which notebook, its
- * two histories and its runs (runs-model.ts), the archive's health, the action under way and
- * its outcome, and each row's text.
+ * two histories, its runs (runs-model.ts) and its schedules (schedules-model.ts), the archive's
+ * health, the action under way and its outcome, and each row's text.
  *
  * The panel (panel.tsx) renders it and the version commands (commands.ts) call it. It imports
  * no JupyterLab widget, so that the unit tests run it in Node.
@@ -21,6 +21,7 @@ import {
 import { VersionHistory } from './history';
 import { Outcome, PanelModelBase } from './panel-model';
 import { RunsModel } from './runs-model';
+import { SchedulesClient, SchedulesModel } from './schedules-model';
 
 export { settleOutcome } from './panel-model';
 export type { Outcome } from './panel-model';
@@ -77,14 +78,21 @@ export interface IVersionRow {
   highlighted: boolean;
 }
 
-/** The panel's tabs: a stage's versions, or the runs of the published versions. */
-export type HistoryTab = Stage | 'runs';
+/** The panel's tabs: a stage's versions, the runs of the published versions, or its schedules. */
+export type HistoryTab = Stage | 'runs' | 'schedules';
 
-export const HISTORY_TABS: readonly HistoryTab[] = ['workspace', 'published', 'runs'];
+export const HISTORY_TABS: readonly HistoryTab[] = ['workspace', 'published', 'runs', 'schedules'];
+
+/** The tabs that list something other than versions, and the server feature each needs. */
+const FEATURE_TABS: Partial<Record<HistoryTab, string>> = { runs: 'runs', schedules: 'schedules' };
+
+function isStage(tab: HistoryTab): tab is Stage {
+  return tab === 'workspace' || tab === 'published';
+}
 
 /** The state the panel renders: which notebook, its two histories and its runs, health and the last outcome. */
 export class HistoryModel extends PanelModelBase {
-  constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status' | 'runs'>) {
+  constructor(readonly client: Pick<BookstoreClient, 'versions' | 'status' | 'runs'> & SchedulesClient) {
     super();
     const changed = () => this.changed();
     this.histories = {
@@ -92,12 +100,36 @@ export class HistoryModel extends PanelModelBase {
       published: new VersionHistory(client, 'published', changed)
     };
     this.runs = new RunsModel(client, this, changed);
+    this.schedules = new SchedulesModel(client, this, changed);
   }
 
   readonly histories: Record<Stage, VersionHistory>;
 
   /** The runs of the notebook's published versions. */
   readonly runs: RunsModel;
+
+  /** The notebook's schedules. */
+  readonly schedules: SchedulesModel;
+
+  /** The runs listed in the Runs tab, newest first: a schedule's last run is among them. */
+  get listedRuns(): readonly IRun[] {
+    return this.runs.runs;
+  }
+
+  /** Show the Runs tab with a run just asked for (Run now) at its top. */
+  async showQueuedRun(run: IRun): Promise<void> {
+    const list = this.runs.list;
+    this.tab = 'runs';
+    if (list.state.loaded && !list.state.loading) {
+      await list.refreshNewest();
+    } else {
+      await list.reload();
+    }
+    if (run.request_id && !list.find(run.run_id)) {
+      // Listed at the next poll otherwise.
+      await list.refreshNewest();
+    }
+  }
 
   get path(): string | null {
     return this._path;
@@ -113,24 +145,29 @@ export class HistoryModel extends PanelModelBase {
       return;
     }
     this._tab = tab;
-    if (tab !== 'runs') {
+    if (isStage(tab)) {
       this._lastStage = tab;
     }
-    const list = this.listOf(tab);
-    if (this._visible && this._path !== null && !list.state.loaded && !list.state.loading) {
-      void list.reload();
+    if (this._visible && this._path !== null) {
+      this.loadIfNeeded(tab);
     }
     this.changed();
   }
 
-  /** The tabs offered: Runs only when the server lists runs (until its status answers, assume it does). */
+  /**
+   * The tabs offered: Runs and Schedules only when the server lists them (until its status
+   * answers, assume it does).
+   */
   get tabs(): readonly HistoryTab[] {
-    return this.canListRuns ? HISTORY_TABS : HISTORY_TABS.filter(tab => tab !== 'runs');
+    return HISTORY_TABS.filter(tab => {
+      const feature = FEATURE_TABS[tab];
+      return feature === undefined || this._status === null || this._status.features.includes(feature);
+    });
   }
 
-  /** The stage whose versions are shown, or were last (while the Runs tab is shown). */
+  /** The stage whose versions are shown, or were last (while the Runs or Schedules tab is shown). */
   get stage(): Stage {
-    return this._tab === 'runs' ? this._lastStage : this._tab;
+    return isStage(this._tab) ? this._tab : this._lastStage;
   }
 
   set stage(stage: Stage) {
@@ -311,21 +348,26 @@ export class HistoryModel extends PanelModelBase {
       history.setPath(path);
     }
     this.runs.setPath(path);
+    this.schedules.setPath(path);
     this.changed();
     if (path !== null && this._visible) {
-      void this.listOf(this._tab).reload();
+      this.loadIfNeeded(this._tab);
     }
   }
 
-  /** Reload the health and both stages' first pages, and the runs when they were listed. */
+  /** Reload the health and both stages' first pages, and the runs and schedules when they were listed. */
   async refresh(): Promise<void> {
     const runs = this.runs.list;
+    const schedules = this.schedules.list;
+    const shown = (tab: HistoryTab) => this._tab === tab || (tab === 'runs' && this._tab === 'schedules');
     await Promise.all([
       this.refreshStatus(),
       this.histories.workspace.reload(),
       this.histories.published.reload(),
-      // Runs cost a request per run record: listed when their tab is shown.
-      this._tab === 'runs' || runs.state.loaded ? runs.reload() : undefined
+      // Runs cost a request per run record: listed when their tab (or Schedules, which shows
+      // each schedule's last run) is shown.
+      shown('runs') || runs.state.loaded ? runs.reload() : undefined,
+      shown('schedules') || schedules.state.loaded ? this.schedules.reload() : undefined
     ]);
   }
 
@@ -337,20 +379,23 @@ export class HistoryModel extends PanelModelBase {
       this._statusError = error;
     }
     if (!this.tabs.includes(this._tab)) {
-      // An older server: no runs to show.
+      // An older server: no runs or schedules to show.
       this._tab = this._lastStage;
     }
     this.changed();
   }
 
   /**
-   * While the Runs tab is shown: list the newest runs again when one is running (to see it
-   * end) or none is listed yet (to see the first start). The panel calls it now and then.
+   * While the Runs or Schedules tab is shown: list the newest runs again when one is queued or
+   * running (to see it start and end) or none is listed yet (to see the first start). The panel
+   * calls it now and then.
    */
   async pollRuns(): Promise<void> {
     const list = this.runs.list;
-    const waiting = list.state.items.length === 0 || list.state.items.some(run => run.status === 'running');
-    if (this._visible && this._tab === 'runs' && waiting) {
+    const waiting =
+      list.state.items.length === 0 ||
+      list.state.items.some(run => run.status === 'running' || run.status === 'queued');
+    if (this._visible && (this._tab === 'runs' || this._tab === 'schedules') && waiting) {
       await list.refreshNewest();
     }
   }
@@ -371,9 +416,19 @@ export class HistoryModel extends PanelModelBase {
     await this.histories.workspace.reload();
   }
 
-  /** The list a tab shows. */
-  private listOf(tab: HistoryTab): { state: { loaded: boolean; loading: boolean }; reload(): Promise<void> } {
-    return tab === 'runs' ? this.runs.list : this.histories[tab];
+  /** List what `tab` shows unless it is listed: the Schedules tab shows each schedule's last run too. */
+  private loadIfNeeded(tab: HistoryTab): void {
+    const lists: { state: { loaded: boolean; loading: boolean }; reload(): Promise<void> }[] =
+      tab === 'runs'
+        ? [this.runs.list]
+        : tab === 'schedules'
+          ? [this.schedules, this.runs.list]
+          : [this.histories[tab]];
+    for (const list of lists) {
+      if (!list.state.loaded && !list.state.loading) {
+        void list.reload();
+      }
+    }
   }
 
   /**

@@ -19,6 +19,8 @@ import { describeEmpty, describeError, describeHealth } from './messages';
 import { IRunArgs, RUN_COMMANDS, RUN_MENU } from './run-commands';
 import { HistoryModel, HistoryTab } from './model';
 import { RunList } from './runs-panel';
+import { IScheduleArgs, SCHEDULE_COMMANDS, SCHEDULE_MENU } from './schedule-commands';
+import { ScheduleList } from './schedules-panel';
 import {
   Notice,
   OpenRowMenu,
@@ -29,12 +31,18 @@ import {
   openOnDoubleClick
 } from './side-panel';
 
-const TAB_LABELS: Record<HistoryTab, string> = { workspace: 'Saves', published: 'Published', runs: 'Runs' };
+const TAB_LABELS: Record<HistoryTab, string> = {
+  workspace: 'Saves',
+  published: 'Published',
+  runs: 'Runs',
+  schedules: 'Schedules'
+};
 
 const TAB_TITLES: Record<HistoryTab, string> = {
   workspace: 'Every save of this notebook, archived',
   published: 'The published versions of this notebook: what Airflow runs',
-  runs: 'The runs of the published versions, from Airflow or bookstore run'
+  runs: 'The runs of the published versions, from Airflow or bookstore run',
+  schedules: 'When Airflow runs the published notebook: its schedules, their next and last runs, Run now'
 };
 
 /** Opens a version's ⋯ menu at a point of the page. */
@@ -173,6 +181,10 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
   private readonly openRunMenu: OpenRowMenu<IRunArgs> = (args, x, y) =>
     openGroupedMenu(this.menu, RUN_MENU, RUN_COMMANDS, args, x, y);
 
+  /** The ⋯ menu of the schedule `args` names. */
+  private readonly openScheduleMenu: OpenRowMenu<IScheduleArgs> = (args, x, y) =>
+    openGroupedMenu(this.menu, SCHEDULE_MENU, SCHEDULE_COMMANDS, args, x, y);
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
@@ -206,13 +218,15 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
         />
         <Health model={model} />
         {path === null ? (
-          <div className="jp-bookstore-Empty">Open a notebook to see its saved and published versions and its runs.</div>
+          <div className="jp-bookstore-Empty">
+            Open a notebook to see its saved and published versions, its runs and its schedules.
+          </div>
         ) : (
           <>
             <div className="jp-bookstore-History-path" title={path}>
               {path}
             </div>
-            <div className="jp-bookstore-Tabs" role="tablist" aria-label="Versions and runs">
+            <div className="jp-bookstore-Tabs" role="tablist" aria-label="Versions, runs and schedules">
               {model.tabs.map(tab => (
                 <button
                   key={tab}
@@ -231,6 +245,8 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
             {model.notice !== null && <Notice notice={model.notice} testId="outcome" />}
             {model.tab === 'runs' ? (
               <RunList model={model} commands={this.commands} openMenu={this.openRunMenu} />
+            ) : model.tab === 'schedules' ? (
+              <ScheduleList model={model} commands={this.commands} openMenu={this.openScheduleMenu} />
             ) : (
               <VersionList model={model} commands={this.commands} openMenu={this.openMenu} stage={model.tab} />
             )}
