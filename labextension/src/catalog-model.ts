@@ -6,7 +6,8 @@
  * The panel (catalog-panel.tsx) renders it and the catalog commands (catalog-commands.ts) call
  * it. It imports no JupyterLab widget, so that the unit tests run it in Node.
  */
-import { BookstoreClient, ICatalogEntry, IStatus } from './api';
+import { BookstoreClient, ICatalogEntry, ISchedule, IStatus, ListedSchedule, isBroken } from './api';
+import { describeSchedule, shortSchedule } from './cron';
 import { baseName, formatAge, formatSize, formatTime, uniqueShortIds, withEllipsis } from './format';
 import { IPagingState, PagedList, mergeNew } from './paged';
 import { Outcome, PanelModelBase } from './panel-model';
@@ -83,6 +84,35 @@ export interface ICatalogRow {
   size: string;
   /** Who published it when that is not its owner (an administrator, say); else null. */
   publishedBy: string | null;
+  /** `scheduled: daily 06:00` when Airflow runs it on an enabled schedule; else null. */
+  scheduled: string | null;
+  /** Its schedules in full, one a line, for a tooltip. */
+  scheduledTitle: string;
+}
+
+/** The enabled schedules of the team by notebook_key, each notebook's by name. */
+export function schedulesByNotebook(listed: readonly ListedSchedule[]): Map<string, ISchedule[]> {
+  const found = new Map<string, ISchedule[]>();
+  for (const entry of listed) {
+    if (isBroken(entry) || !entry.enabled) {
+      continue;
+    }
+    found.set(entry.notebook_key, [...(found.get(entry.notebook_key) ?? []), entry]);
+  }
+  for (const schedules of found.values()) {
+    schedules.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return found;
+}
+
+/** A notebook's schedules in a few words: `scheduled: daily 06:00, Mondays 07:30`; null when none. */
+export function describeScheduled(schedules: readonly ISchedule[] | undefined): string | null {
+  if (!schedules?.length) {
+    return null;
+  }
+  const shown = schedules.slice(0, 2).map(shortSchedule);
+  const more = schedules.length > 2 ? ` and ${schedules.length - 2} more` : '';
+  return `scheduled: ${shown.join(', ')}${more}`;
 }
 
 /** Whether every word of `filter` is in the entry's owner or notebook_key (case does not matter). */
@@ -136,7 +166,7 @@ export function catalogBusyLabel(action: CatalogAction, notebookKey: string): st
 /** The state the Published notebooks panel renders. */
 export class CatalogModel extends PanelModelBase {
   constructor(
-    readonly client: Pick<BookstoreClient, 'status' | 'catalog'>,
+    readonly client: Pick<BookstoreClient, 'status' | 'catalog'> & Partial<Pick<BookstoreClient, 'teamSchedules'>>,
     private readonly pageSize: number = CATALOG_PAGE_SIZE
   ) {
     super();
@@ -206,10 +236,32 @@ export class CatalogModel extends PanelModelBase {
         if (this.availability !== 'available') {
           return { notebooks: [], next_cursor: null };
         }
-        return this.client.catalog({ limit: this.pageSize });
+        const [page] = await Promise.all([this.client.catalog({ limit: this.pageSize }), this.loadSchedules()]);
+        return page;
       },
       page => ({ entries: page.notebooks })
     );
+  }
+
+  /** The team's enabled schedules by notebook_key, as last listed. */
+  get schedules(): ReadonlyMap<string, readonly ISchedule[]> {
+    return this._schedules;
+  }
+
+  /**
+   * List the team's schedules, when the server has them. The catalog lists its notebooks
+   * without them when that fails: the schedules are a note beside each.
+   */
+  private async loadSchedules(): Promise<void> {
+    if (!this._status?.features.includes('schedules') || !this.client.teamSchedules) {
+      this._schedules = new Map();
+      return;
+    }
+    try {
+      this._schedules = schedulesByNotebook((await this.client.teamSchedules()).schedules);
+    } catch {
+      // Kept as last listed.
+    }
   }
 
   /** Load the page after the last one loaded; nothing when on the last page or busy. */
@@ -319,6 +371,7 @@ export class CatalogModel extends PanelModelBase {
     const slash = path.lastIndexOf('/') + 1;
     const publisher = entry.published_by || entry.owner;
     const age = formatAge(entry.last_modified, now);
+    const schedules = this._schedules.get(entry.notebook_key);
     return {
       notebookKey: entry.notebook_key,
       path,
@@ -334,7 +387,11 @@ export class CatalogModel extends PanelModelBase {
       versionId: entry.version_id,
       id: this.shortId(entry.version_id),
       size: formatSize(entry.size),
-      publishedBy: entry.published_by && entry.published_by !== entry.owner ? entry.published_by : null
+      publishedBy: entry.published_by && entry.published_by !== entry.owner ? entry.published_by : null,
+      scheduled: describeScheduled(schedules),
+      scheduledTitle: (schedules ?? [])
+        .map(schedule => `${schedule.name}: runs ${schedule.description || describeSchedule(schedule)}`)
+        .join('\n')
     };
   }
 
@@ -398,6 +455,7 @@ export class CatalogModel extends PanelModelBase {
     () => this.changed()
   );
   private _status: IStatus | null = null;
+  private _schedules: ReadonlyMap<string, readonly ISchedule[]> = new Map();
   private _filter = '';
   private _stale = false;
   private readonly _collapsed = new Set<string>();

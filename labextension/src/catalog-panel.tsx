@@ -85,6 +85,11 @@ function CatalogRow(props: IRowProps & { entry: ICatalogEntry }): JSX.Element {
           {row.id}
         </code>
         <span>{row.size}</span>
+        {row.scheduled !== null && (
+          <span className="jp-bookstore-CatalogEntry-scheduled" title={row.scheduledTitle}>
+            {row.scheduled}
+          </span>
+        )}
       </div>
     </li>
   );

@@ -11,6 +11,7 @@ import {
   IVersionPage,
   ListedSchedule
 } from '../src/api';
+import { describeScheduled, schedulesByNotebook } from '../src/catalog-model';
 import { HistoryModel } from '../src/model';
 import { Outcome } from '../src/panel-model';
 import { describeOrigin, statusLabel } from '../src/runs-model';
@@ -285,5 +286,25 @@ describe('a schedule’s runs', () => {
 
   it('asks for a run with the schedule’s version and parameters', () => {
     expect(runRequestOf(schedule('daily'))).toEqual({ version_id: null, parameters: { x: 3 } });
+  });
+});
+
+describe('schedules in the catalog', () => {
+  it('notes the enabled schedules of each notebook', () => {
+    const other = { ...schedule('weekly', { cron: '30 7 * * 1' }), notebook_key: 'bob/notebooks/b.ipynb' };
+    const byNotebook = schedulesByNotebook([
+      schedule('daily'),
+      schedule('hourly', { cron: '5 * * * *', on_publish: true }),
+      schedule('off', { enabled: false }),
+      other,
+      { key: 'schedules/x.json', error: 'not JSON' }
+    ]);
+    expect([...byNotebook.keys()]).toEqual([KEY, 'bob/notebooks/b.ipynb']);
+    expect(describeScheduled(byNotebook.get(KEY))).toBe('scheduled: daily 06:00, hourly at :05 + on publish');
+    expect(describeScheduled(byNotebook.get('bob/notebooks/b.ipynb'))).toBe('scheduled: Mondays 07:30');
+    expect(describeScheduled(undefined)).toBeNull();
+    expect(describeScheduled([schedule('a'), schedule('b'), schedule('c')])).toBe(
+      'scheduled: daily 06:00, daily 06:00 and 1 more'
+    );
   });
 });
