@@ -8,7 +8,7 @@
 import { Clipboard, Dialog, showDialog } from '@jupyterlab/apputils';
 
 import { BookstoreApiError, BookstoreClient, INotebookParameters, ISchedule, IVersion, isBroken } from './api';
-import { browserTimeZone } from './cron';
+import { browserTimeZone } from './cron-times';
 import { baseName } from './format';
 import { ScheduleFormModel } from './schedule-form-model';
 import { showScheduleForm } from './schedule-form';

@@ -10,20 +10,8 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { INotebookParameters, IParameter, ISchedule, IScheduleRequest, IVersion } from './api';
-import {
-  CronError,
-  DEFAULT_WHEN,
-  IWhen,
-  cronOf,
-  defaultName,
-  describeSchedule,
-  formatInZone,
-  isTimeZone,
-  nextRuns,
-  onPublishOf,
-  parseCron,
-  whenOf
-} from './cron';
+import { DEFAULT_WHEN, IWhen, cronOf, defaultName, describeSchedule, onPublishOf, whenOf } from './cron';
+import { CronError, formatInZone, isTimeZone, nextRuns, parseCron } from './cron-times';
 import { formatTime, uniqueShortIds, versionTime } from './format';
 
 /** A schedule's name: what the server accepts. */

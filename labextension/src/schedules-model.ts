@@ -19,7 +19,8 @@ import {
 } from './api';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { describeSchedule, formatInZone } from './cron';
+import { describeSchedule } from './cron';
+import { formatInZone } from './cron-times';
 import { formatAge, withEllipsis } from './format';
 import { sentences } from './messages';
 import { IPagingState, PagedList } from './paged';
