@@ -1,4 +1,10 @@
-"""Shared fixtures: a real SeaweedFS S3 server, fresh versioned buckets, real Jupyter servers."""
+"""Shared fixtures: stores, a real SeaweedFS S3 server, fresh versioned buckets, real Jupyter servers.
+
+The vocabulary: ``memory_store`` is a fresh in-memory store (no server: what tests of the
+core use); ``store`` a fresh versioned bucket's S3 store and ``bucket`` its name; ``s3`` and
+``module_bucket`` the same shared by a module's tests; ``server`` a module's Jupyter server,
+``jupyter`` a test's own.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,17 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
+from tests.helpers.memory_store import MemoryStore
 from tests.jupyter_process import SEED_CONFIG, JupyterServer, notebook
 from tests.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def memory_store() -> MemoryStore:
+    """A fresh, versioned store in memory (tests/helpers/memory_store.py): no server."""
+    return MemoryStore()
 
 
 @pytest.fixture(scope="session")
