@@ -11,18 +11,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, seed_config
 from tests.helpers.memory_store import MemoryStore
-from tests.jupyter_process import SEED_CONFIG, JupyterServer, notebook
-from tests.notebooks import Area, ensure_python3_kernel
+from tests.helpers.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,10 +50,6 @@ def private_s3(tmp_path: Path) -> Iterator[SeaweedFS]:
     server.kill()
 
 
-def new_bucket_name() -> str:
-    return f"nb-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture
 def bucket(s3_server: SeaweedFS) -> str:
     """A fresh, versioned bucket."""
@@ -70,18 +65,6 @@ def area() -> Area:
 @pytest.fixture
 def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
     return s3_server.store(bucket)
-
-
-def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
-    """The seed's Jupyter configuration, verbatim, filled in for ``server`` and ``bucket``."""
-    values = {
-        "bucket": bucket,
-        "endpoint_url": server.endpoint_url,
-        "access_key": server.access_key,
-        "secret_key": server.secret_key,
-    }
-    values.update(overrides)
-    return SEED_CONFIG.format(**values)
 
 
 @pytest.fixture(scope="module")
@@ -141,18 +124,6 @@ def jupyter_factory(tmp_path: Path) -> Iterator[object]:
 def jupyter(jupyter_factory, s3_server: SeaweedFS, bucket: str) -> JupyterServer:  # type: ignore[no-untyped-def]
     """A Jupyter server with the seed's configuration, archiving to a fresh bucket."""
     return jupyter_factory(seed_config(s3_server, bucket))
-
-
-def started_with_a_save(
-    jupyter_factory: Any, config: str, path: str = "mine.ipynb", **kwargs: object
-) -> JupyterServer:
-    """A Jupyter server started with ``config`` (and :func:`jupyter_factory`'s ``kwargs``)
-    whose first save of ``path`` (``"before"``) is archived: where a test of S3 misbehaving
-    begins."""
-    jupyter: JupyterServer = jupyter_factory(config, **kwargs)
-    jupyter.save(path, notebook("before"))
-    jupyter.wait_archived()
-    return jupyter
 
 
 @pytest.fixture(scope="session")

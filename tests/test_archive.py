@@ -16,21 +16,17 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config, started_with_a_save
-from tests.jupyter_process import JupyterServer, notebook
-
-PREFIX = "workspace/kylek/notebooks"
-FAST_RETRY = "\nc.BookstoreContentsArchiver.retry_max_delay = 1.0\n"
-
-
-def bodies(store: S3Store, key: str) -> list[bytes]:
-    """Every archived version of ``key``, oldest first."""
-    return [store.get(key, v.version_id).body for v in reversed(list(store.iter_versions(key)))]
-
-
-def sources(store: S3Store, key: str) -> list[str]:
-    """The first cell's source of every archived version of ``key``, oldest first."""
-    return ["".join(json.loads(body)["cells"][0]["source"]) for body in bodies(store, key)]
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import (
+    FAST_RETRY,
+    PREFIX,
+    JupyterServer,
+    bodies,
+    notebook,
+    seed_config,
+    sources,
+    started_with_a_save,
+)
 
 
 def store_on(server: SeaweedFS, bucket: str) -> S3Store:
@@ -95,7 +91,7 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
 ) -> None:
     """S3 frozen with its sockets open holds every request sent to it and acts on all of them
     when it resumes: an upload re-sent blindly after a timeout would be stored twice."""
-    from tests.test_cli import CONFIG, clean_env
+    from tests.helpers.cli import CONFIG, clean_env
 
     bucket = private_s3.create_bucket(new_bucket_name())
     hang = "\nc.BookstoreContentsArchiver.upload_timeout = 1.5\n"

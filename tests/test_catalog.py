@@ -18,18 +18,11 @@ import pytest
 
 from bookstore.catalog import Catalog, owner_of
 from bookstore.errors import InvalidPathError, NotFoundError
-from bookstore.library import Library
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook
-from tests.test_cli import Cli, clean_env
-from tests.test_handlers import raw_request
-
-TEAM_PREFIXES = {
-    '"/workspace/kylek/notebooks"': '"workspace/{username}/notebooks"',
-    '"/published/kylek/notebooks"': '"published/{username}/notebooks"',
-}
+from tests.helpers.cli import Cli, clean_env
+from tests.helpers.jupyter_process import JupyterServer, notebook, raw_request
+from tests.helpers.team import library_of, team_config
 
 # The server's own token is alice's; "carol-token" is carol's. carol may read but not publish.
 TEAM_AUTH = """
@@ -54,28 +47,11 @@ c.Bookstore.username = "alice"
 """
 
 
-def team_config(server: SeaweedFS, bucket: str) -> str:
-    config = seed_config(server, bucket)
-    for static, template in TEAM_PREFIXES.items():
-        config = config.replace(static, template)
-    return config
-
-
 def nb(source: str) -> bytes:
     return (json.dumps(notebook(source)) + "\n").encode()
 
 
 # -- fixtures: one bucket and one server for the module --------------------------------------
-
-
-def library_of(store: S3Store, user: str) -> Library:
-    return Library(
-        store,
-        workspace_prefix=f"workspace/{user}/notebooks",
-        published_prefix=f"published/{user}/notebooks",
-        published_root="published",
-        owner_index=0,
-    )
 
 
 @pytest.fixture(scope="module")

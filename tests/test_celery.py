@@ -29,8 +29,8 @@ from bookstore.runs import RunLog
 from devtools.airflow_cluster import WORKER_NAME, AirflowCluster, Worker
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import StackError
-from tests.conftest import new_bucket_name
-from tests.notebooks import Area, ensure_python3_kernel
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "team/notebooks/fan_out.ipynb"

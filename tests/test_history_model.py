@@ -34,8 +34,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.jupyter_process import JupyterServer, notebook
-from tests.openapi_check import Checker
+from tests.helpers.jupyter_process import JupyterServer, notebook
+from tests.helpers.openapi_check import Checker
 
 EXAMPLES = int(os.environ.get("BOOKSTORE_MODEL_EXAMPLES", "10"))
 STEPS = 15

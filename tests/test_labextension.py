@@ -25,34 +25,14 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook, with_parameters
-from tests.test_catalog import library_of, team_config
+from tests.helpers.browser import CHROMIUM_ARGS, chromium_path
+from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config, with_parameters
+from tests.helpers.team import library_of, team_config
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "notebook-bookstore"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PATH = "analysis/mine.ipynb"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-def chromium_path() -> str:
-    """Debian's Chromium, installed the way ``make test`` does when it is missing."""
-    path = os.environ.get("BOOKSTORE_CHROMIUM", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        done = subprocess.run([str(ROOT / "scripts" / "ensure_chromium.sh")], capture_output=True, text=True)
-        if done.returncode != 0 or not os.access(path, os.X_OK):
-            pytest.fail(f"no Chromium for the browser test at {path}:\n{done.stdout}{done.stderr}")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -601,7 +581,7 @@ def test_runs_of_published_versions_in_jupyterlab(
 ) -> None:
     from bookstore.library import Library
     from bookstore.runner import NotebookFailedError, run_published
-    from tests.notebooks import ensure_python3_kernel
+    from tests.helpers.notebooks import ensure_python3_kernel
 
     ensure_python3_kernel()
     airflow = "http://airflow.example:8080"

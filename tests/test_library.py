@@ -24,9 +24,9 @@ from bookstore.library import (
 )
 from devtools.faulty_s3 import FaultyS3
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, notebook
 from tests.helpers.memory_store import MemoryStore
-from tests.jupyter_process import JupyterServer, notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"

@@ -6,7 +6,7 @@ import pytest
 
 from bookstore.store import Lifecycle, LifecycleRule
 from tests.helpers.memory_store import MemoryStore
-from tests.store_contract import KEY, StoreContract
+from tests.helpers.store_contract import KEY, StoreContract
 
 
 @pytest.fixture

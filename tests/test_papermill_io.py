@@ -14,8 +14,8 @@ from bookstore.errors import InvalidPathError, VersionNotFoundError
 from bookstore.papermill_io import BookstoreIO, parse
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import cell_text, ensure_python3_kernel, executed, parameterized_notebook
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import cell_text, ensure_python3_kernel, executed, parameterized_notebook
 
 CONFIG = """\
 c = get_config()

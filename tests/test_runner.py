@@ -15,7 +15,7 @@ from bookstore.library import PUBLISHED, Library
 from bookstore.runner import NotebookFailedError, RunResult, default_output_key, run_published
 from bookstore.runs import RunRecord
 from tests.helpers.memory_store import MemoryStore
-from tests.notebooks import (
+from tests.helpers.notebooks import (
     KEY,
     Area,
     cell_text,
