@@ -110,20 +110,25 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
         assert status["state"] == "retrying"
         assert "did not answer within 1.5 s" in status["last_error"]
         # What a person waits on gives up within seconds (the bounds here are only there
-        # to end the test if it hangs), with the message they already had.
-        listed = jupyter.request("GET", "/api/bookstore/versions/hang.ipynb", timeout=45)
-        assert listed.status_code == 503
-        assert "did not answer" in listed.json()["message"]
-        cli = subprocess.run(
+        # to end the test if it hangs), with the message they already had. The command
+        # and the REST request wait out their timeouts side by side.
+        cli = subprocess.Popen(
             [sys.executable, "-m", "bookstore.cli", "versions", "hang.ipynb", "--config", str(config)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=clean_env(tmp_path),
-            timeout=45,
-            check=False,
         )
-        assert cli.returncode == 5, cli.stderr
-        assert "did not answer" in cli.stderr
+        try:
+            listed = jupyter.request("GET", "/api/bookstore/versions/hang.ipynb", timeout=45)
+            _, cli_stderr = cli.communicate(timeout=45)
+        finally:
+            cli.kill()
+            cli.wait()
+        assert listed.status_code == 503
+        assert "did not answer" in listed.json()["message"]
+        assert cli.returncode == 5, cli_stderr
+        assert "did not answer" in cli_stderr
     finally:
         private_s3.resume()
 
