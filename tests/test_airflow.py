@@ -36,6 +36,8 @@ from tests.helpers.notebooks import (
     untagged_notebook,
 )
 
+pytestmark = pytest.mark.airflow
+
 REPO = Path(__file__).resolve().parent.parent
 LINK_NAME = "Executed notebook"
 

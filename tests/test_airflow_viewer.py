@@ -30,6 +30,8 @@ from devtools.seaweedfs import SeaweedFS
 from tests.helpers.browser import CHROMIUM_ARGS, chromium_path
 from tests.helpers.notebooks import ensure_python3_kernel, parameterized_notebook
 
+pytestmark = [pytest.mark.browser, pytest.mark.airflow]
+
 NOTEBOOK = "kylek/notebooks/analysis/viewed.ipynb"
 DAG_ID = "bookstore_viewer_dag"
 RUN_ID = "manual__2026-03-04T00:00:00+00:00"

@@ -38,7 +38,7 @@ FAN_OUT_DAG = "bookstore_fan_out"
 WORKERS = ("worker-a", "worker-b")
 FAN_OUT = [1, 2, 3, 4]
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.celery, pytest.mark.airflow, pytest.mark.timeout(900)]
 
 
 def gated_notebook() -> bytes:

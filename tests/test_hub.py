@@ -34,6 +34,8 @@ from devtools.service import ServerProcess
 from devtools.supervisor import free_port, marked_processes, signal_processes
 from tests.helpers.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook, seed_config
 
+pytestmark = pytest.mark.hub
+
 REPO = Path(__file__).resolve().parent.parent
 PROXY = REPO / ".venv" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 MARK = "BOOKSTORE_HUB_TEST"

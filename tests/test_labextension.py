@@ -29,6 +29,8 @@ from tests.helpers.browser import CHROMIUM_ARGS, chromium_path
 from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config, with_parameters
 from tests.helpers.team import library_of, team_config
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "notebook-bookstore"
 PATH = "analysis/mine.ipynb"

@@ -26,6 +26,8 @@ from devtools.seaweedfs import SeaweedFS
 from tests.helpers.jupyter_process import JupyterServer, with_parameters
 from tests.helpers.notebooks import ensure_python3_kernel
 
+pytestmark = pytest.mark.airflow
+
 NAME = f"reports/on-publish-{uuid.uuid4().hex[:6]}.ipynb"
 NOTEBOOK_KEY = f"kylek/notebooks/{NAME}"
 DAG_ID = "test_on_publish"

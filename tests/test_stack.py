@@ -533,6 +533,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         running.process.wait(120)
 
 
+@pytest.mark.airflow
+@pytest.mark.slow
 @pytest.mark.timeout(1500)
 def test_save_publish_schedule_stop_and_start_again(stack: Stack) -> None:
     creds = stack.credentials
