@@ -25,6 +25,18 @@ from tests.helpers.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: Marks of tests that take long (pyproject.toml): their modules are handed out first.
+LONG = ("celery", "browser", "airflow", "hub", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the modules holding long tests first, each module's tests kept together and in
+    order: with ``--dist loadfile`` (a module's tests on one worker, so its servers start
+    once) the longest modules then start first and do not leave one worker running alone
+    at the end."""
+    long = {item.path for item in items if any(item.get_closest_marker(mark) for mark in LONG)}
+    items.sort(key=lambda item: item.path not in long)
+
 
 @pytest.fixture
 def memory_store() -> MemoryStore:

@@ -28,6 +28,9 @@ from tests.helpers.jupyter_process import (
     started_with_a_save,
 )
 
+# Each test starts Jupyter servers of its own; some stop, freeze or restart S3.
+pytestmark = pytest.mark.slow
+
 
 def store_on(server: SeaweedFS, bucket: str) -> S3Store:
     return server.store(bucket)

@@ -30,6 +30,8 @@ from tests.helpers.jupyter_process import (
     started_with_a_save,
 )
 
+pytestmark = pytest.mark.slow
+
 KEY = f"{PREFIX}/mine.ipynb"
 
 

@@ -21,6 +21,8 @@ from devtools.seaweedfs import SeaweedFS
 from tests.helpers.buckets import new_bucket_name
 from tests.helpers.jupyter_process import FAST_RETRY, PREFIX, notebook, seed_config, sources
 
+pytestmark = pytest.mark.slow
+
 SIZE = 2 * 1024 * 1024
 
 

@@ -39,6 +39,8 @@ from devtools.seaweedfs import SeaweedFS
 from tests.helpers.jupyter_process import JupyterServer, notebook
 from tests.helpers.openapi_check import Checker, operations
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("BOOKSTORE_FUZZ_EXAMPLES", "60"))
 #: The notebook the document's examples name, saved and published before fuzzing, so that
 #: generated requests also reach the answers of a notebook that exists, not only 404s.

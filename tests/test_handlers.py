@@ -608,6 +608,7 @@ def test_a_message_with_percent_signs_is_shown_as_is(server: JupyterServer) -> N
 # -- S3 outage -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_s3_outage_answers_503_while_saving_still_works(
     private_s3: SeaweedFS, jupyter_factory: Any, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -36,6 +37,8 @@ from hypothesis.stateful import (
 
 from tests.helpers.jupyter_process import JupyterServer, notebook
 from tests.helpers.openapi_check import Checker
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("BOOKSTORE_MODEL_EXAMPLES", "10"))
 STEPS = 15

@@ -42,6 +42,7 @@ def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytes
     return file
 
 
+@pytest.mark.slow
 def test_papermill_runs_the_pinned_published_version(tmp_path: Path, config: Path, store: S3Store) -> None:
     first = store.put(f"published/{NOTEBOOK_KEY}", parameterized_notebook("first"))
     store.put(f"published/{NOTEBOOK_KEY}", parameterized_notebook("second"))
