@@ -18,6 +18,8 @@ from devtools.seaweedfs import SeaweedFS
 from tests.helpers.buckets import new_bucket_name
 from tests.helpers.notebooks import cell_text, executed
 
+pytestmark = pytest.mark.airflow
+
 KEY = "kylek/notebooks/analysis/report.ipynb"
 
 

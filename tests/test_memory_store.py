@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bookstore.errors import NotFoundError
 from bookstore.store import Lifecycle, LifecycleRule
 from tests.helpers.memory_store import MemoryStore
 from tests.helpers.store_contract import KEY, StoreContract
@@ -27,6 +28,12 @@ def test_without_versioning_a_write_replaces_the_null_version(store: MemoryStore
     assert store.get(KEY).body == b"second"
     assert store.get(KEY, kept).body == b"while versioned"
     assert store.versioning_status() == "Suspended"
+    # A delete replaces the null version with a marker; versions kept before stay.
+    store.delete(KEY)
+    with pytest.raises(NotFoundError):
+        store.get(KEY)
+    assert [v.version_id for v in store.iter_versions(KEY)] == [kept]
+    assert store.list_keys("workspace/").keys == ()
 
 
 def test_lifecycle_rules_are_held_as_given(store: MemoryStore) -> None:

@@ -9,9 +9,11 @@ outages, the archive's faults, Jupyter end to end) stays on SeaweedFS.
 It behaves as a versioned S3 bucket does where bookstore can tell: every write makes a new
 version with an opaque id, listings are newest first and in key order, a copy is a new version
 of the exact source version, metadata names are lower-cased as S3 stores them, a body that
-does not match its SHA-256 is refused, and unknown keys and versions fail as
-:class:`~bookstore.errors.NotFoundError` and :class:`~bookstore.errors.VersionNotFoundError`.
-With versioning suspended (or never enabled) a write replaces the key's ``"null"`` version.
+does not match its SHA-256 is refused, a deleted key gets a delete marker (its versions stay
+readable by id), listings of keys carry S3's entity tag (the MD5 of the bytes), and unknown
+keys and versions fail as :class:`~bookstore.errors.NotFoundError` and
+:class:`~bookstore.errors.VersionNotFoundError`. With versioning suspended (or never enabled)
+a write or a delete replaces the key's ``"null"`` version.
 Lifecycle rules are held as given (as SeaweedFS holds them; nothing expires).
 """
 
@@ -57,6 +59,13 @@ class _Version:
     body: bytes
     metadata: Mapping[str, str]
     last_modified: datetime
+    #: A delete marker: the key reads as absent while it is the latest.
+    deleted: bool = False
+
+    @property
+    def etag(self) -> str:
+        """S3's entity tag of an object stored in one request: the MD5 of its bytes, quoted."""
+        return f'"{hashlib.md5(self.body, usedforsecurity=False).hexdigest()}"'
 
 
 class MemoryStore(Store):
@@ -112,7 +121,9 @@ class MemoryStore(Store):
             )
         return self._write(key, bytes(body), metadata)
 
-    def _write(self, key: str, body: bytes, metadata: Mapping[str, str] | None) -> str | None:
+    def _write(
+        self, key: str, body: bytes, metadata: Mapping[str, str] | None, *, deleted: bool = False
+    ) -> str | None:
         stored = {name.lower(): str(value) for name, value in (metadata or {}).items()}
         enabled = self.versioning == "Enabled"
         version_id = uuid.uuid4().hex if enabled else NULL_VERSION
@@ -120,8 +131,17 @@ class MemoryStore(Store):
             versions = self._objects.setdefault(key, [])
             if not enabled:
                 versions[:] = [v for v in versions if v.version_id != NULL_VERSION]
-            versions.append(_Version(version_id, body, stored, datetime.now(UTC)))
+            if deleted and self.versioning is None:
+                return None  # a bucket never versioned keeps no marker: the object is gone
+            versions.append(_Version(version_id, body, stored, datetime.now(UTC), deleted))
         return version_id if enabled else None
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            versions = self._objects.get(key, [])
+            if not versions or versions[-1].deleted:
+                return
+        self._write(key, b"", None, deleted=True)
 
     def _find(self, key: str, version_id: str | None) -> _Version:
         if version_id:
@@ -129,11 +149,11 @@ class MemoryStore(Store):
         with self._lock:
             versions = list(self._objects.get(key, ()))
         if version_id is None:
-            if versions:
+            if versions and not versions[-1].deleted:
                 return versions[-1]
             raise NotFoundError(f"{key!r} does not exist in {self._where}")
         for version in versions:
-            if version.version_id == version_id:
+            if version.version_id == version_id and not version.deleted:
                 return version
         raise VersionNotFoundError(f"version {version_id!r} of {key!r} does not exist in {self._where}")
 
@@ -169,7 +189,9 @@ class MemoryStore(Store):
         if limit < 1:
             raise InvalidPathError(f"limit must be at least 1, not {limit}")
         with self._lock:
-            newest_first = list(reversed(self._objects.get(key, ())))
+            entries = list(reversed(self._objects.get(key, ())))
+        latest = entries[0] if entries else None
+        newest_first = [version for version in entries if not version.deleted]  # no markers
         start = 0
         if cursor:
             marker_key, marker_version = decode_cursor(cursor)
@@ -186,9 +208,9 @@ class MemoryStore(Store):
                 version_id=version.version_id,
                 size=len(version.body),
                 last_modified=version.last_modified,
-                is_latest=start + i == 0,
+                is_latest=version is latest,
             )
-            for i, version in enumerate(page)
+            for version in page
         )
         more = start + limit < len(newest_first)
         return VersionPage(
@@ -203,8 +225,11 @@ class MemoryStore(Store):
             current = sorted(
                 (key, versions[-1])
                 for key, versions in self._objects.items()
-                if versions and key.startswith(prefix) and (after is None or key > after)
+                if versions
+                and not versions[-1].deleted
+                and key.startswith(prefix)
+                and (after is None or key > after)
             )
-        page = tuple(StoredKey(key, len(v.body), v.last_modified) for key, v in current[:limit])
+        page = tuple(StoredKey(key, len(v.body), v.last_modified, v.etag) for key, v in current[:limit])
         more = len(current) > limit
         return KeyPage(page, encode_key_cursor(prefix, page[-1].key) if more else None)
