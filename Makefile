@@ -10,7 +10,7 @@ LABEXT_SOURCES := $(wildcard labextension/src/* labextension/style/* labextensio
 # configurable-http-proxy (npm), the proxy of the real JupyterHub tests/test_hub.py starts.
 HUB_PROXY := $(VENV)/hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install test lint jstest pytest browser hubproxy collab run bench clean
+.PHONY: install test test-fast lint jstest pytest browser hubproxy collab run bench clean
 
 $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -66,6 +66,12 @@ pytest: $(STAMP) browser hubproxy collab
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint jstest pytest
+
+# The tests that need none of Chromium, Airflow, the hub's proxy or PostgreSQL, and are not
+# slow (markers in pyproject.toml): SeaweedFS, Jupyter servers and kernels only.
+FAST_TESTS := not (browser or airflow or hub or celery or slow)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 run: $(STAMP) hubproxy
 	$(BIN)/python scripts/run_local_stack.py

@@ -19,7 +19,7 @@ import nbformat
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import SEED_CONFIG, JupyterServer
+from tests.helpers.jupyter_process import SEED_CONFIG, JupyterServer
 
 #: jupyter_server with its default contents manager: the baseline of every save benchmark.
 PLAIN_CONFIG = "c = get_config()\n"

@@ -27,7 +27,7 @@ from typing import Any
 from benchmarks.fixtures import PUBLISHED_PREFIX, WORKSPACE_PREFIX, notebook_of_size, servers
 from benchmarks.report import Row, Target, print_rows, summarize
 from bookstore.metadata import SOURCE_VERSION_ID as META_SOURCE_VERSION_ID
-from tests.jupyter_process import JupyterServer
+from tests.helpers.jupyter_process import JupyterServer
 
 #: The issue's target: listing through bookstore takes at most 1.2x raw boto3 paging.
 RATIO_TARGET = Target("ratio", 1.2)

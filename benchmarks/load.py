@@ -38,7 +38,7 @@ import requests
 
 from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, server_pid, servers, size_label
 from benchmarks.report import Row, Target, print_rows, summarize
-from tests.jupyter_process import JupyterServer
+from tests.helpers.jupyter_process import JupyterServer
 
 RATE_STEPS = (0.3, 0.5, 0.7, 0.85, 1.0)
 #: The issue's targets: saturated saves/s at least 0.9x plain, server CPU per save at most 1.15x.

@@ -28,7 +28,7 @@ import psutil
 
 from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, server_pid, servers, size_label
 from benchmarks.report import MEGABYTES, Row, Target, print_rows, summarize
-from tests.jupyter_process import JupyterServer
+from tests.helpers.jupyter_process import JupyterServer
 
 #: What archiving may add to a save's peak memory, in multiples of the notebook's size.
 ADDED_TARGET_FACTOR = 2.0

@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.fixtures import WORKSPACE_PREFIX, notebook_of_size, servers, size_label
 from benchmarks.report import Row, Target, summarize
 from bookstore.s3 import S3Store
-from tests.jupyter_process import JupyterServer
+from tests.helpers.jupyter_process import JupyterServer
 
 #: The issue's targets: archiving adds at most 2% to a save; a 1 MB save is in S3 within 30 ms.
 SAVE_RATIO_TARGET = Target("ratio", 1.02)

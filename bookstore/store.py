@@ -4,7 +4,7 @@ Everything above this module sees a :class:`Store`: versioned objects under keys
 with small frozen dataclasses and failing with :mod:`bookstore.errors`, never a client
 library's exceptions. A backend is one module that subclasses :class:`Store`, found by name
 through :mod:`bookstore.backends`, and inherits the contract tests in
-``tests/store_contract.py``. The S3 backend
+``tests/helpers/store_contract.py``. The S3 backend
 (:mod:`bookstore.s3` and :mod:`bookstore.s3_client`) is the only one that imports boto3.
 """
 

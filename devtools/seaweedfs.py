@@ -278,6 +278,9 @@ class SeaweedFS(ServerProcess):
             "-volume.preStopSeconds=0",
             "-volume.max=100",
             "-master.volumeSizeLimitMB=1024",
+            # A restarted master waits this long before it leads its cluster of one again
+            # (10 s by default): every restart of a test's S3, and of `make run`'s, paid it.
+            "-master.electionTimeout=1s",
         ]
 
     def popen_options(self) -> dict[str, Any]:

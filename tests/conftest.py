@@ -1,23 +1,47 @@
-"""Shared fixtures: a real SeaweedFS S3 server, fresh versioned buckets, real Jupyter servers."""
+"""Shared fixtures: stores, a real SeaweedFS S3 server, fresh versioned buckets, real Jupyter servers.
+
+The vocabulary: ``memory_store`` is a fresh in-memory store (no server: what tests of the
+core use); ``store`` a fresh versioned bucket's S3 store and ``bucket`` its name; ``s3`` and
+``module_bucket`` the same shared by a module's tests; ``server`` a module's Jupyter server,
+``jupyter`` a test's own.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import SEED_CONFIG, JupyterServer, notebook
-from tests.notebooks import Area, ensure_python3_kernel
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, seed_config
+from tests.helpers.memory_store import MemoryStore
+from tests.helpers.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
+
+#: Marks of tests that take long (pyproject.toml): their modules are handed out first.
+LONG = ("celery", "browser", "airflow", "hub", "slow")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the modules holding long tests first, each module's tests kept together and in
+    order: with ``--dist loadfile`` (a module's tests on one worker, so its servers start
+    once) the longest modules then start first and do not leave one worker running alone
+    at the end."""
+    long = {item.path for item in items if any(item.get_closest_marker(mark) for mark in LONG)}
+    items.sort(key=lambda item: item.path not in long)
+
+
+@pytest.fixture
+def memory_store() -> MemoryStore:
+    """A fresh, versioned store in memory (tests/helpers/memory_store.py): no server."""
+    return MemoryStore()
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +62,6 @@ def private_s3(tmp_path: Path) -> Iterator[SeaweedFS]:
     server.kill()
 
 
-def new_bucket_name() -> str:
-    return f"nb-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture
 def bucket(s3_server: SeaweedFS) -> str:
     """A fresh, versioned bucket."""
@@ -57,18 +77,6 @@ def area() -> Area:
 @pytest.fixture
 def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
     return s3_server.store(bucket)
-
-
-def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
-    """The seed's Jupyter configuration, verbatim, filled in for ``server`` and ``bucket``."""
-    values = {
-        "bucket": bucket,
-        "endpoint_url": server.endpoint_url,
-        "access_key": server.access_key,
-        "secret_key": server.secret_key,
-    }
-    values.update(overrides)
-    return SEED_CONFIG.format(**values)
 
 
 @pytest.fixture(scope="module")
@@ -128,18 +136,6 @@ def jupyter_factory(tmp_path: Path) -> Iterator[object]:
 def jupyter(jupyter_factory, s3_server: SeaweedFS, bucket: str) -> JupyterServer:  # type: ignore[no-untyped-def]
     """A Jupyter server with the seed's configuration, archiving to a fresh bucket."""
     return jupyter_factory(seed_config(s3_server, bucket))
-
-
-def started_with_a_save(
-    jupyter_factory: Any, config: str, path: str = "mine.ipynb", **kwargs: object
-) -> JupyterServer:
-    """A Jupyter server started with ``config`` (and :func:`jupyter_factory`'s ``kwargs``)
-    whose first save of ``path`` (``"before"``) is archived: where a test of S3 misbehaving
-    begins."""
-    jupyter: JupyterServer = jupyter_factory(config, **kwargs)
-    jupyter.save(path, notebook("before"))
-    jupyter.wait_archived()
-    return jupyter
 
 
 @pytest.fixture(scope="session")

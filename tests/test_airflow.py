@@ -24,8 +24,8 @@ import pytest
 from bookstore.s3 import S3Store
 from devtools.airflow import connection_json as airflow_connection
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import (
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import (
     KEY,
     Area,
     cell_text,
@@ -35,6 +35,8 @@ from tests.notebooks import (
     parameterized_notebook,
     untagged_notebook,
 )
+
+pytestmark = pytest.mark.airflow
 
 REPO = Path(__file__).resolve().parent.parent
 LINK_NAME = "Executed notebook"

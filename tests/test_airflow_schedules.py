@@ -15,8 +15,10 @@ from bookstore.s3 import S3Store
 from bookstore.schedules import ScheduleBook, parse_schedule
 from devtools.airflow import connection_json
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import cell_text, executed
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import cell_text, executed
+
+pytestmark = pytest.mark.airflow
 
 KEY = "kylek/notebooks/analysis/report.ipynb"
 

@@ -27,8 +27,10 @@ from bookstore.runner import default_output_key, run_published
 from bookstore.s3 import S3Store
 from devtools.airflow import AirflowServices, connection_json
 from devtools.seaweedfs import SeaweedFS
-from tests.notebooks import ensure_python3_kernel, parameterized_notebook
-from tests.test_labextension import CHROMIUM_ARGS, chromium_path
+from tests.helpers.browser import CHROMIUM_ARGS, chromium_path
+from tests.helpers.notebooks import ensure_python3_kernel, parameterized_notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.airflow]
 
 NOTEBOOK = "kylek/notebooks/analysis/viewed.ipynb"
 DAG_ID = "bookstore_viewer_dag"

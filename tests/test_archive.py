@@ -16,21 +16,20 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config, started_with_a_save
-from tests.jupyter_process import JupyterServer, notebook
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import (
+    FAST_RETRY,
+    PREFIX,
+    JupyterServer,
+    bodies,
+    notebook,
+    seed_config,
+    sources,
+    started_with_a_save,
+)
 
-PREFIX = "workspace/kylek/notebooks"
-FAST_RETRY = "\nc.BookstoreContentsArchiver.retry_max_delay = 1.0\n"
-
-
-def bodies(store: S3Store, key: str) -> list[bytes]:
-    """Every archived version of ``key``, oldest first."""
-    return [store.get(key, v.version_id).body for v in reversed(list(store.iter_versions(key)))]
-
-
-def sources(store: S3Store, key: str) -> list[str]:
-    """The first cell's source of every archived version of ``key``, oldest first."""
-    return ["".join(json.loads(body)["cells"][0]["source"]) for body in bodies(store, key)]
+# Each test starts Jupyter servers of its own; some stop, freeze or restart S3.
+pytestmark = pytest.mark.slow
 
 
 def store_on(server: SeaweedFS, bucket: str) -> S3Store:
@@ -95,7 +94,7 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
 ) -> None:
     """S3 frozen with its sockets open holds every request sent to it and acts on all of them
     when it resumes: an upload re-sent blindly after a timeout would be stored twice."""
-    from tests.test_cli import CONFIG, clean_env
+    from tests.helpers.cli import CONFIG, clean_env
 
     bucket = private_s3.create_bucket(new_bucket_name())
     hang = "\nc.BookstoreContentsArchiver.upload_timeout = 1.5\n"
@@ -114,20 +113,25 @@ def test_a_save_made_while_s3_hangs_becomes_exactly_one_version(
         assert status["state"] == "retrying"
         assert "did not answer within 1.5 s" in status["last_error"]
         # What a person waits on gives up within seconds (the bounds here are only there
-        # to end the test if it hangs), with the message they already had.
-        listed = jupyter.request("GET", "/api/bookstore/versions/hang.ipynb", timeout=45)
-        assert listed.status_code == 503
-        assert "did not answer" in listed.json()["message"]
-        cli = subprocess.run(
+        # to end the test if it hangs), with the message they already had. The command
+        # and the REST request wait out their timeouts side by side.
+        cli = subprocess.Popen(
             [sys.executable, "-m", "bookstore.cli", "versions", "hang.ipynb", "--config", str(config)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=clean_env(tmp_path),
-            timeout=45,
-            check=False,
         )
-        assert cli.returncode == 5, cli.stderr
-        assert "did not answer" in cli.stderr
+        try:
+            listed = jupyter.request("GET", "/api/bookstore/versions/hang.ipynb", timeout=45)
+            _, cli_stderr = cli.communicate(timeout=45)
+        finally:
+            cli.kill()
+            cli.wait()
+        assert listed.status_code == 503
+        assert "did not answer" in listed.json()["message"]
+        assert cli.returncode == 5, cli_stderr
+        assert "did not answer" in cli_stderr
     finally:
         private_s3.resume()
 

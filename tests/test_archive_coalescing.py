@@ -18,8 +18,7 @@ from bookstore.jupyter.archive_queue import ArchiveQueue
 from bookstore.jupyter.ledger import UploadSettings
 from bookstore.jupyter.spool import Spool
 from bookstore.s3 import S3Store
-from tests.jupyter_process import JupyterServer, notebook
-from tests.test_archive import PREFIX, bodies
+from tests.helpers.jupyter_process import PREFIX, JupyterServer, bodies, notebook
 
 KEY = "workspace/kylek/notebooks/mine.ipynb"
 #: Long enough that no test waits for it: autosaves within it are held until something asks.

@@ -1,5 +1,6 @@
-"""The team catalog and reading anyone's publications: library, REST API and CLI, against a
-real SeaweedFS and a real ``jupyter server`` whose prefixes name its owner.
+"""The team catalog and reading anyone's publications: the library on the in-memory store,
+the REST API and CLI against a real SeaweedFS and a real ``jupyter server`` whose prefixes
+name its owner.
 
 The server is alice's (``c.Bookstore.username``); a tiny identity provider tells alice and
 carol apart by their tokens, and a tiny Authorizer refuses carol the ``publish`` action, as
@@ -18,18 +19,13 @@ import pytest
 
 from bookstore.catalog import Catalog, owner_of
 from bookstore.errors import InvalidPathError, NotFoundError
-from bookstore.library import Library
 from bookstore.s3 import S3Store
+from bookstore.store import Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook
-from tests.test_cli import Cli, clean_env
-from tests.test_handlers import raw_request
-
-TEAM_PREFIXES = {
-    '"/workspace/kylek/notebooks"': '"workspace/{username}/notebooks"',
-    '"/published/kylek/notebooks"': '"published/{username}/notebooks"',
-}
+from tests.helpers.cli import Cli, clean_env
+from tests.helpers.jupyter_process import JupyterServer, notebook, raw_request
+from tests.helpers.memory_store import MemoryStore
+from tests.helpers.team import library_of, team_config
 
 # The server's own token is alice's; "carol-token" is carol's. carol may read but not publish.
 TEAM_AUTH = """
@@ -54,13 +50,6 @@ c.Bookstore.username = "alice"
 """
 
 
-def team_config(server: SeaweedFS, bucket: str) -> str:
-    config = seed_config(server, bucket)
-    for static, template in TEAM_PREFIXES.items():
-        config = config.replace(static, template)
-    return config
-
-
 def nb(source: str) -> bytes:
     return (json.dumps(notebook(source)) + "\n").encode()
 
@@ -68,20 +57,9 @@ def nb(source: str) -> bytes:
 # -- fixtures: one bucket and one server for the module --------------------------------------
 
 
-def library_of(store: S3Store, user: str) -> Library:
-    return Library(
-        store,
-        workspace_prefix=f"workspace/{user}/notebooks",
-        published_prefix=f"published/{user}/notebooks",
-        published_root="published",
-        owner_index=0,
-    )
-
-
-@pytest.fixture(scope="module")
-def bob(s3: S3Store) -> dict[str, Any]:
+def publish_bobs_report(store: Store) -> dict[str, Any]:
     """bob's report, published twice (the second is the latest)."""
-    library = library_of(s3, "bob")
+    library = library_of(store, "bob")
     first = library.publish_saved("analysis/report.ipynb", nb("x = 1  # bob v1"), published_by="bob")
     second = library.publish_saved("analysis/report.ipynb", nb("x = 2  # bob v2"), published_by="bob")
     return {
@@ -89,6 +67,12 @@ def bob(s3: S3Store) -> dict[str, Any]:
         "first": first.version_id,
         "latest": second.version_id,
     }
+
+
+@pytest.fixture(scope="module")
+def bob(s3: S3Store) -> dict[str, Any]:
+    """bob's report in the module's bucket, which its server reads."""
+    return publish_bobs_report(s3)
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +110,14 @@ def all_keys(s3: S3Store) -> set[str]:
     return {item["Key"] for item in listing.get("Versions", [])}
 
 
-# -- the library -----------------------------------------------------------------------------
+# -- the library (on the in-memory store) ----------------------------------------------------
 
 
 def test_the_catalog_lists_every_users_latest_version_with_owner_and_publisher(
-    s3: S3Store, bob: dict[str, Any]
+    memory_store: MemoryStore,
 ) -> None:
-    alice = library_of(s3, "alice")
+    bob = publish_bobs_report(memory_store)
+    alice = library_of(memory_store, "alice")
     mine = alice.publish_saved("a/mine.ipynb", nb("y = 1"), published_by="alice")
     alice.ensure_archived("draft.ipynb", nb("a draft that stays in the workspace"))
     entries = {entry.notebook_key: entry for entry in alice.catalog.page(limit=1000).notebooks}
@@ -145,8 +130,9 @@ def test_the_catalog_lists_every_users_latest_version_with_owner_and_publisher(
     assert all(not entry.key.startswith("workspace/") for entry in entries.values())
 
 
-def test_catalog_pages_cover_every_notebook_once(s3: S3Store, bob: dict[str, Any]) -> None:
-    library = library_of(s3, f"pager-{uuid.uuid4().hex[:6]}")
+def test_catalog_pages_cover_every_notebook_once(memory_store: MemoryStore) -> None:
+    publish_bobs_report(memory_store)
+    library = library_of(memory_store, f"pager-{uuid.uuid4().hex[:6]}")
     for name in ("a", "b", "c", "d", "e"):
         library.publish_saved(f"{name}.ipynb", nb(name))
     whole = [entry.notebook_key for entry in library.catalog.page(limit=1000).notebooks]
@@ -174,13 +160,13 @@ def test_catalog_pages_cover_every_notebook_once(s3: S3Store, bob: dict[str, Any
         "",
     ],
 )
-def test_hostile_notebook_keys_are_refused(s3: S3Store, notebook_key: str) -> None:
+def test_hostile_notebook_keys_are_refused(memory_store: MemoryStore, notebook_key: str) -> None:
     with pytest.raises(InvalidPathError):
-        library_of(s3, "alice").catalog.key(notebook_key)
+        library_of(memory_store, "alice").catalog.key(notebook_key)
 
 
-def test_a_root_holding_the_workspace_never_reads_it(s3: S3Store) -> None:
-    catalog = Catalog(s3, "team", hidden=("team/workspace",))
+def test_a_root_holding_the_workspace_never_reads_it(memory_store: MemoryStore) -> None:
+    catalog = Catalog(memory_store, "team", hidden=("team/workspace",))
     with pytest.raises(InvalidPathError, match="names a workspace"):
         catalog.key("workspace/x.ipynb")
     assert catalog.key("published/x.ipynb") == "team/published/x.ipynb"
@@ -192,9 +178,9 @@ def test_owners_are_read_from_their_segment() -> None:
     assert owner_of("kylek/notebooks/x.ipynb", None) is None
 
 
-def test_an_unknown_published_notebook_is_not_found(s3: S3Store) -> None:
+def test_an_unknown_published_notebook_is_not_found(memory_store: MemoryStore) -> None:
     with pytest.raises(NotFoundError):
-        library_of(s3, "alice").catalog.read("nobody/notebooks/none.ipynb")
+        library_of(memory_store, "alice").catalog.read("nobody/notebooks/none.ipynb")
 
 
 # -- the REST API ----------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from bookstore.runs import RunLog
 from devtools.airflow_cluster import WORKER_NAME, AirflowCluster, Worker
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import StackError
-from tests.conftest import new_bucket_name
-from tests.notebooks import Area, ensure_python3_kernel
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import Area, ensure_python3_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "team/notebooks/fan_out.ipynb"
@@ -38,7 +38,7 @@ FAN_OUT_DAG = "bookstore_fan_out"
 WORKERS = ("worker-a", "worker-b")
 FAN_OUT = [1, 2, 3, 4]
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.celery, pytest.mark.airflow, pytest.mark.timeout(900)]
 
 
 def gated_notebook() -> bytes:

@@ -14,8 +14,9 @@ from click.testing import Result
 from bookstore.runs import RunLog
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import (
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.cli import clean_env, invoke
+from tests.helpers.notebooks import (
     KEY,
     Area,
     cell_text,
@@ -24,7 +25,6 @@ from tests.notebooks import (
     parameterized_notebook,
     untagged_notebook,
 )
-from tests.test_cli import clean_env, invoke
 
 CONFIG = """\
 c = get_config()

@@ -16,9 +16,9 @@ from click.testing import Result
 
 from bookstore.s3 import S3Store
 from bookstore.schedules import dag_id
-from tests.jupyter_process import JupyterServer
-from tests.notebooks import parameterized_notebook
-from tests.test_cli import clean_env, invoke
+from tests.helpers.cli import clean_env, invoke
+from tests.helpers.jupyter_process import JupyterServer
+from tests.helpers.notebooks import parameterized_notebook
 
 PUBLISHED = "published/kylek/notebooks"
 SCHEDULES = "schedules/kylek/notebooks"

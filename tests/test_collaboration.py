@@ -26,15 +26,11 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook
-from tests.test_labextension import (
-    CHROMIUM_ARGS,
-    KERNELSPEC,
-    chromium_path,
-    open_notebook,
-    quiet_lab_settings,
-)
+from tests.helpers.browser import CHROMIUM_ARGS, KERNELSPEC, chromium_path, open_notebook, quiet_lab_settings
+from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config
+
+# Chromium, and JupyterLab with jupyter-collaboration (make collab).
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLAB_VENV = Path(os.environ.get("BOOKSTORE_COLLAB_VENV") or ROOT / ".venv" / "collab")

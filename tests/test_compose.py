@@ -859,6 +859,7 @@ def test_airflow_options_set_in_the_environment_exist() -> None:
                 assert (section, option) in known, f"{name}: {variable} is not an Airflow option"
 
 
+@pytest.mark.airflow
 def test_the_real_hook_reads_the_connection_and_finds_what_jupyter_publishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from bookstore import S3, Bookstore
 from bookstore.errors import MisconfiguredError
-from tests.jupyter_process import SEED_CONFIG
+from tests.helpers.jupyter_process import SEED_CONFIG
 
 
 def load(tmp_path: Path, text: str) -> Config:

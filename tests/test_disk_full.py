@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
-from tests.jupyter_process import notebook
-from tests.test_archive import FAST_RETRY, PREFIX, sources
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import FAST_RETRY, PREFIX, notebook, seed_config, sources
+
+pytestmark = pytest.mark.slow
 
 SIZE = 2 * 1024 * 1024
 

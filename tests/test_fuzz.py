@@ -36,8 +36,10 @@ from bookstore.keys import MAX_KEY_BYTES
 from bookstore.runs import run_started_at
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import JupyterServer, notebook
-from tests.openapi_check import Checker, operations
+from tests.helpers.jupyter_process import JupyterServer, notebook
+from tests.helpers.openapi_check import Checker, operations
+
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = int(os.environ.get("BOOKSTORE_FUZZ_EXAMPLES", "60"))
 #: The notebook the document's examples name, saved and published before fuzzing, so that

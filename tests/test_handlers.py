@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 import uuid
@@ -14,9 +13,9 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config
-from tests.jupyter_process import JupyterServer, notebook
-from tests.notebooks import parameterized_notebook, untagged_notebook
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, notebook, raw_request, seed_config
+from tests.helpers.notebooks import parameterized_notebook, untagged_notebook
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
@@ -43,28 +42,6 @@ def name() -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def raw_request(
-    server: JupyterServer, method: str, target: str, body: bytes | None = None, token: str | None = "ok"
-) -> tuple[int, Any]:
-    """Send ``target`` exactly as written (no client-side normalisation of '..' or '%')."""
-    headers = {"Content-Type": "application/json"}
-    if token == "ok":
-        headers["Authorization"] = f"token {server.token}"
-    elif token:
-        headers["Authorization"] = f"token {token}"
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    try:
-        connection.request(method, target, body=body, headers=headers)
-        answer = connection.getresponse()
-        data = answer.read()
-    finally:
-        connection.close()
-    try:
-        return answer.status, json.loads(data)
-    except ValueError:
-        return answer.status, data
 
 
 def body_for(endpoint: str) -> bytes | None:
@@ -631,6 +608,7 @@ def test_a_message_with_percent_signs_is_shown_as_is(server: JupyterServer) -> N
 # -- S3 outage -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_s3_outage_answers_503_while_saving_still_works(
     private_s3: SeaweedFS, jupyter_factory: Any, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -34,8 +35,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.jupyter_process import JupyterServer, notebook
-from tests.openapi_check import Checker
+from tests.helpers.jupyter_process import JupyterServer, notebook
+from tests.helpers.openapi_check import Checker
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("BOOKSTORE_MODEL_EXAMPLES", "10"))
 STEPS = 15

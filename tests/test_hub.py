@@ -32,8 +32,9 @@ from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS, UserIdentity
 from devtools.service import ServerProcess
 from devtools.supervisor import free_port, marked_processes, signal_processes
-from tests.conftest import seed_config
-from tests.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook
+from tests.helpers.jupyter_process import OTHER_EXTENSIONS, JupyterServer, notebook, seed_config
+
+pytestmark = pytest.mark.hub
 
 REPO = Path(__file__).resolve().parent.parent
 PROXY = REPO / ".venv" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"

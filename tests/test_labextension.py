@@ -25,34 +25,15 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, notebook, with_parameters
-from tests.test_catalog import library_of, team_config
+from tests.helpers.browser import CHROMIUM_ARGS, KERNELSPEC, chromium_path, open_notebook, quiet_lab_settings
+from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config, with_parameters
+from tests.helpers.team import library_of, team_config
+
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "notebook-bookstore"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PATH = "analysis/mine.ipynb"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-def chromium_path() -> str:
-    """Debian's Chromium, installed the way ``make test`` does when it is missing."""
-    path = os.environ.get("BOOKSTORE_CHROMIUM", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        done = subprocess.run([str(ROOT / "scripts" / "ensure_chromium.sh")], capture_output=True, text=True)
-        if done.returncode != 0 or not os.access(path, os.X_OK):
-            pytest.fail(f"no Chromium for the browser test at {path}:\n{done.stdout}{done.stderr}")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +49,6 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("BOOKSTORE_SCREENSHOT_DIR") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def quiet_lab_settings(home: Path) -> None:
-    """No news or update toasts over the screenshots (``JupyterServer`` sets the config dir)."""
-    settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
 
 
 def start_lab(jupyter_factory: Any, tmp_path: Path, config: str) -> JupyterServer:
@@ -100,18 +72,6 @@ def versions(server: JupyterServer, stage: str) -> list[dict[str, Any]]:
 def cell_source(server: JupyterServer, path: str = PATH) -> str:
     saved = json.loads((server.root_dir / path).read_text())
     return "".join(saved["cells"][0]["source"])
-
-
-def open_notebook(page: Page, server: JupyterServer, path: str) -> None:
-    page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
-    expect(page.locator(".jp-NotebookPanel .jp-Cell").first).to_be_visible(timeout=60_000)
-    # The kernel is not needed, but wait for it so the status bar settles for the screenshots,
-    # and so its language_info reaches the notebook before the test edits and saves it (arriving
-    # after Ctrl+S, it leaves the notebook unsaved). The execution indicator says idle before
-    # the kernel is connected; the status bar's kernel item does not.
-    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    expect(idle).to_have_count(1, timeout=60_000)
-    expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=60_000)
 
 
 def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, list[dict[str, Any]]]:
@@ -601,7 +561,7 @@ def test_runs_of_published_versions_in_jupyterlab(
 ) -> None:
     from bookstore.library import Library
     from bookstore.runner import NotebookFailedError, run_published
-    from tests.notebooks import ensure_python3_kernel
+    from tests.helpers.notebooks import ensure_python3_kernel
 
     ensure_python3_kernel()
     airflow = "http://airflow.example:8080"

@@ -1,4 +1,5 @@
-"""Publishing, listing and reading versions (bookstore.library) against a real SeaweedFS."""
+"""Publishing, listing and reading versions (bookstore.library): on the in-memory store, and
+against a real SeaweedFS and ``jupyter server`` where S3 itself is what is checked."""
 
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ from bookstore.library import (
     parse_stage,
     restore_candidates,
 )
-from bookstore.s3 import S3Store
 from devtools.faulty_s3 import FaultyS3
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.jupyter_process import JupyterServer, notebook
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, notebook
+from tests.helpers.memory_store import MemoryStore
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"
@@ -45,7 +46,13 @@ def bucket(s3_server: SeaweedFS) -> str:
 
 
 @pytest.fixture
-def publisher(store: S3Store) -> Library:
+def store(memory_store: MemoryStore) -> MemoryStore:
+    """The library's logic needs no S3 server (tests needing one take ``bucket``)."""
+    return memory_store
+
+
+@pytest.fixture
+def publisher(store: MemoryStore) -> Library:
     """Prefixes of the test's own, so that tests sharing the bucket never meet."""
     test = uuid.uuid4().hex[:8]
     return Library(
@@ -60,7 +67,9 @@ def workspace_count(publisher: Library, path: str) -> int:
     return len(list(publisher.store.iter_versions(publisher.key(path, "workspace"))))
 
 
-def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Library, store: S3Store) -> None:
+def test_publishing_a_never_archived_notebook_archives_it_first(
+    publisher: Library, store: MemoryStore
+) -> None:
     body = nb_bytes("x = 1")
     published = publisher.publish_saved("analysis/mine.ipynb", body)
 
@@ -79,7 +88,7 @@ def test_publishing_a_never_archived_notebook_archives_it_first(publisher: Libra
 
 
 def test_publishing_unchanged_content_answers_the_published_version(
-    publisher: Library, store: S3Store
+    publisher: Library, store: MemoryStore
 ) -> None:
     body = nb_bytes("same")
     first = publisher.publish_saved("same.ipynb", body)
@@ -108,7 +117,7 @@ def test_republishing_an_older_save_after_a_newer_one_publishes_it(publisher: Li
     assert back.version_id not in (None, old.version_id)
 
 
-def test_changed_bytes_are_archived_as_a_new_version(publisher: Library, store: S3Store) -> None:
+def test_changed_bytes_are_archived_as_a_new_version(publisher: Library, store: MemoryStore) -> None:
     first = publisher.publish_saved("changing.ipynb", nb_bytes("v1"))
     second = publisher.publish_saved("changing.ipynb", nb_bytes("v2"))
 
@@ -118,7 +127,7 @@ def test_changed_bytes_are_archived_as_a_new_version(publisher: Library, store: 
 
 
 def test_publishing_a_given_workspace_version_copies_exactly_that_one(
-    publisher: Library, store: S3Store
+    publisher: Library, store: MemoryStore
 ) -> None:
     key = publisher.key("pinned.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(3)]
@@ -134,7 +143,7 @@ def test_publishing_a_given_workspace_version_copies_exactly_that_one(
 
 
 def test_publish_waits_for_the_pending_archive_of_that_notebook(
-    publisher: Library, store: S3Store, tmp_path: Path
+    publisher: Library, store: MemoryStore, tmp_path: Path
 ) -> None:
     queue = ArchiveQueue(store, Spool(tmp_path / "spool"), UploadSettings(workers=1))
     try:
@@ -171,7 +180,7 @@ class StuckQueue:
 
 
 def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(
-    publisher: Library, store: S3Store
+    publisher: Library, store: MemoryStore
 ) -> None:
     publisher.wait_timeout = 0.3
     body = nb_bytes("stuck")
@@ -185,7 +194,7 @@ def test_publish_waits_a_bounded_time_then_archives_the_bytes_itself(
     assert store.get(published.key).body == body
 
 
-def test_versions_are_listed_newest_first_page_by_page(publisher: Library, store: S3Store) -> None:
+def test_versions_are_listed_newest_first_page_by_page(publisher: Library, store: MemoryStore) -> None:
     key = publisher.key("paged.ipynb")
     ids = [store.put(key, nb_bytes(f"v{i}")) for i in range(5)]
     seen: list[str | None] = []
@@ -203,13 +212,13 @@ def test_versions_are_listed_newest_first_page_by_page(publisher: Library, store
 
 
 def test_a_page_of_published_versions_asks_s3_for_their_sources_once(
-    s3_server: SeaweedFS, store: S3Store
+    s3_server: SeaweedFS, bucket: str
 ) -> None:
     """A version never changes, so its details (source, publication time) are remembered by
     version id: listing the page again costs one listing, as a page of saves does."""
     with FaultyS3(s3_server.endpoint_url) as counting:
         library = Library(
-            s3_server.store(store.bucket, endpoint_url=counting.endpoint_url),
+            s3_server.store(bucket, endpoint_url=counting.endpoint_url),
             workspace_prefix=f"{WORKSPACE}/{uuid.uuid4().hex[:8]}",
             published_prefix=f"{PUBLISHED}/{uuid.uuid4().hex[:8]}",
         )
@@ -237,7 +246,7 @@ def test_unknown_notebooks_and_stages_are_refused(publisher: Library) -> None:
         publisher.publish_saved("../escape.ipynb", b"{}")
 
 
-def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Library, store: S3Store) -> None:
+def test_reading_a_version_that_is_not_a_notebook_says_so(publisher: Library, store: MemoryStore) -> None:
     version = store.put(publisher.key("broken.ipynb"), b"not json")
     assert publisher.read("broken.ipynb", "workspace", version).body == b"not json"
     with pytest.raises(Exception, match="not a notebook"):
@@ -261,7 +270,10 @@ def test_stage_limit_and_restore_names() -> None:
     assert next(restore_candidates("README")) == "README-restored"
 
 
-def test_publish_right_after_each_save_publishes_that_save(jupyter: JupyterServer, store: S3Store) -> None:
+def test_publish_right_after_each_save_publishes_that_save(
+    jupyter: JupyterServer, s3_server: SeaweedFS, bucket: str
+) -> None:
+    store = s3_server.store(bucket)
     name = f"fresh-{uuid.uuid4().hex[:8]}.ipynb"
     for i in range(5):
         jupyter.save(name, notebook(f"y = {i}"))

@@ -19,10 +19,10 @@ from bookstore.library import Library
 from bookstore.runner import run_published
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import free_port
-from tests.conftest import new_bucket_name, seed_config
-from tests.jupyter_process import JupyterServer, notebook
-from tests.notebooks import ensure_python3_kernel
-from tests.openapi_check import (
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config
+from tests.helpers.notebooks import ensure_python3_kernel
+from tests.helpers.openapi_check import (
     Checker,
     SchemaMismatch,
     implemented_methods,

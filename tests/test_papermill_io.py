@@ -14,8 +14,8 @@ from bookstore.errors import InvalidPathError, VersionNotFoundError
 from bookstore.papermill_io import BookstoreIO, parse
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import cell_text, ensure_python3_kernel, executed, parameterized_notebook
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.notebooks import cell_text, ensure_python3_kernel, executed, parameterized_notebook
 
 CONFIG = """\
 c = get_config()
@@ -42,6 +42,7 @@ def config(tmp_path: Path, s3_server: SeaweedFS, bucket: str, monkeypatch: pytes
     return file
 
 
+@pytest.mark.slow
 def test_papermill_runs_the_pinned_published_version(tmp_path: Path, config: Path, store: S3Store) -> None:
     first = store.put(f"published/{NOTEBOOK_KEY}", parameterized_notebook("first"))
     store.put(f"published/{NOTEBOOK_KEY}", parameterized_notebook("second"))

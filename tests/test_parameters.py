@@ -8,7 +8,7 @@ import pytest
 from bookstore import notebooks
 from bookstore.errors import InvalidRequestError
 from bookstore.parameters import Parameter, UndeclaredParametersError, check, inspect
-from tests.notebooks import parameterized_notebook, untagged_notebook
+from tests.helpers.notebooks import parameterized_notebook, untagged_notebook
 
 
 def notebook(

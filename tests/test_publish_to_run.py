@@ -23,8 +23,10 @@ import pytest
 
 from devtools.airflow import AirflowServices, connection_json
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import JupyterServer, with_parameters
-from tests.notebooks import ensure_python3_kernel
+from tests.helpers.jupyter_process import JupyterServer, with_parameters
+from tests.helpers.notebooks import ensure_python3_kernel
+
+pytestmark = pytest.mark.airflow
 
 NAME = f"reports/on-publish-{uuid.uuid4().hex[:6]}.ipynb"
 NOTEBOOK_KEY = f"kylek/notebooks/{NAME}"

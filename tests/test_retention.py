@@ -15,8 +15,8 @@ from bookstore.errors import FeatureUnavailableError
 from bookstore.s3 import S3Store
 from bookstore.store import Lifecycle
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.test_cli import CONFIG, Cli
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.cli import CONFIG, Cli
 
 TEAM_CONFIG = """\
 c = get_config()

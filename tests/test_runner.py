@@ -1,4 +1,5 @@
-"""bookstore.runner: published notebooks run by key and version with real papermill and S3."""
+"""bookstore.runner: published notebooks run by key and version with real papermill kernels, on
+the in-memory store (what reaches S3 itself is in test_cli_run.py and test_airflow.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ from bookstore.errors import InvalidPathError, InvalidRequestError, NotFoundErro
 from bookstore.library import PUBLISHED, Library
 from bookstore.runner import NotebookFailedError, RunResult, default_output_key, run_published
 from bookstore.runs import RunRecord
-from bookstore.s3 import S3Store
-from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name
-from tests.notebooks import (
+from tests.helpers.memory_store import MemoryStore
+from tests.helpers.notebooks import (
     KEY,
     Area,
     cell_text,
@@ -33,14 +32,14 @@ def python3_kernel() -> None:
     ensure_python3_kernel()
 
 
-@pytest.fixture(scope="module")
-def bucket(s3_server: SeaweedFS) -> str:
-    """One bucket for the module; each test works in an :class:`Area` of its own."""
-    return s3_server.create_bucket(new_bucket_name())
+@pytest.fixture
+def store(memory_store: MemoryStore) -> MemoryStore:
+    """The runner's logic needs no S3 server."""
+    return memory_store
 
 
 @pytest.fixture
-def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
+def published_twice(store: MemoryStore, area: Area) -> tuple[str, str]:
     """The same key published twice; returns (first, second) version ids."""
     first = store.put(area.key, parameterized_notebook("first"))
     second = store.put(area.key, parameterized_notebook("second"))
@@ -48,21 +47,20 @@ def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
     return first, second
 
 
-def library(store: S3Store, area: Area) -> Library:
+def library(store: MemoryStore, area: Area) -> Library:
     return Library(store, published_prefix=area.published, runs_prefix=area.runs)
 
 
-def run(store: S3Store, area: Area, notebook_key: str = KEY, **kwargs: Any) -> RunResult:
+def run(store: MemoryStore, area: Area, notebook_key: str = KEY, **kwargs: Any) -> RunResult:
     return run_published(library(store, area), notebook_key, **kwargs)
 
 
-def keys_under(server: SeaweedFS, bucket: str, prefix: str) -> list[str]:
-    answer = server.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return [item["Key"] for item in answer.get("Contents", [])]
+def keys_under(store: MemoryStore, prefix: str) -> list[str]:
+    return [item.key for item in store.list_keys(prefix).keys]
 
 
 def test_latest_and_pinned_runs_execute_the_right_versions(
-    store: S3Store, area: Area, published_twice: tuple[str, str]
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     first, second = published_twice
 
@@ -83,7 +81,7 @@ def test_latest_and_pinned_runs_execute_the_right_versions(
 
 
 def test_output_records_which_version_ran_with_which_parameters(
-    store: S3Store, area: Area, published_twice: tuple[str, str], bucket: str
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     first, _ = published_twice
     output_key = f"{area.runs}/reports/today.ipynb"
@@ -108,8 +106,8 @@ def test_output_records_which_version_ran_with_which_parameters(
     assert "bookstore-airflow-map-index" not in info.metadata
     nb = executed(store.get(output_key).body)
     # The executed notebook names its S3 source, not a temporary file or a copy of itself.
-    assert nb.metadata["papermill"]["input_path"] == f"s3://{bucket}/{area.key}?versionId={first}"
-    assert nb.metadata["papermill"]["output_path"] == f"s3://{bucket}/{output_key}"
+    assert nb.metadata["papermill"]["input_path"] == f"s3://{store.bucket}/{area.key}?versionId={first}"
+    assert nb.metadata["papermill"]["output_path"] == f"s3://{store.bucket}/{output_key}"
     assert nb.metadata["bookstore"]["source_version_id"] == first
     assert result.as_dict() == {
         "source_key": area.key,
@@ -134,7 +132,7 @@ def test_output_records_which_version_ran_with_which_parameters(
     assert lib.runs.get(lib.notebook_key(KEY), result.run_id) == record
 
 
-def test_runs_are_listed_newest_first_page_by_page(store: S3Store, area: Area) -> None:
+def test_runs_are_listed_newest_first_page_by_page(store: MemoryStore, area: Area) -> None:
     store.put(area.key, parameterized_notebook("only"))
     results = [run(store, area, parameters={"x": x}) for x in (1, 2, 3)]
     lib = library(store, area)
@@ -151,7 +149,7 @@ def test_runs_are_listed_newest_first_page_by_page(store: S3Store, area: Area) -
         lib.runs.get(lib.notebook_key(KEY), "../../etc")
 
 
-def test_a_retry_closes_the_record_its_killed_try_left_running(store: S3Store, area: Area) -> None:
+def test_a_retry_closes_the_record_its_killed_try_left_running(store: MemoryStore, area: Area) -> None:
     version = store.put(area.key, parameterized_notebook("only"))
     lib = library(store, area)
     task = {"dag_id": "daily", "run_id": "scheduled__1", "task_id": "report", "map_index": None}
@@ -181,17 +179,17 @@ def test_a_retry_closes_the_record_its_killed_try_left_running(store: S3Store, a
 
 
 def test_unknown_version_fails_naming_it_and_writes_nothing(
-    store: S3Store, area: Area, published_twice: tuple[str, str], s3_server: SeaweedFS, bucket: str
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     with pytest.raises(VersionNotFoundError) as caught:
         run(store, area, version_id="no-such-version-0123")
 
     assert "no-such-version-0123" in str(caught.value)
     assert area.key in str(caught.value)
-    assert keys_under(s3_server, bucket, area.runs) == []
+    assert keys_under(store, area.runs) == []
 
 
-def test_unknown_key_fails_naming_it(store: S3Store, area: Area) -> None:
+def test_unknown_key_fails_naming_it(store: MemoryStore, area: Area) -> None:
     with pytest.raises(NotFoundError) as caught:
         run(store, area, "kylek/notebooks/never-published.ipynb")
 
@@ -202,20 +200,18 @@ def test_unknown_key_fails_naming_it(store: S3Store, area: Area) -> None:
     "hostile",
     ["../workspace/kylek/secret.ipynb", "%2e%2e/workspace/secret.ipynb", "/etc/passwd", "a/../../b.ipynb"],
 )
-def test_a_key_leaving_the_published_prefix_is_refused(
-    store: S3Store, area: Area, hostile: str, s3_server: SeaweedFS, bucket: str
-) -> None:
+def test_a_key_leaving_the_published_prefix_is_refused(store: MemoryStore, area: Area, hostile: str) -> None:
     store.put(f"{area.namespace}/workspace/secret.ipynb", parameterized_notebook("secret"))
 
     with pytest.raises(InvalidPathError) as caught:
         run(store, area, hostile)
 
     assert f"must stay under the published prefix '{area.published}'" in str(caught.value)
-    assert keys_under(s3_server, bucket, area.runs) == []
+    assert keys_under(store, area.runs) == []
 
 
 def test_output_key_may_not_replace_a_published_notebook(
-    store: S3Store, area: Area, published_twice: tuple[str, str]
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     _, second = published_twice
 
@@ -225,7 +221,7 @@ def test_output_key_may_not_replace_a_published_notebook(
     assert store.head(area.key).version_id == second
 
 
-def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3Store, area: Area) -> None:
+def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: MemoryStore, area: Area) -> None:
     version = store.put(area.key, parameterized_notebook("failing", raises="boom at 7"))
     output_key = f"{area.runs}/failed.ipynb"
 
@@ -251,7 +247,7 @@ def test_a_failing_notebook_has_its_output_uploaded_before_the_error(store: S3St
 
 
 def test_the_task_log_is_clean_and_numbers_cells_as_papermill_does(
-    store: S3Store, area: Area, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    store: MemoryStore, area: Area, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     nb = nbformat.reads(parameterized_notebook("failing", raises="no data").decode(), as_version=4)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("# A title: no execution count"))
@@ -270,7 +266,7 @@ def test_the_task_log_is_clean_and_numbers_cells_as_papermill_does(
 
 
 def test_parameters_too_long_for_s3_metadata_stay_in_the_notebook(
-    store: S3Store, area: Area, published_twice: tuple[str, str]
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     long_text = "y" * 3000
 
@@ -282,7 +278,7 @@ def test_parameters_too_long_for_s3_metadata_stay_in_the_notebook(
 
 
 def test_latest_version_id_follows_publishing(
-    store: S3Store, area: Area, published_twice: tuple[str, str]
+    store: MemoryStore, area: Area, published_twice: tuple[str, str]
 ) -> None:
     _, second = published_twice
     assert library(store, area).latest_version_id(KEY) == second
@@ -296,7 +292,7 @@ def test_default_output_key_keeps_run_ids_in_one_folder() -> None:
     assert default_output_key("x.ipynb", ["d"], "/team/runs/") == "team/runs/d/x.ipynb"
 
 
-def test_published_key_uses_the_configured_prefix(store: S3Store) -> None:
+def test_published_key_uses_the_configured_prefix(store: MemoryStore) -> None:
     assert Library(store, published_prefix="/published/").key(KEY, PUBLISHED) == f"published/{KEY}"
     with pytest.raises(InvalidPathError, match="must stay under the published prefix"):
         Library(store).key("..", PUBLISHED)

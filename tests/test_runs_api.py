@@ -13,8 +13,8 @@ from bookstore.library import Library
 from bookstore.runner import NotebookFailedError, run_published
 from bookstore.runs import RunRecord, airflow_links
 from devtools.seaweedfs import SeaweedFS
-from tests.jupyter_process import JupyterServer, with_parameters
-from tests.notebooks import ensure_python3_kernel
+from tests.helpers.jupyter_process import JupyterServer, with_parameters
+from tests.helpers.notebooks import ensure_python3_kernel
 
 WORKSPACE = "workspace/kylek/notebooks"
 PUBLISHED = "published/kylek/notebooks"

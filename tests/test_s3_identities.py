@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.seaweedfs import SeaweedFS, UserIdentity
-from tests.test_cli import Cli, clean_env
+from tests.helpers.cli import Cli, clean_env
 
 BUCKET = "notebooks"
 USERS = {name: UserIdentity(name, f"{name}-key", f"{name}-secret", BUCKET) for name in ("alice", "bob")}

@@ -11,7 +11,7 @@ import pytest
 
 from bookstore.s3 import S3Store
 from bookstore.schedules import dag_id
-from tests.jupyter_process import JupyterServer, with_parameters
+from tests.helpers.jupyter_process import JupyterServer, with_parameters
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 SCHEDULES = "schedules/kylek/notebooks"

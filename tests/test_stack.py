@@ -35,6 +35,9 @@ from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import alive, free_port, port_is_free, wait_for
 from scripts import run_local_stack, stack_hub
 
+# make run's script runs in child processes, once (the last test) with the whole stack.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "run_local_stack.py"
 
@@ -533,6 +536,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         running.process.wait(120)
 
 
+@pytest.mark.airflow
 @pytest.mark.timeout(1500)
 def test_save_publish_schedule_stop_and_start_again(stack: Stack) -> None:
     creds = stack.credentials

@@ -14,8 +14,8 @@ from bookstore.errors import (
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import free_port
-from tests.conftest import new_bucket_name
-from tests.store_contract import KEY, StoreContract
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.store_contract import KEY, StoreContract
 
 
 class TestS3Store(StoreContract):

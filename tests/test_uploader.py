@@ -19,9 +19,18 @@ import pytest
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.conftest import new_bucket_name, seed_config, started_with_a_save
-from tests.jupyter_process import JupyterServer, notebook
-from tests.test_archive import FAST_RETRY, PREFIX, sources
+from tests.helpers.buckets import new_bucket_name
+from tests.helpers.jupyter_process import (
+    FAST_RETRY,
+    PREFIX,
+    JupyterServer,
+    notebook,
+    seed_config,
+    sources,
+    started_with_a_save,
+)
+
+pytestmark = pytest.mark.slow
 
 KEY = f"{PREFIX}/mine.ipynb"
 EXPECTED = ["before", "during 0", "during 1", "during 2", "after the restart"]

@@ -5,6 +5,9 @@ exactly as they were written to disk. A file appears under its final name only o
 complete (written to a temporary name, then renamed), so a crash never leaves a half entry
 behind, and an entry is deleted only after S3 has confirmed the upload. Sequence numbers
 grow across restarts, so replaying the folder in name order replays saves in save order.
+With ``fsync`` an entry survives a power loss too: its bytes are flushed to the disk before
+the rename, and the folder after it (a rename or a new folder is a change of the folder,
+which the disk may otherwise not hold yet).
 
 One spool folder belongs to one server: its name hashes the Jupyter root directory, the S3
 endpoint and the bucket, so a server pointed at another bucket never replays these saves.
@@ -41,6 +44,24 @@ _LOCK = ".lock"
 _MAX_SIBLINGS = 64
 
 log = logging.getLogger(__name__)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush ``folder`` itself to the disk: the names created, renamed or moved in it."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_folder(folder: Path, *, durable: bool) -> None:
+    """Create ``folder`` and its missing parents; ``durable``: so that they survive a power loss."""
+    missing = [path for path in (folder, *folder.parents) if not path.is_dir()]
+    folder.mkdir(parents=True, exist_ok=True)
+    if durable:
+        for path in reversed(missing):
+            sync_folder(path.parent)
 
 
 def spool_folder_name(root_dir: str, endpoint_url: str | None, bucket: str) -> str:
@@ -120,9 +141,8 @@ class Spool:
     def _siblings(self) -> list[Path]:
         return [self.base] + [self.base.with_name(f"{self.base.name}.{n}") for n in range(1, _MAX_SIBLINGS)]
 
-    @staticmethod
-    def _try_lock(folder: Path) -> int | None:
-        folder.mkdir(parents=True, exist_ok=True)
+    def _try_lock(self, folder: Path) -> int | None:
+        make_folder(folder, durable=self.fsync)
         fd = os.open(folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
         if fcntl is None:
             return fd
@@ -168,10 +188,18 @@ class Spool:
             if fd is None:
                 continue
             try:
+                moved = False
                 for file in folder.glob(f"*{_SUFFIX}"):
                     target = self.folder / file.name
                     if not target.exists():
                         os.replace(file, target)
+                        moved = True
+                if moved and self.fsync:
+                    # The new names before the old ones go: a power loss in between may leave
+                    # an entry in both folders, never in neither (a replayed entry is looked
+                    # for in S3 before it is uploaded).
+                    sync_folder(self.folder)
+                    sync_folder(folder)
             finally:
                 os.close(fd)
 
@@ -268,6 +296,8 @@ class Spool:
                     f.flush()
                     os.fsync(f.fileno())
             os.replace(tmp, final)
+            if self.fsync:
+                sync_folder(self.folder)
         except OSError:
             # No space left, say: a partial entry must neither stay to take the space a next
             # save needs nor ever be uploaded.

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import requests
 
+from bookstore.store import Store
 from devtools.service import ServerProcess
+
+if TYPE_CHECKING:
+    from devtools.seaweedfs import SeaweedFS
 
 OTHER_EXTENSIONS = (
     "jupyterlab",
@@ -38,6 +43,24 @@ c.Bookstore.S3.region_name = "us-east-1"
 c.Bookstore.S3.access_key_id = "{access_key}"
 c.Bookstore.S3.secret_access_key = "{secret_key}"
 """
+
+
+#: The seed's workspace prefix, as keys start with it.
+PREFIX = "workspace/kylek/notebooks"
+#: Configuration added to the seed's so that a failed upload is retried within a second.
+FAST_RETRY = "\nc.BookstoreContentsArchiver.retry_max_delay = 1.0\n"
+
+
+def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
+    """The seed's Jupyter configuration, verbatim, filled in for ``server`` and ``bucket``."""
+    values = {
+        "bucket": bucket,
+        "endpoint_url": server.endpoint_url,
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+    }
+    values.update(overrides)
+    return SEED_CONFIG.format(**values)
 
 
 def notebook(
@@ -165,3 +188,47 @@ class JupyterServer(ServerProcess):
             if time.monotonic() > deadline:
                 raise AssertionError(f"saves still pending after {timeout} s: {status}")
             time.sleep(0.1)
+
+
+def started_with_a_save(
+    jupyter_factory: Any, config: str, path: str = "mine.ipynb", **kwargs: object
+) -> JupyterServer:
+    """A Jupyter server started with ``config`` (and :func:`jupyter_factory`'s ``kwargs``)
+    whose first save of ``path`` (``"before"``) is archived: where a test of S3 misbehaving
+    begins."""
+    jupyter: JupyterServer = jupyter_factory(config, **kwargs)
+    jupyter.save(path, notebook("before"))
+    jupyter.wait_archived()
+    return jupyter
+
+
+def bodies(store: Store, key: str) -> list[bytes]:
+    """Every archived version of ``key``, oldest first."""
+    return [store.get(key, v.version_id).body for v in reversed(list(store.iter_versions(key)))]
+
+
+def sources(store: Store, key: str) -> list[str]:
+    """The first cell's source of every archived version of ``key``, oldest first."""
+    return ["".join(json.loads(body)["cells"][0]["source"]) for body in bodies(store, key)]
+
+
+def raw_request(
+    server: JupyterServer, method: str, target: str, body: bytes | None = None, token: str | None = "ok"
+) -> tuple[int, Any]:
+    """Send ``target`` exactly as written (no client-side normalisation of '..' or '%')."""
+    headers = {"Content-Type": "application/json"}
+    if token == "ok":
+        headers["Authorization"] = f"token {server.token}"
+    elif token:
+        headers["Authorization"] = f"token {token}"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        connection.request(method, target, body=body, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+    finally:
+        connection.close()
+    try:
+        return answer.status, json.loads(data)
+    except ValueError:
+        return answer.status, data

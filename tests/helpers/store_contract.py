@@ -6,6 +6,9 @@ abstract test suites do)::
 
     class TestS3Store(StoreContract):
         pass  # conftest.py's ``store`` fixture: SeaweedFS
+
+The in-memory store the core tests use (``tests/helpers/memory_store.py``) keeps it too
+(``tests/test_memory_store.py``), so what passes on it holds on S3.
 """
 
 from __future__ import annotations

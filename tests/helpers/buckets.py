@@ -1,0 +1,9 @@
+"""Names of buckets tests create in a SeaweedFS."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def new_bucket_name() -> str:
+    return f"nb-{uuid.uuid4().hex[:12]}"
