@@ -14,12 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config
-from tests.jupyter_process import JupyterServer, with_parameters
+from tests.helpers.jupyter_process import JupyterServer, with_parameters
 from tests.test_labextension import (
     KERNELSPEC,
     NAME,
@@ -34,6 +35,8 @@ from tests.test_labextension import (
 
 # The browser test module's fixtures: one Chromium for the module, and where screenshots go.
 __all__ = ["browser", "screenshots"]
+
+pytestmark = pytest.mark.browser
 
 NOTEBOOK_KEY = f"kylek/notebooks/{PATH}"
 
