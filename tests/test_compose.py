@@ -772,7 +772,8 @@ def test_airflow_services_mount_dags_and_plugins_where_airflow_looks() -> None:
         assert "AIRFLOW__CORE__DAGS_FOLDER" not in environment
         assert "AIRFLOW__CORE__PLUGINS_FOLDER" not in environment
     dags = sorted((REPO / "dags").glob("*.py"))
-    assert dags and all(operator_calls(dag) for dag in dags)
+    # Each runs published notebooks: with the operator, or as the schedules in the bucket say.
+    assert dags and all(operator_calls(dag) or "schedule_dags(" in dag.read_text() for dag in dags)
     assert sorted((REPO / "plugins").glob("*.py"))
 
 

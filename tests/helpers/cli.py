@@ -10,6 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from bookstore import s3_client
 from bookstore.cli import cli as bookstore_command
 from tests.helpers.jupyter_process import notebook
 
@@ -39,6 +40,9 @@ def invoke(*args: str, env: dict[str, str], cwd: Path) -> Result:
     """``bookstore ARGS`` in this process, with exactly the environment ``env`` and in ``cwd``."""
     overrides: dict[str, str | None] = {name: None for name in os.environ if name not in env}
     overrides.update(env)
+    # A command is a process of its own: its boto3 session finds the credentials of *its*
+    # environment, not those an earlier command of this test process found.
+    s3_client._shared_session = None
     # Exceptions other than the command's exit propagate, with their traceback, to the test.
     runner = CliRunner(catch_exceptions=False)
     with contextlib.chdir(cwd):
