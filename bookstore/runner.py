@@ -85,11 +85,15 @@ class NotebookFailedError(BookstoreError):
     result
         Where the executed notebook, with the error, was uploaded; None when execution
         stopped before papermill wrote any output (for example, an unknown kernel).
+    reason
+        Why it stopped, as the run's record says it: the notebook's own error (e.g.
+        ``"ValueError: no rows (cell 3)"``), without the key and version the message names.
     """
 
-    def __init__(self, message: str, result: RunResult | None = None) -> None:
+    def __init__(self, message: str, result: RunResult | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.result = result
+        self.reason = reason or message
 
 
 def default_output_key(notebook_key: str, run_path: list[str], runs_prefix: str) -> str:
@@ -251,7 +255,8 @@ def run_published(
                 if not isinstance(e, Exception):
                     raise
                 raise NotebookFailedError(
-                    f"{source_key} (version {source_version}) did not start: {_describe(e)}"
+                    f"{source_key} (version {source_version}) did not start: {_describe(e)}",
+                    reason=_describe(e),
                 ) from e
             body = _finish_output(output_path, source_url, output_url)
             uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(False)})
@@ -266,6 +271,7 @@ def run_published(
                 f"{source_key} (version {source_version}) failed: {_describe(e)}; the executed "
                 f"notebook is at {target} (version {uploaded})",
                 result,
+                reason=_describe(e),
             ) from e
         body = _finish_output(output_path, source_url, output_url)
     uploaded = _upload(library, run, target, body, {**record, **metadata.run_status(True)})

@@ -287,7 +287,10 @@ class ScheduleFailureMail(BaseNotifier):
         schedule = self.schedule
         ti = context.get("ti") or context.get("task_instance")
         error = context.get("exception")
-        first_line = next((line.strip() for line in str(error or "").splitlines() if line.strip()), "unknown")
+        # A notebook that failed says why in its own words; the message around them names the
+        # key and version, which the mail shows apart (and which would crowd the subject).
+        reason = getattr(error, "reason", None) or str(error or "")
+        first_line = next((line.strip() for line in reason.splitlines() if line.strip()), "unknown")
         # A notebook that raised names the version that ran; a run refused or stopped early, none.
         result = getattr(error, "result", None)
         version = (
