@@ -1,4 +1,4 @@
-"""Big notebooks: what archiving a 500 MB notebook costs the uploader, in time and memory.
+"""Big notebooks: what archiving a 500 MB notebook costs the archive queue, in time and memory.
 
 Measured: the archive queue uploading one spooled 500 MB save to a local SeaweedFS, in a
 fresh process each round: seconds from the queue's start to the version being in S3, and the
@@ -131,7 +131,7 @@ def run(rounds: int = 2, size: int = 500_000_000) -> list[Row]:
             f"big notebook: peak RSS added archiving {label}",
             peaks["streamed"],
             peaks["whole"],
-            "uploader process (VmHWM over RSS before): multipart, 16 MiB parts vs whole save in memory",
+            "archiving process (VmHWM over RSS before): multipart, 16 MiB parts vs whole save in memory",
             unit=MEGABYTES,
             target=MEMORY_TARGET,
         ),

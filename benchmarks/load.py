@@ -6,9 +6,8 @@ N client threads each save their own ~100 KB notebook, over and over, to a Jupyt
    answered, for a fixed time, on a plain jupyter_server (the baseline) and on one archiving
    with bookstore, taking turns (twice each) so that the machine's load hits both alike.
    Gives the most saves per second each server answers, their save latency under that load,
-   and the CPU each server process spends per save (with ``uploader="thread"`` that includes
-   the uploads; by default they run in the uploader process, whose CPU per save is noted
-   beside SeaweedFS's).
+   and the CPU each server process spends per save (its uploads included; SeaweedFS's is
+   noted beside it).
 2. **Rate steps** (open loop): the archiving server gets a fixed offered rate, spread over
    the N clients, in steps from 30% to 100% of its saturation rate. A rate is *held* when
    the clients achieve at least 95% of it, the archive queue ends the step with at most one
@@ -19,7 +18,7 @@ N client threads each save their own ~100 KB notebook, over and over, to a Jupyt
 Throughout, ``GET /api/bookstore`` is sampled every 100 ms for ``archive.pending``, the
 queue depth over time (the full series goes into ``latest.json``).
 
-Run: ``.venv/bin/python -m benchmarks.load [--notebooks N] [--seconds S] [--uploader process|thread]``.
+Run: ``.venv/bin/python -m benchmarks.load [--notebooks N] [--seconds S]``.
 """
 
 from __future__ import annotations
@@ -270,40 +269,19 @@ def verify(env: Any, server: JupyterServer, notebooks: int, expected: list[int])
     return ok
 
 
-def uploader_pid(server: JupyterServer, timeout: float = 60.0) -> int | None:
-    """The pid of the server's uploader process once it runs; None with thread uploads."""
-    deadline = time.monotonic() + timeout
-    while True:
-        uploader = server.status()["archive"].get("uploader")
-        if uploader is None:
-            return None
-        if uploader["state"] == "running":
-            return int(uploader["pid"])
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the uploader process is not running: {uploader}")
-        time.sleep(0.1)
-
-
 def run(
-    notebooks: int = 8, seconds: float = 8.0, size: int = 100_000, pairs: int = 2, uploader: str = "process"
+    notebooks: int = 8, seconds: float = 8.0, size: int = 100_000, pairs: int = 2
 ) -> tuple[list[Row], dict[str, Any]]:
     """Saturate a plain and an archiving server in turn, then step the archiving one through rates."""
     label = f"{notebooks} notebooks x {size_label(size)}"
-    if uploader != "process":
-        label += f", {uploader} uploads"
     phases: list[Phase] = []
-    config = f"c.BookstoreContentsArchiver.uploader = {uploader!r}\n"
-    with servers("bench-load", archiving=True, plain=True, archiving_config=config) as env:
+    with servers("bench-load", archiving=True, plain=True) as env:
         archiving, plain = env.archiving, env.plain
         assert archiving is not None and plain is not None and env.s3.process is not None
         bodies = Bodies(notebooks, size)
         expected = [0] * notebooks
         plain_cpu = CpuMeter({"jupyter": server_pid(plain)})
-        measured = {"jupyter": server_pid(archiving), "seaweedfs": env.s3.process.pid}
-        child = uploader_pid(archiving)
-        if child is not None:
-            measured["uploader"] = child
-        archiving_cpu = CpuMeter(measured)
+        archiving_cpu = CpuMeter({"jupyter": server_pid(archiving), "seaweedfs": env.s3.process.pid})
 
         def plain_phase(name: str) -> Phase:
             plain_cpu.start()
@@ -359,12 +337,6 @@ def run(
 
     plain_rates = [p.rate for p in plain_max]
     seaweed_cpu = statistics.median(p.cpu_per_save("seaweedfs") for p in archiving_max)
-    uploader_cpu = statistics.median(p.cpu_per_save("uploader") for p in archiving_max)
-    where = (
-        f"the uploader process another {uploader_cpu * 1000:.1f} ms, "
-        if uploader == "process"
-        else "uploads included; "
-    )
     rows = [
         summarize(
             f"load: saves answered, {label}, saturating",
@@ -385,7 +357,7 @@ def run(
             "load: Jupyter server CPU per save, saturating",
             [p.cpu_per_save("jupyter") for p in archiving_max],
             [p.cpu_per_save("jupyter") for p in plain_max],
-            f"user + system CPU of the Jupyter server process, archiving vs plain; {where}"
+            "user + system CPU of the Jupyter server process (uploads included), archiving vs plain; "
             f"SeaweedFS another {seaweed_cpu * 1000:.1f} ms per archived save",
             target=CPU_TARGET,
         ),
@@ -442,9 +414,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase")
     parser.add_argument("--size", type=int, default=100_000, help="notebook size in bytes")
     parser.add_argument("--pairs", type=int, default=2, help="saturation turns of each server")
-    parser.add_argument("--uploader", choices=["process", "thread"], default="process")
     args = parser.parse_args()
-    rows, extras = run(args.notebooks, args.seconds, args.size, args.pairs, args.uploader)
+    rows, extras = run(args.notebooks, args.seconds, args.size, args.pairs)
     print_rows(rows, extras=extras)
 
 

@@ -6,9 +6,7 @@ local SeaweedFS. Saves of the same notebooks alternate between them, so both see
 machine load. Archive lag is the time from a save's answer until S3 serves that save as the
 latest version (polled every 2 ms).
 
-Run: ``make bench`` or ``.venv/bin/python -m benchmarks.save_latency [--rounds N]
-[--uploader process|thread]`` (where the archiving server uploads: its uploader process, the
-default, or threads inside it as before).
+Run: ``make bench`` or ``.venv/bin/python -m benchmarks.save_latency [--rounds N] [--sizes ...]``.
 """
 
 from __future__ import annotations
@@ -46,12 +44,10 @@ def wait_for_version(store: S3Store, key: str, sha256: str, timeout: float = 60.
     raise TimeoutError(f"{key} was not archived within {timeout} s")
 
 
-def run(rounds: int, sizes: list[int], uploader: str = "process") -> list[Row]:
+def run(rounds: int, sizes: list[int]) -> list[Row]:
     """Alternate saves between a plain and an archiving server; time each, and the lag."""
     rows: list[Row] = []
-    config = f"c.BookstoreContentsArchiver.uploader = {uploader!r}\n"
-    suffix = "" if uploader == "process" else f" ({uploader} uploads)"
-    with servers("bench-saves", archiving=True, plain=True, archiving_config=config) as env:
+    with servers("bench-saves", archiving=True, plain=True) as env:
         archiving, plain, store = env.archiving, env.plain, env.store
         assert archiving is not None and plain is not None
         key = f"{WORKSPACE_PREFIX}/bench.ipynb"
@@ -71,7 +67,7 @@ def run(rounds: int, sizes: list[int], uploader: str = "process") -> list[Row]:
                     lags.append(lag)
             rows.append(
                 summarize(
-                    f"save {label}{suffix}",
+                    f"save {label}",
                     archiving_times,
                     plain_times,
                     "PUT /api/contents, archiving vs plain jupyter_server",
@@ -80,7 +76,7 @@ def run(rounds: int, sizes: list[int], uploader: str = "process") -> list[Row]:
             )
             rows.append(
                 summarize(
-                    f"archive lag {label}{suffix}",
+                    f"archive lag {label}",
                     lags,
                     None,
                     "save answered -> that version readable in S3",
@@ -94,11 +90,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--sizes", default="100000,1000000,10000000", help="notebook sizes in bytes")
-    parser.add_argument("--uploader", choices=["process", "thread"], default="process")
     args = parser.parse_args()
     from benchmarks.report import print_rows
 
-    print_rows(run(args.rounds, [int(s) for s in args.sizes.split(",")], args.uploader))
+    print_rows(run(args.rounds, [int(s) for s in args.sizes.split(",")]))
 
 
 if __name__ == "__main__":

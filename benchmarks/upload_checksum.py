@@ -1,6 +1,6 @@
-"""What an archive upload costs the uploader: its SHA-256 sent for S3 to check, or not.
+"""What an archive upload costs the archive queue: its SHA-256 sent for S3 to check, or not.
 
-The uploader hashes each save (``bookstore-sha256``) before sending it. Sent along as
+The archive queue hashes each save (``bookstore-sha256``) before sending it. Sent along as
 ``ChecksumSHA256``, S3 checks the body against it and botocore computes no checksum of its
 own; without it botocore adds a CRC32 of the body (and, over plain HTTP, SigV4 hashes the
 payload either way). Measured here: client CPU time per PUT through :class:`S3Store`, the

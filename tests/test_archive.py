@@ -208,6 +208,36 @@ def test_saves_pending_when_jupyter_dies_are_archived_after_restart(
     assert "replaying" not in third.log().replace(third_home_log, "")
 
 
+def test_server_killed_mid_upload_archives_each_save_once_in_order(
+    jupyter_factory: Any, private_s3: SeaweedFS, tmp_path: Path
+) -> None:
+    """SIGKILL, as a crash or the OOM killer would, while uploads are on their way to S3 (S3
+    stopped with SIGSTOP holds every request sent to it and acts on them when it resumes):
+    the next server replays the spool, and each save is still exactly one version, in order."""
+    bucket = private_s3.create_bucket(new_bucket_name())
+    config = seed_config(private_s3, bucket) + FAST_RETRY
+    home = tmp_path / "jupyter"
+    first = started_with_a_save(jupyter_factory, config, home=home)
+
+    private_s3.pause()
+    try:
+        for i in range(3):
+            first.save("mine.ipynb", notebook(f"during {i}"))
+        assert first.status()["archive"]["pending"] == 3
+        first.kill()
+        second = jupyter_factory(config, home=home)
+        second.save("mine.ipynb", notebook("after the restart"))
+    finally:
+        private_s3.resume()
+
+    second.wait_archived(timeout=120)
+    store = store_on(private_s3, bucket)
+    key = f"{PREFIX}/mine.ipynb"
+    assert sources(store, key) == ["before", "during 0", "during 1", "during 2", "after the restart"]
+    save_ids = [store.head(key, v.version_id).metadata["bookstore-save-id"] for v in store.iter_versions(key)]
+    assert len(set(save_ids)) == len(save_ids) == 5
+
+
 def test_unversioned_bucket_is_reported_with_the_fix(jupyter_factory: Any, s3_server: SeaweedFS) -> None:
     bucket = s3_server.create_bucket(new_bucket_name(), versioned=False)
     jupyter = jupyter_factory(seed_config(s3_server, bucket))
@@ -232,7 +262,7 @@ def test_wrong_credentials_are_reported_and_the_spool_is_capped(
     size = len(json.dumps(notebook("save 00")))
     for i in range(4000 // size + 3):
         jupyter.save("mine.ipynb", notebook(f"save {i:02d}"))  # saving never fails because of S3
-    # The uploader process reports S3's answer once it has one (the bound ends a hung test).
+    # The status reports S3's answer once an upload has one (the bound ends a hung test).
     deadline = time.monotonic() + 30
     while "refused" not in str((status := jupyter.status())["archive"]["last_error"]):
         assert time.monotonic() < deadline, status

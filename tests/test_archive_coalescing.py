@@ -1,7 +1,7 @@
 """Saves that add no version: identical ones, and autosaves coalesced per interval.
 
-The archive queue in-process against a real SeaweedFS, and a real ``jupyter server`` (its
-uploader process) over HTTP. Autosaves are spooled as jupyter-collaboration's are marked
+The archive queue in-process against a real SeaweedFS, and a real ``jupyter server`` over
+HTTP. Autosaves are spooled as jupyter-collaboration's are marked
 (``auto=True``); tests/test_collaboration.py makes real ones in a browser.
 """
 
@@ -215,7 +215,7 @@ def test_autosaves_left_in_the_spool_are_archived_as_their_last(store: S3Store, 
     assert not list(tmp_path.glob("*.entry"))
 
 
-# -- through Jupyter and its uploader process -----------------------------------------------
+# -- through Jupyter ------------------------------------------------------------------------
 
 
 def test_saving_a_notebook_unchanged_adds_no_version(jupyter: JupyterServer, store: S3Store) -> None:

@@ -3,7 +3,7 @@
 Saves keep working (the notebooks are on another disk), the save that finds no space is
 reported as saved but not archived with what to do, the saves spooled before it survive
 intact, nothing half-written is left to take space or to be uploaded, and archiving goes on
-once space is free: with the uploader process (which must not fall over) and with threads.
+once space is free.
 """
 
 from __future__ import annotations
@@ -59,22 +59,19 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("uploader", ["process", "thread"])
 def test_a_full_spool_disk_loses_no_save_and_says_what_to_do(
-    jupyter_factory: Any, private_s3: SeaweedFS, small_disk: Path, uploader: str
+    jupyter_factory: Any, private_s3: SeaweedFS, small_disk: Path
 ) -> None:
     bucket = private_s3.create_bucket(new_bucket_name())
     spool_dir = small_disk / "spool"
     config = (
         seed_config(private_s3, bucket)
         + FAST_RETRY
-        + f"\nc.BookstoreContentsArchiver.spool_dir = {str(spool_dir)!r}"
-        + f"\nc.BookstoreContentsArchiver.uploader = {uploader!r}\n"
+        + f"\nc.BookstoreContentsArchiver.spool_dir = {str(spool_dir)!r}\n"
     )
     jupyter = jupyter_factory(config)
     jupyter.save("mine.ipynb", notebook("first"))
     jupyter.wait_archived()
-    pid_before = jupyter.status()["archive"]["uploader"]["pid"]
 
     private_s3.pause()  # what is spooled now stays there until S3 answers again
     try:
@@ -103,6 +100,3 @@ def test_a_full_spool_disk_loses_no_save_and_says_what_to_do(
     archived = sources(private_s3.store(bucket), f"{PREFIX}/mine.ipynb")
     assert archived == ["first", "spooled 0", "spooled 1", "after space was freed"]
     assert status["archive"]["not_archived"] == 1
-    # The uploader lived through it: the same process, never restarted.
-    assert status["archive"]["uploader"]["pid"] == pid_before
-    assert status["archive"]["uploader"]["restarts"] == 0

@@ -95,7 +95,7 @@ def bucket_keys(s3_server: SeaweedFS, module_bucket: str) -> Any:
 def test_status_reports_bucket_versioning_and_queue_but_no_secret(
     server: JupyterServer, s3_server: SeaweedFS, module_bucket: str
 ) -> None:
-    # "unknown" until the uploader process has checked the bucket, a moment after start-up.
+    # "unknown" until the archive queue has checked the bucket, a moment after start-up.
     deadline = time.monotonic() + 60
     while True:
         answer = server.request("GET", "/api/bookstore")

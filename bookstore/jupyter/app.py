@@ -11,7 +11,8 @@ from .._version import __version__
 from ..config import Bookstore
 from ..errors import MisconfiguredError
 from ..library import Library
-from .archive import Archiver, ArchivingMixin
+from .archive import ArchivingMixin
+from .archive_queue import ArchiveQueue
 from .handlers import default_handlers
 from .schedules import schedule_handlers
 from .team import team_handlers
@@ -64,7 +65,7 @@ class BookstoreExtension(ExtensionApp):
             bookstore_unconfigured=unconfigured,
         )
 
-    def archive_queue(self) -> Archiver | None:
+    def archive_queue(self) -> ArchiveQueue | None:
         """The queue of the contents manager in use, if it archives."""
         assert self.serverapp is not None
         manager = self.serverapp.contents_manager

@@ -2,11 +2,10 @@
 
 The archiver is jupyter_server's default contents manager (``AsyncLargeFileManager``) with
 one change: once a notebook has been written to local disk, the exact bytes written are
-spooled to local disk and uploaded to ``<workspace_prefix>/<path>`` in the background, by an
-uploader process the server starts and supervises (:mod:`bookstore.jupyter.uploader`), or
-by threads in the server with ``c.BookstoreContentsArchiver.uploader = "thread"``
-(:class:`~bookstore.jupyter.archive_queue.ArchiveQueue`). The save is answered as soon as
-the local write is done; S3 is never waited on and can never fail a save.
+spooled to local disk and uploaded to ``<workspace_prefix>/<path>`` in the background by
+worker threads of the server (:class:`~bookstore.jupyter.archive_queue.ArchiveQueue`). The
+save is answered as soon as the local write is done; S3 is never waited on and can never
+fail a save.
 
 Other contents managers get the same behaviour through :func:`add_archiving`::
 
@@ -35,7 +34,7 @@ from typing import Any
 from anyio.to_thread import run_sync
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
-from traitlets import Bool, Enum, Float, Instance, Integer, Unicode, default, validate
+from traitlets import Bool, Float, Instance, Integer, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from .. import notebooks
@@ -47,10 +46,6 @@ from . import collaboration
 from .archive_queue import ArchiveQueue
 from .ledger import UploadSettings
 from .spool import Spool, spool_folder_name
-from .uploader import UploaderProcess
-
-#: What archives the saves of a server: the uploader process, or in-process threads.
-Archiver = ArchiveQueue | UploaderProcess
 
 
 @dataclass
@@ -63,7 +58,7 @@ class _SaveInProgress:
 
 # One queue per spool folder in a process: a manager built twice (jupytext's server extension
 # rebuilds the contents manager) must not replay the same spool from two queues.
-_queues: dict[str, Archiver] = {}
+_queues: dict[str, ArchiveQueue] = {}
 _queues_lock = threading.Lock()
 
 # The save being handled in this task, so the notebook writer deep inside the base class
@@ -88,18 +83,10 @@ class ArchivingMixin(LoggingConfigurable):
         "GET /api/bookstore reports it.",
     ).tag(config=True)
 
-    uploader = Enum(
-        ["process", "thread"],
-        "process",
-        help="Where uploads run: 'process', a separate uploader process the server starts, "
-        "restarts if it dies and stops, so that uploads cost the server almost nothing; or "
-        "'thread', worker threads inside the server process (what bookstore did before).",
-    ).tag(config=True)
-
     upload_workers = Integer(
         4,
-        help="Threads uploading to S3 (in the uploader process, or in the server). Saves of "
-        "one notebook always go through the same thread, so its versions keep their save order.",
+        help="Threads of the server uploading to S3. Saves of one notebook always go through "
+        "the same thread, so its versions keep their save order.",
     ).tag(config=True)
 
     retry_max_delay = Float(
@@ -114,10 +101,9 @@ class ArchivingMixin(LoggingConfigurable):
     ).tag(config=True)
 
     upload_delay = Float(
+        0.02,
         help="Seconds each upload waits after its save, so the save's answer does not compete "
-        "with the upload for the server's Python interpreter. Adds that much archive lag. "
-        "Default: 0.02 with uploader = 'thread', 0 with the uploader process, which has an "
-        "interpreter of its own.",
+        "with the upload for the server's Python interpreter. Adds that much archive lag.",
     ).tag(config=True)
 
     autosave_interval = Float(
@@ -147,10 +133,6 @@ class ArchivingMixin(LoggingConfigurable):
     def _default_spool_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "bookstore", "spool")
 
-    @default("upload_delay")
-    def _default_upload_delay(self) -> float:
-        return 0.02 if self.uploader == "thread" else 0.0
-
     @validate("autosave_interval")
     def _validate_autosave_interval(self, proposal: dict[str, Any]) -> float:
         return max(0.0, float(proposal["value"]))
@@ -174,10 +156,10 @@ class ArchivingMixin(LoggingConfigurable):
             queue = _queues.get(folder)
             if queue is None:
                 queue = _queues[folder] = self._archiver(store, Spool(folder, fsync=self.spool_fsync))
-        self.archive_queue: Archiver = queue
+        self.archive_queue: ArchiveQueue = queue
         collaboration.watch_autosaves(self.log)
 
-    def _archiver(self, store: Store, spool: Spool) -> Archiver:
+    def _archiver(self, store: Store, spool: Spool) -> ArchiveQueue:
         settings = UploadSettings(
             workers=self.upload_workers,
             max_spool_bytes=self.max_spool_bytes,
@@ -186,9 +168,7 @@ class ArchivingMixin(LoggingConfigurable):
             upload_timeout=self.upload_timeout,
             autosave_interval=self.autosave_interval,
         )
-        if self.uploader == "thread":
-            return ArchiveQueue(store, spool, settings, logger=self.log)
-        return UploaderProcess(store, spool, self.bookstore, settings, logger=self.log)
+        return ArchiveQueue(store, spool, settings, logger=self.log)
 
     def archive_key(self, path: str) -> str:
         """The workspace key a Jupyter path is archived under."""

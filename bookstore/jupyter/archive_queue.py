@@ -25,13 +25,11 @@ Two kinds of save do not become a new version:
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from .. import metadata
@@ -75,9 +73,6 @@ class ArchiveQueue(ArchiveLedger):
         Where pending saves wait; replayed by :meth:`start`.
     settings
         Workers, spool size, backoff: see :class:`~bookstore.jupyter.ledger.UploadSettings`.
-    on_archived
-        Called (in the worker thread, without the queue's lock) with each entry once S3 has
-        confirmed it and it left the spool: how the uploader process reports to its server.
     """
 
     def __init__(
@@ -87,11 +82,9 @@ class ArchiveQueue(ArchiveLedger):
         settings: UploadSettings | None = None,
         *,
         logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
-        on_archived: Callable[[SpoolEntry, Archived], None] | None = None,
     ) -> None:
         super().__init__(spool, settings or UploadSettings(), logger or log)
         self.store = store
-        self.on_archived = on_archived
         self._shards: list[deque[SpoolEntry]] = [deque() for _ in range(self.workers)]
         #: Per worker: the autosave of each key held back until its interval is over, and when
         #: that is (time.monotonic()); 0 once due.
@@ -104,7 +97,6 @@ class ArchiveQueue(ArchiveLedger):
         self._flushing = False
         self._threads: list[threading.Thread] = []
         self._started = False
-        self._state = "starting"
         self._s3_failing_since: float | None = None
         self._bucket = BucketCheck(store, self.log)
 
@@ -119,12 +111,11 @@ class ArchiveQueue(ArchiveLedger):
             replayed = self.spool.load()
             for entry in replayed:
                 self._push(entry)
-            # The first save of each worker may have been in flight when the previous uploader
+            # The first save of each worker may have been in flight when the previous server
             # died, held by a stalled S3 that acts on it later: settle before re-sending it.
             for shard in self._shards:
                 if shard:
                     shard[0].uncertain = True
-            self._state = "running"
             for index in range(self.workers):
                 thread = threading.Thread(
                     target=self._work, args=(index,), name=f"bookstore-archive-{index}", daemon=True
@@ -155,8 +146,6 @@ class ArchiveQueue(ArchiveLedger):
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout)
-        with self._cond:
-            self._state = "stopped"
         self.spool.release()
 
     def check_bucket(self) -> str | None:
@@ -179,12 +168,6 @@ class ArchiveQueue(ArchiveLedger):
                 self._shard_of(entry).append(entry)
                 self._cond.notify_all()
         return entry
-
-    def add_spooled(self, entry: SpoolEntry) -> None:
-        """Queue the upload of an entry another process (the server) wrote to the spool."""
-        with self._cond:
-            self._push(entry)
-            self._cond.notify_all()
 
     def _push(self, entry: SpoolEntry) -> None:
         """Count an entry pending and queue it (caller holds the lock)."""
@@ -242,8 +225,6 @@ class ArchiveQueue(ArchiveLedger):
                 queue.popleft()
                 self._done(entry, archived)
                 self._cond.notify_all()
-            if self.on_archived is not None:
-                self.on_archived(entry, archived)
 
     def _next(self, index: int) -> tuple[SpoolEntry | None, bool]:
         """What worker ``index`` does next (caller holds the lock): upload an entry (it stays
@@ -293,8 +274,6 @@ class ArchiveQueue(ArchiveLedger):
         outcome = Archived(entry.key, None, "", entry.saved_at, time.time(), COALESCED)
         with self._cond:
             self._settle(entry.seq, outcome)
-        if self.on_archived is not None:
-            self.on_archived(entry, outcome)
 
     def _upload(self, entry: SpoolEntry) -> Archived:
         """Store one save as a new version, exactly once, unless it is the latest version already.
@@ -446,16 +425,6 @@ class ArchiveQueue(ArchiveLedger):
 
     def _waiting(self) -> int:
         return sum(len(held) for held in self._held)
-
-    def _uploader_status(self) -> dict[str, Any]:
-        return {
-            "mode": "thread",
-            "state": self._state,
-            "pid": os.getpid(),
-            "restarts": 0,
-            "last_exit": None,
-            "last_exit_at": None,
-        }
 
     @property
     def versioning(self) -> str | None:

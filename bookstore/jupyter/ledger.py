@@ -1,11 +1,10 @@
 """What an archive knows of its saves: :class:`ArchiveLedger`.
 
-Both ways of archiving a server's saves keep the same books: the uploads in threads of the
-server (:class:`~bookstore.jupyter.archive_queue.ArchiveQueue`) and the uploader process
-(:class:`~bookstore.jupyter.uploader.UploaderProcess`). Each save is spooled to local disk
-and counted pending until S3 has it; the ledger answers what the rest of the server asks
-while that happens (is this notebook's save archived yet? is archiving failing?) and what
-``GET /api/bookstore`` shows. How the uploads are done is the subclasses' business.
+The books of the archive queue (:class:`~bookstore.jupyter.archive_queue.ArchiveQueue`),
+apart from its uploads. Each save is spooled to local disk and counted pending until S3 has
+it; the ledger answers what the rest of the server asks while that happens (is this
+notebook's save archived yet? is archiving failing?) and what ``GET /api/bookstore`` shows.
+How the uploads are done is the queue's business.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from .spool import Spool, SpoolEntry
 
 @dataclass(frozen=True)
 class UploadSettings:
-    """How saves are uploaded, wherever the uploads run (``c.BookstoreContentsArchiver...``).
+    """How saves are uploaded (``c.BookstoreContentsArchiver...``).
 
     Attributes
     ----------
@@ -102,7 +101,7 @@ class ArchiveLedger:
         self._spool_full = False
         self._spool_full_logged = False
         self._spool_full_error = ""
-        #: The last problem of any kind (S3, spool, uploader process), and when.
+        #: The last problem of any kind (S3, spool), and when.
         self._last_error: str | None = None
         self._last_error_at: float | None = None
         #: The last error S3 answered an upload with, and what it means (see errors.py).
@@ -273,12 +272,7 @@ class ArchiveLedger:
                 "max_spool_bytes": self.max_spool_bytes,
                 "spool_dir": str(self.spool.folder),
                 "workers": self.workers,
-                "uploader": self._uploader_status(),
             }
-
-    def _uploader_status(self) -> dict[str, Any]:
-        """Where the uploads run, and how that is going (caller holds the lock)."""
-        raise NotImplementedError
 
     def _waiting(self) -> int:
         """Pending autosaves held back for their interval (caller holds the lock)."""

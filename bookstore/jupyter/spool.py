@@ -14,11 +14,6 @@ endpoint and the bucket, so a server pointed at another bucket never replays the
 A running server holds a lock on its folder; a second server started on the same root and
 bucket works in a sibling folder (``<name>.1``, ...), and whichever server starts next
 adopts the entries of sibling folders no live server holds.
-
-The uploader process (:mod:`bookstore.jupyter.uploader`) reads and removes the entries of the
-folder its server holds, through a ``Spool(folder, owner=False, until=seq)``: it never claims,
-adopts or cleans up, since the server may be writing an entry at that very moment, and it
-loads only the entries up to ``until``: the server tells it about every later one.
 """
 
 from __future__ import annotations
@@ -105,33 +100,14 @@ class SpoolEntry:
         f.readline()
         return f
 
-    def message_fields(self) -> dict[str, Any]:
-        """What names the entry to another process sharing the folder (see :meth:`Spool.entry_from`)."""
-        return {name: getattr(self, name) for name in _MESSAGE_FIELDS}
-
-
-#: What :meth:`SpoolEntry.message_fields` tells of an entry.
-_MESSAGE_FIELDS = ("seq", "key", "path", "save_id", "saved_at", "size", "auto")
-
 
 class Spool:
     """The folder of pending saves of one server."""
 
-    def __init__(
-        self,
-        folder: str | os.PathLike[str],
-        *,
-        fsync: bool = False,
-        owner: bool = True,
-        until: int | None = None,
-    ) -> None:
+    def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = False) -> None:
         self.base = Path(folder)
         self.folder = self.base
         self.fsync = fsync
-        #: False in the uploader process: the folder is its server's, who writes the entries.
-        self.owner = owner
-        #: The last sequence number :meth:`load` returns (None: all).
-        self.until = until
         self._lock = threading.Lock()
         self._last_seq = 0
         self._lock_fd: int | None = None
@@ -213,22 +189,16 @@ class Spool:
     def load(self) -> list[SpoolEntry]:
         """Every complete entry on disk, oldest first; leftovers of interrupted writes removed.
 
-        Claims the folder first, and adopts what servers that are gone left in sibling folders
-        (not when it is not the :attr:`owner`: then temporary files are another process's
-        entries being written, and are left alone).
+        Claims the folder first, and adopts what servers that are gone left in sibling folders.
         """
-        if self.owner:
-            self.claim()
-            self._adopt_orphans()
+        self.claim()
+        self._adopt_orphans()
         entries: list[SpoolEntry] = []
         for file in self.folder.iterdir():
             if file.name.endswith(".tmp"):
-                if self.owner:
-                    file.unlink(missing_ok=True)
+                file.unlink(missing_ok=True)
                 continue
             if not file.name.endswith(_SUFFIX):
-                continue
-            if self.until is not None and int(file.name[: -len(_SUFFIX)]) > self.until:
                 continue
             try:
                 with open(file, "rb") as f:
@@ -258,28 +228,15 @@ class Spool:
                 self._last_seq = max(self._last_seq, entries[-1].seq)
         return entries
 
-    @property
-    def last_seq(self) -> int:
-        """The highest sequence number written or loaded so far."""
-        with self._lock:
-            return self._last_seq
-
     def entry_file(self, seq: int) -> Path:
         """Where the entry of sequence number ``seq`` is."""
         return self.folder / f"{seq:020d}{_SUFFIX}"
 
-    def entry_from(self, fields: dict[str, Any]) -> SpoolEntry:
-        """The entry :meth:`SpoolEntry.message_fields` described."""
-        described = {name: fields[name] for name in _MESSAGE_FIELDS}
-        return SpoolEntry(**described, file=self.entry_file(fields["seq"]))
-
     def add(self, key: str, path: str, body: bytes, *, auto: bool = False) -> SpoolEntry:
         """Write one save durably and return its entry (``auto``: see :attr:`SpoolEntry.auto`)."""
-        if not self.owner:
-            raise OSError(f"{self.folder} is written by its server only")
         self.claim()
         seq = self._next_seq()
-        # Only what is cheap: this runs before the save is answered (hashing is the uploader's).
+        # Only what is cheap: this runs before the save is answered (the queue's workers hash).
         save_id = uuid.uuid4().hex
         saved_at = time.time()
         header: dict[str, Any] = {"key": key, "path": path, "save_id": save_id, "saved_at": saved_at}
