@@ -305,13 +305,34 @@ c.FileContentsManager.post_save_hook = record
     assert archived["metadata"]["stripped_by_hook"] is True
 
 
+#: Archive settings as the README gives them, for whichever archiving manager is in use.
+ARCHIVE_SETTINGS = """
+c.BookstoreContentsArchiver.spool_dir = {spool_dir!r}
+c.BookstoreContentsArchiver.max_spool_bytes = 123456789
+"""
+
+
+def assert_archive_settings_applied(jupyter: JupyterServer, spool_dir: Path) -> None:
+    archive = jupyter.status()["archive"]
+    assert Path(archive["spool_dir"]).parent == spool_dir
+    assert archive["max_spool_bytes"] == 123456789
+    assert "not recognized" not in jupyter.log()
+
+
 def test_another_contents_manager_archives_through_add_archiving(
-    jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, store: S3Store
+    jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, store: S3Store, tmp_path: Path
 ) -> None:
-    config = seed_config(s3_server, bucket) + (
-        "from bookstore import add_archiving\n"
-        "from jupytext import TextFileContentsManager\n"
-        "c.ServerApp.contents_manager_class = add_archiving(TextFileContentsManager)\n"
+    spool_dir = tmp_path / "spool"
+    config = (
+        seed_config(s3_server, bucket)
+        + (
+            "from bookstore import add_archiving\n"
+            "from jupytext import TextFileContentsManager\n"
+            "c.ServerApp.contents_manager_class = add_archiving(TextFileContentsManager)\n"
+        )
+        + ARCHIVE_SETTINGS.format(spool_dir=str(spool_dir))
+        # jupytext's own settings stay its own: the archive's section says nothing of them.
+        + "c.BookstoreContentsArchiver.hide_globs = ['*.ipynb']\n"
     )
     jupyter = jupyter_factory(config)
     nb = notebook("x = 1")
@@ -322,14 +343,21 @@ def test_another_contents_manager_archives_through_add_archiving(
     assert (jupyter.root_dir / "paired.py").exists()
     assert store.get(f"{PREFIX}/paired.ipynb").body == (jupyter.root_dir / "paired.ipynb").read_bytes()
     assert jupyter.status()["archiving"] is True
+    # The archive settings under c.BookstoreContentsArchiver apply, as for the seed's manager.
+    assert_archive_settings_applied(jupyter, spool_dir)
+    listed = jupyter.request("GET", "/api/contents").json()["content"]
+    assert "paired.ipynb" in [item["name"] for item in listed]
 
 
 def test_jupytext_server_extension_keeps_archiving(
-    jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, store: S3Store
+    jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, store: S3Store, tmp_path: Path
 ) -> None:
-    jupyter = jupyter_factory(seed_config(s3_server, bucket), other_extensions=True)
+    spool_dir = tmp_path / "spool"
+    config = seed_config(s3_server, bucket) + ARCHIVE_SETTINGS.format(spool_dir=str(spool_dir))
+    jupyter = jupyter_factory(config, other_extensions=True)
     jupyter.save("mine.ipynb", notebook("with jupytext"))
     status = jupyter.wait_archived()
+    assert_archive_settings_applied(jupyter, spool_dir)
     assert status["archive"]["archived"] == 1
     assert sources(store, f"{PREFIX}/mine.ipynb") == ["with jupytext"]
 

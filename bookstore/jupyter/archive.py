@@ -13,6 +13,9 @@ Other contents managers get the same behaviour through :func:`add_archiving`::
     from jupytext import TextFileContentsManager
     c.ServerApp.contents_manager_class = add_archiving(TextFileContentsManager)
 
+Whatever the manager, the archive settings are ``c.BookstoreContentsArchiver.*``
+(:data:`SETTINGS_SECTION`).
+
 Renames and deletes act on local files only: archived versions stay in S3 under the old
 key, and the next save of a renamed notebook starts a history under its new key.
 
@@ -35,7 +38,7 @@ from anyio.to_thread import run_sync
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from traitlets import Bool, Float, Instance, Integer, Unicode, default, validate
-from traitlets.config import LoggingConfigurable
+from traitlets.config import Config, LoggingConfigurable
 
 from .. import notebooks
 from ..config import Bookstore
@@ -46,6 +49,10 @@ from . import collaboration
 from .archive_queue import ArchiveQueue
 from .ledger import UploadSettings
 from .spool import Spool, spool_folder_name
+
+#: The config section of the archive settings for every archiving manager, also those of
+#: :func:`add_archiving`, whose class is not :class:`BookstoreContentsArchiver`.
+SETTINGS_SECTION = "BookstoreContentsArchiver"
 
 
 @dataclass
@@ -159,6 +166,22 @@ class ArchivingMixin(LoggingConfigurable):
         self.archive_queue: ArchiveQueue = queue
         collaboration.watch_autosaves(self.log)
 
+    def _find_my_config(self, cfg: Config) -> Config:
+        """The config sections of this class and its bases, under the archive settings found
+        in ``c.BookstoreContentsArchiver`` (:data:`SETTINGS_SECTION`).
+
+        A manager made by :func:`add_archiving` is no :class:`BookstoreContentsArchiver`, so
+        traitlets alone would not read that section for it. Only the archive settings are taken
+        from it: it says nothing about the other manager's own settings.
+        """
+        found: Config = super()._find_my_config(cfg)
+        if SETTINGS_SECTION in self.section_names() or not cfg._has_section(SETTINGS_SECTION):
+            return found
+        settings = ArchivingMixin.class_traits(config=True)
+        mine = Config({name: value for name, value in cfg[SETTINGS_SECTION].items() if name in settings})
+        mine.merge(found)  # a section of the manager's own classes wins
+        return mine
+
     def _archiver(self, store: Store, spool: Spool) -> ArchiveQueue:
         settings = UploadSettings(
             workers=self.upload_workers,
@@ -270,7 +293,7 @@ def add_archiving(manager_class: type) -> type:
     """Return a subclass of ``manager_class`` that archives every notebook save.
 
     Works with synchronous and asynchronous jupyter_server contents managers. Settings are
-    the archiver's (``c.ArchivingMixin.spool_dir`` ...) and ``c.Bookstore...``.
+    the archiver's (``c.BookstoreContentsArchiver.spool_dir`` ...) and ``c.Bookstore...``.
     """
     if issubclass(manager_class, ArchivingMixin):
         return manager_class
