@@ -59,9 +59,10 @@ $(COLLAB_STAMP): $(STAMP) scripts/collab_venv.py
 
 collab: $(COLLAB_STAMP)
 
-# Test modules run two at a time (pytest-xdist, a module's tests together so its servers
-# start once): most of the suite waits on servers, kernels and S3 outages, not on the CPU.
-PYTEST_WORKERS ?= 2
+# Test modules run three at a time (pytest-xdist, a module's tests together so its servers
+# start once): most of the suite waits on servers, kernels and S3 outages, not on the CPU, so
+# three keep two cores busy (from a clean clone, the whole .ci/run took 10 min with three).
+PYTEST_WORKERS ?= 3
 pytest: $(STAMP) browser hubproxy collab
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
