@@ -102,7 +102,14 @@ def save_schedule(
         raise InvalidRequestError(
             'name the schedule in the body, e.g. {"name": "daily", "cron": "0 6 * * *"}'
         )
-    existing = book.find(notebook_key, body["name"])
+    try:
+        existing = book.find(notebook_key, body["name"])
+    except InvalidRequestError:
+        raise
+    except BookstoreError as e:
+        # A document written by hand that is no schedule: this one, valid, replaces it.
+        log.warning("Bookstore: replacing %s", e)
+        existing = None
     schedule = parse_schedule(body, notebook_key, by=by, existing=existing)
     _check_runnable(library, path, schedule.version_id, schedule.parameters, schedule.force_parameters)
     book.put(schedule)

@@ -185,3 +185,22 @@ def test_run_now_queues_a_request_that_the_runs_list_shows(
     assert stored["parameters"] == {"x": 5, "label": literal}  # kept verbatim
     assert (stored["version_id"], stored["notebook_key"]) == (None, f"kylek/notebooks/{name}")
     assert version
+
+
+def test_a_malformed_document_is_replaced_by_a_valid_schedule_of_its_name(
+    server: JupyterServer, s3: S3Store, name: str
+) -> None:
+    save(server, name)
+    publish(server, name)
+    s3.put(f"{SCHEDULES}/{name}/daily.json", b"{written by hand")
+
+    listed = server.request("GET", f"/api/bookstore/schedules/{name}").json()["schedules"]
+    replaced = put(server, name, {"name": "daily", "cron": "0 6 * * *"})
+
+    assert listed == [{"key": f"{SCHEDULES}/{name}/daily.json", "error": listed[0]["error"]}]
+    assert "is not JSON" in listed[0]["error"]
+    assert replaced.status_code == 201, replaced.text
+    assert (
+        server.request("GET", f"/api/bookstore/schedules/{name}").json()["schedules"][0]["cron"]
+        == "0 6 * * *"
+    )
