@@ -138,7 +138,9 @@ def schedule_dag(schedule: Schedule, hook: BookstoreHook) -> DAG:
         # a daily schedule made at 10:00) does not run.
         start_date=schedule.created_at or START,
         catchup=False,
-        is_paused_upon_creation=not schedule.enabled,
+        # Never paused: a disabled schedule has no schedule at all, so enabling it later
+        # needs nobody to unpause it in Airflow.
+        is_paused_upon_creation=False,
         max_active_runs=1,
         default_args=default_args,
         tags=["bookstore", "bookstore-schedule", *([schedule.created_by] if schedule.created_by else [])],
