@@ -3,7 +3,9 @@ Airflow 3 (its DagBag, as the dag-processor parses), run with ``dag.test()``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,28 @@ def schedule(store: S3Store, **body: Any) -> Any:
     return found
 
 
+@contextlib.contextmanager
+def logged(name: str = "bookstore") -> Iterator[list[str]]:
+    """What ``name``'s loggers log meanwhile, whatever logging set-up Airflow made earlier in
+    this process (its dictConfig may have disabled loggers that existed then)."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    loggers = [logging.getLogger(n) for n in (name, f"{name}.schedules", f"{name}.airflow.schedules")]
+    saved = [(logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.disabled = False
+    loggers[0].setLevel(logging.INFO)
+    loggers[0].addHandler(handler)
+    try:
+        yield messages
+    finally:
+        loggers[0].removeHandler(handler)
+        for logger, (level, disabled) in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+            logger.disabled = disabled
+
+
 def parse(airflow_home: Path) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -68,7 +92,7 @@ def parse(airflow_home: Path) -> Any:
 
 
 def test_each_schedule_is_a_dag_as_its_document_says(
-    airflow_home: Path, connection: str, area: dict[str, Any], capfd: pytest.CaptureFixture[str]
+    airflow_home: Path, connection: str, area: dict[str, Any]
 ) -> None:
     store = area["store"]
     store.put(f"published/{KEY}", report_notebook())
@@ -86,8 +110,9 @@ def test_each_schedule_is_a_dag_as_its_document_says(
     off = schedule(store, name="off", cron="0 7 * * *", enabled=False)
     store.put("schedules/kylek/notebooks/analysis/report.ipynb/broken.json", b"{")
 
-    bag = parse(airflow_home)
-    logged = "".join(capfd.readouterr())
+    with logged() as messages:
+        bag = parse(airflow_home)
+    said = "\n".join(messages)
 
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {
@@ -117,8 +142,8 @@ def test_each_schedule_is_a_dag_as_its_document_says(
     disabled = bag.dags[off.dag_id]
     # Runs on no schedule, and is not paused: enabling it again needs nobody in Airflow.
     assert disabled.timetable.can_be_scheduled is False and disabled.is_paused_upon_creation is False
-    assert "not rendering schedules/kylek/notebooks/analysis/report.ipynb/broken.json" in logged
-    assert "is not JSON" in logged
+    assert "not rendering schedules/kylek/notebooks/analysis/report.ipynb/broken.json" in said
+    assert "is not JSON" in said
 
 
 def test_when_s3_fails_during_a_parse_the_dags_rendered_last_time_stay(
@@ -126,7 +151,6 @@ def test_when_s3_fails_during_a_parse_the_dags_rendered_last_time_stay(
     private_s3: SeaweedFS,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-    capfd: pytest.CaptureFixture[str],
 ) -> None:
     bucket = private_s3.create_bucket(new_bucket_name())
     store = private_s3.store(bucket)
@@ -141,17 +165,17 @@ def test_when_s3_fails_during_a_parse_the_dags_rendered_last_time_stay(
 
     private_s3.pause()  # frozen: every request hangs until it times out
     try:
-        capfd.readouterr()
-        during = parse(airflow_home)
-        logged = "".join(capfd.readouterr())
+        with logged() as messages:
+            during = parse(airflow_home)
     finally:
         private_s3.resume()
 
     assert before == {*(s.dag_id for s in kept), "bookstore_run_requests"}
     assert set(during.dag_ids) == before
     assert during.import_errors == {}
-    assert "Bookstore schedules: could not list" in logged
-    assert "did not answer within" in logged and "schedule documents read before" in logged
+    said = "\n".join(messages)
+    assert "Bookstore schedules: could not list schedules/ in bucket" in said
+    assert "did not answer within" in said and "rendering the 3 schedule documents read before" in said
     # Gone from the bucket: gone from Airflow at the next parse.
     store.delete(ScheduleBook(store, "schedules").key(KEY, "s0"))
     assert kept[0].dag_id not in parse(airflow_home).dag_ids
