@@ -235,8 +235,12 @@ def _check_runnable(
     """Refuse what would fail in Airflow: no publication, an unknown version, parameters the
     version does not declare."""
     key = library.key(path, PUBLISHED)
+    check_parameters = bool(parameters) and not force
     try:
-        stored = library.read(path, PUBLISHED, version_id)
+        # The notebook itself only when its parameters cell must be read; otherwise a HEAD.
+        stored = library.read(path, PUBLISHED, version_id) if check_parameters else None
+        if stored is None:
+            library.store.head(key, version_id)
     except VersionNotFoundError as e:
         raise InvalidRequestError(
             f"version {version_id!r} is not a published version of {path!r}: pin one that "
@@ -246,6 +250,6 @@ def _check_runnable(
         raise NotPublishedError(
             f"{path!r} is not published ({key!r} does not exist): publish it first"
         ) from e
-    if parameters and not force:
+    if stored is not None:
         declared = inspect(notebooks.read(stored.body, describe(stored)))
         check(declared, parameters, f"{path} (published version {stored.info.version_id})")

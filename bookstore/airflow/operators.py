@@ -121,13 +121,7 @@ class PublishedNotebookOperator(BaseOperator):
             *([f"map-{ti.map_index}"] if mapped else []),
             f"try-{ti.try_number}",
         ]
-        task_instance = {
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "task_id": ti.task_id,
-            "try_number": ti.try_number,
-            "map_index": ti.map_index if mapped else None,
-        }
+        task_instance = _task_instance(ti, mapped)
         try:
             library = self.hook.library
             # Refuse a hostile key with its own message, before it shapes the output key.
@@ -360,13 +354,7 @@ class RequestedRunsOperator(BaseOperator):
                     force_parameters=bool(request.get("force_parameters")),
                     output_key=default_output_key(notebook_key, path, library.runs_prefix),
                     kernel_name=self.kernel_name,
-                    airflow={
-                        "dag_id": ti.dag_id,
-                        "run_id": ti.run_id,
-                        "task_id": ti.task_id,
-                        "try_number": ti.try_number,
-                        "map_index": None,
-                    },
+                    airflow=_task_instance(ti, mapped=False),
                     request=queued,
                 )
             except BookstoreError as e:
@@ -392,6 +380,17 @@ class RequestedRunsOperator(BaseOperator):
             book.store.delete(key)
         except BookstoreError as e:
             self.log.warning("Could not remove the run request %s: %s", key, e)
+
+
+def _task_instance(ti: Any, mapped: bool) -> dict[str, Any]:
+    """The Airflow task instance, as a run records it (``map_index`` only for a mapped task)."""
+    return {
+        "dag_id": ti.dag_id,
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "try_number": ti.try_number,
+        "map_index": ti.map_index if mapped else None,
+    }
 
 
 def _not_recorded(library: Library, record: RunRecord) -> bool:
