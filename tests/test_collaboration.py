@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.helpers.browser import CHROMIUM_ARGS, KERNELSPEC, chromium_path, open_notebook, quiet_lab_settings
+from tests.helpers.browser import KERNELSPEC, open_notebook, quiet_lab_settings
 from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config
 
 # Chromium, and JupyterLab with jupyter-collaboration (make collab).
@@ -86,14 +86,6 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0) -> Any:
             raise AssertionError(f"still not true after {timeout} s")
         time.sleep(0.1)
     return found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -10,22 +10,20 @@ folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.helpers.browser import CHROMIUM_ARGS, KERNELSPEC, chromium_path, open_notebook, quiet_lab_settings
+from tests.helpers.browser import KERNELSPEC, open_notebook, quiet_lab_settings
 from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config, with_parameters
 from tests.helpers.team import library_of, team_config
 
@@ -34,21 +32,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "notebook-bookstore"
 PATH = "analysis/mine.ipynb"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("BOOKSTORE_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def start_lab(jupyter_factory: Any, tmp_path: Path, config: str) -> JupyterServer:

@@ -26,15 +26,10 @@ from tests.test_labextension import (
     NAME,
     PATH,
     ROOT,
-    browser,
     open_notebook,
     publish_from_toolbar,
-    screenshots,
     start_lab,
 )
-
-# The browser test module's fixtures: one Chromium for the module, and where screenshots go.
-__all__ = ["browser", "screenshots"]
 
 pytestmark = pytest.mark.browser
 
