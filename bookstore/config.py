@@ -1,12 +1,15 @@
 """Configuration, declared once as traitlets.
 
-``Bookstore`` holds the prefixes and the backend; its child configurable ``S3`` holds the
-bucket, endpoint and credentials, so the lines of a Jupyter config file read::
+``Bookstore`` holds the prefixes and the backend; its child configurables ``S3`` and ``GCS``
+hold each backend's bucket, endpoint and credentials, so the lines of a Jupyter config file
+read::
 
     c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
     c.Bookstore.S3.bucket = "notebooks"
 
-(traitlets looks up ``c.Bookstore.S3`` for an ``S3`` whose parent is a ``Bookstore``).
+(traitlets looks up ``c.Bookstore.S3`` for an ``S3`` whose parent is a ``Bookstore``). What
+the chosen backend's settings say reaches the backend as a plain mapping
+(:meth:`Bookstore.store_settings`), as the Airflow hook's connection does.
 
 A prefix may name the server's owner, so that one configuration serves a whole JupyterHub::
 
@@ -23,7 +26,7 @@ import getpass
 import os
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Instance, Unicode, default, observe, validate
+from traitlets import Dict, Instance, Unicode, default, observe, validate
 from traitlets.config import Configurable
 
 from .errors import InvalidPathError, MisconfiguredError
@@ -130,6 +133,59 @@ class S3(Configurable):
         return value or None
 
 
+class GCS(Configurable):
+    """Where the versioned Google Cloud Storage bucket is and how to sign in to it."""
+
+    bucket = Unicode(
+        help="Name of the Google Cloud Storage bucket that holds every notebook version, with "
+        "object versioning on (default: $BOOKSTORE_GCS_BUCKET).",
+    ).tag(config=True)
+
+    project = Unicode(
+        None,
+        allow_none=True,
+        help="Google Cloud project of the bucket (default: $GOOGLE_CLOUD_PROJECT, or the "
+        "credentials' own project).",
+    ).tag(config=True)
+
+    endpoint_url = Unicode(
+        None,
+        allow_none=True,
+        help="URL of a GCS-API server other than Google's, such as fake-gcs-server, e.g. "
+        "'http://127.0.0.1:4443' (default: $STORAGE_EMULATOR_HOST; Google Cloud Storage when "
+        "unset). With an endpoint and no credentials file, requests are anonymous.",
+    ).tag(config=True)
+
+    credentials_file = Unicode(
+        None,
+        allow_none=True,
+        help="Path of a service-account key file. Leave unset to use Application Default "
+        "Credentials ($GOOGLE_APPLICATION_CREDENTIALS, gcloud's login, the metadata server, "
+        "Workload Identity on GKE).",
+    ).tag(config=True)
+
+    @default("bucket")
+    def _default_bucket(self) -> str:
+        return _env("BOOKSTORE_GCS_BUCKET") or ""
+
+    @default("project")
+    def _default_project(self) -> str | None:
+        return _env("GOOGLE_CLOUD_PROJECT")
+
+    @default("endpoint_url")
+    def _default_endpoint_url(self) -> str | None:
+        return _env("STORAGE_EMULATOR_HOST")
+
+    @validate("endpoint_url")
+    def _validate_endpoint_url(self, proposal: dict[str, Any]) -> str | None:
+        value = proposal["value"]
+        if value and not value.startswith(("http://", "https://")):
+            raise MisconfiguredError(
+                f"c.Bookstore.GCS.endpoint_url must start with http:// or https://, not {value!r}"
+            )
+        return value or None
+
+
 class Bookstore(Configurable):
     """Where notebooks go in the bucket, and which storage backend keeps them."""
 
@@ -192,10 +248,19 @@ class Bookstore(Configurable):
 
     backend = Unicode(
         "s3",
-        help="Storage backend. Only 's3' (AWS S3 or any S3-compatible server) exists today.",
+        help="Storage backend: 's3' (AWS S3 or any S3-compatible server, settings in "
+        "c.Bookstore.S3), 'gcs' (Google Cloud Storage, settings in c.Bookstore.GCS), or a "
+        "backend another package offers (settings in c.Bookstore.backend_settings).",
+    ).tag(config=True)
+
+    backend_settings = Dict(
+        help="The settings of a backend another package offers (its 'bucket' and what else it "
+        "takes), as the plain mapping that backend is built from. Unused by 's3' and 'gcs'.",
     ).tag(config=True)
 
     s3 = Instance(S3, help="The S3 settings, configured as c.Bookstore.S3.<name>.")
+
+    gcs = Instance(GCS, help="The Google Cloud Storage settings, configured as c.Bookstore.GCS.<name>.")
 
     def __init__(self, **kwargs: Any) -> None:
         # The prefixes as configured, {username} and all (the traits hold them resolved).
@@ -207,6 +272,10 @@ class Bookstore(Configurable):
     @default("s3")
     def _default_s3(self) -> S3:
         return S3(parent=self)
+
+    @default("gcs")
+    def _default_gcs(self) -> GCS:
+        return GCS(parent=self)
 
     @default("username")
     def _default_username(self) -> str | None:
@@ -340,17 +409,24 @@ class Bookstore(Configurable):
         MisconfiguredError
             No bucket is configured, or the settings cannot work.
         """
-        from .backends import backend
-        from .store import INTERACTIVE
+        from .backends import build_store
 
-        return backend(self.backend)(self, patience or INTERACTIVE)
+        return build_store(self.backend, self.store_settings(), patience)
+
+    def store_settings(self) -> dict[str, Any]:
+        """The chosen backend's settings, as the plain mapping the backend is built from."""
+        child = {"s3": self.s3, "gcs": self.gcs}.get(self.backend)
+        if child is None:
+            return dict(self.backend_settings)
+        return {name: getattr(child, name) for name in child.trait_names(config=True)}
 
     def describe(self) -> dict[str, Any]:
         """The settings a status page may show: never a credential."""
+        settings = self.store_settings()
         return {
             "backend": self.backend,
-            "bucket": self.s3.bucket,
-            "endpoint_url": self.s3.endpoint_url,
+            "bucket": settings.get("bucket"),
+            "endpoint_url": settings.get("endpoint_url"),
             "workspace_prefix": self.workspace_prefix,
             "published_prefix": self.published_prefix,
             "published_root": self.published_layout()[0],

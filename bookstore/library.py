@@ -168,6 +168,25 @@ class Library:
             **{"runs_prefix": bookstore.runs_prefix, "schedules_root": bookstore.schedules_root, **kwargs},
         )
 
+    @classmethod
+    def of_published_root(
+        cls,
+        store: Store,
+        root: str,
+        *,
+        runs_prefix: str = DEFAULT_RUNS_PREFIX,
+        schedules_root: str = DEFAULT_SCHEDULES_ROOT,
+    ) -> Library:
+        """The library of every publication under ``root``, as Airflow and ``bookstore run``
+        see it: paths are notebook keys relative to ``root``, which run records name too."""
+        return cls(
+            store,
+            published_prefix=root,
+            published_root=root,
+            runs_prefix=runs_prefix,
+            schedules_root=schedules_root,
+        )
+
     # -- keys -----------------------------------------------------------------------------
 
     def prefix(self, stage: str = WORKSPACE) -> str:

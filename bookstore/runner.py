@@ -218,10 +218,8 @@ def run_published(
         },
     }
     store = library.store
-    source_url = f"s3://{store.bucket}/{source_key}" + (
-        f"?versionId={source_version}" if source_version else ""
-    )
-    output_url = f"s3://{store.bucket}/{target}"
+    source_url = store.uri(source_key, source_version)
+    output_url = store.uri(target)
     run = library.runs.start(
         notebook_key=library.notebook_key(path),
         source_key=source_key,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -37,9 +37,6 @@ from .store import (
     encode_key_cursor,
 )
 
-if TYPE_CHECKING:
-    from .config import Bookstore
-
 log = logging.getLogger(__name__)
 
 #: Objects this big or bigger are uploaded in parts (S3's multipart upload), one part in memory
@@ -48,6 +45,9 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
+
+#: The plain settings :func:`from_settings` takes (``c.Bookstore.S3.*``, a connection's fields).
+SETTINGS = ("bucket", "endpoint_url", "region_name", "access_key_id", "secret_access_key")
 
 #: What every version is stored as.
 NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
@@ -404,14 +404,19 @@ class S3Store(Store):
             kwargs["StartAfter"] = found[-1].key
 
 
-def from_settings(bookstore: Bookstore, patience: Patience = INTERACTIVE) -> S3Store:
-    """The store of the ``c.Bookstore.S3`` settings."""
-    settings = bookstore.s3
+def from_settings(settings: Mapping[str, Any], patience: Patience = INTERACTIVE) -> S3Store:
+    """The store of plain S3 settings: ``bucket``, and optionally ``endpoint_url``,
+    ``region_name``, ``access_key_id`` and ``secret_access_key`` (see :mod:`bookstore.backends`)."""
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise MisconfiguredError(
+            f"unknown S3 settings {', '.join(sorted(unknown))}; the S3 backend takes {', '.join(SETTINGS)}"
+        )
     return S3Store(
-        settings.bucket,
-        endpoint_url=settings.endpoint_url,
-        region_name=settings.region_name,
-        access_key_id=settings.access_key_id,
-        secret_access_key=settings.secret_access_key,
+        settings.get("bucket") or "",
+        endpoint_url=settings.get("endpoint_url"),
+        region_name=settings.get("region_name"),
+        access_key_id=settings.get("access_key_id"),
+        secret_access_key=settings.get("secret_access_key"),
         patience=patience,
     )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 from .errors import (
     BookstoreError,
@@ -270,6 +270,13 @@ class Store(ABC):
     bucket: str
     endpoint_url: str | None = None
     patience: Patience = INTERACTIVE
+    #: The scheme of the URIs that name this backend's objects (see :meth:`uri`).
+    scheme: ClassVar[str] = "s3"
+
+    def uri(self, key: str, version_id: str | None = None) -> str:
+        """The URI naming ``key`` (one version of it, when given) as the backend's own tools
+        name it: ``s3://<bucket>/<key>?versionId=<id>`` for S3."""
+        return f"{self.scheme}://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
 
     @abstractmethod
     def versioning_status(self) -> str | None:

@@ -530,6 +530,57 @@ def test_hook_prefixes_and_credential_chain(airflow_home: Path, monkeypatch: pyt
     assert hook.extra_value("region_name") is None
 
 
+def test_hook_reads_each_backends_settings_from_its_kind_of_connection(
+    airflow_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookstore.airflow.assets import published_notebook_asset
+    from bookstore.airflow.hooks import BookstoreHook
+    from bookstore.errors import MisconfiguredError
+
+    key = {"type": "service_account", "client_email": "runner@p.iam.gserviceaccount.com"}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GCS_BOOKSTORE",
+        json.dumps(
+            {
+                "conn_type": "google_cloud_platform",
+                "extra": {"bucket": "team", "project": "p", "keyfile_dict": key, "runs_prefix": "r"},
+            }
+        ),
+    )
+    hook = BookstoreHook("gcs_bookstore")
+    assert hook.backend == "gcs"
+    assert hook.store_settings() == {
+        "bucket": "team",
+        "endpoint_url": None,
+        "project": "p",
+        "credentials_file": None,
+        "credentials_json": json.dumps(key),
+    }
+    assert hook.runs_prefix == "r"
+    assert published_notebook_asset("a/b.ipynb", "gcs_bookstore").uri == "gs://team/published/a/b.ipynb"
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_S3_BOOKSTORE",
+        json.dumps({"conn_type": "aws", "login": "id", "password": "secret", "extra": {"bucket": "nb"}}),
+    )
+    s3 = BookstoreHook("s3_bookstore")
+    assert s3.backend == "s3"
+    assert s3.store_settings() == {
+        "bucket": "nb",
+        "endpoint_url": None,
+        "region_name": None,
+        "access_key_id": "id",
+        "secret_access_key": "secret",
+    }
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FTP_BOOKSTORE",
+        json.dumps({"conn_type": "aws", "extra": {"bucket": "nb", "backend": "ftp"}}),
+    )
+    with pytest.raises(MisconfiguredError, match="'ftp' is not a known backend"):
+        BookstoreHook("ftp_bookstore").store_settings()
+
+
 def test_operator_init_does_no_io_and_templates_its_fields(airflow_home: Path) -> None:
     from bookstore.airflow.operators import PublishedNotebookOperator
 

@@ -69,6 +69,33 @@ def test_backends_are_found_by_name_and_unknown_ones_refused() -> None:
         Bookstore(backend="ftp")
 
 
+def test_a_store_is_built_from_plain_settings_the_same_way_everywhere(
+    s3_server: SeaweedFS, bucket: str
+) -> None:
+    from bookstore.backends import build_store
+    from bookstore.config import Bookstore
+
+    settings = {
+        "bucket": bucket,
+        "endpoint_url": s3_server.endpoint_url,
+        "access_key_id": s3_server.access_key,
+        "secret_access_key": s3_server.secret_key,
+    }
+    store = build_store("s3", settings)
+    assert isinstance(store, S3Store) and store.versioning_status() == "Enabled"
+    assert store.uri("a/b.ipynb", "v1") == f"s3://{bucket}/a/b.ipynb?versionId=v1"
+    # Jupyter's and the CLI's settings reach the backend as the same plain mapping.
+    jupyter = Bookstore()
+    for name, value in settings.items():
+        setattr(jupyter.s3, name, value)
+    assert jupyter.store_settings() == {**settings, "region_name": jupyter.s3.region_name}
+    assert jupyter.create_store().versioning_status() == "Enabled"
+    with pytest.raises(MisconfiguredError, match="unknown S3 settings project; the S3 backend takes bucket"):
+        build_store("s3", {**settings, "project": "p"})
+    with pytest.raises(MisconfiguredError, match="no S3 bucket is configured"):
+        build_store("s3", {})
+
+
 def test_big_objects_go_up_in_parts_and_come_back_whole(s3_server: SeaweedFS, bucket: str) -> None:
     part = 5 * 1024 * 1024
     store = s3_server.store(bucket, multipart_threshold=part, part_size=part)

@@ -13,13 +13,14 @@ started it. ``executed_notebook_asset`` is what an operator that lists it among 
 ``outlets`` updates on every successful run, the run's lineage in the event's ``extra``.
 
 Both read the connection when the DAG file is parsed, to name the bucket in the asset's URI
-(``s3://<bucket>/<key>``); nothing secret goes into an asset.
+(``s3://<bucket>/<key>``, ``gs://`` on Google Cloud Storage); nothing secret goes into an asset.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset, AssetWatcher
 
+from ..backends import uri_scheme
 from ..errors import InvalidPathError, MisconfiguredError
 from ..keys import path_to_key
 from ..runs import RECORDS_FOLDER
@@ -108,6 +109,6 @@ def _uri(hook: BookstoreHook, prefix: str, notebook_key: str, what: str) -> str:
             "asset is named by its bucket and key"
         )
     try:
-        return f"s3://{bucket}/{path_to_key(prefix, notebook_key)}"
+        return f"{uri_scheme(hook.backend)}://{bucket}/{path_to_key(prefix, notebook_key)}"
     except InvalidPathError as e:
         raise InvalidPathError(f"notebook key {notebook_key!r} is refused for a {what} asset: {e}") from e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -11,20 +12,34 @@ from ..config import DEFAULT_PUBLISHED_PREFIX, DEFAULT_RUNS_PREFIX, DEFAULT_SCHE
 from ..errors import BookstoreError, InvalidPathError, MisconfiguredError
 from ..keys import normalize_prefix
 
+#: Airflow's Google provider's connection type: such a connection names a GCS bucket.
+GOOGLE_CLOUD_CONN_TYPE = "google_cloud_platform"
+
+#: The extras the hook reads itself, never passed on as a backend's settings.
+HOOK_EXTRAS = frozenset(
+    {"backend", "published_prefix", "runs_prefix", "schedules_root", "smtp_conn_id", "jupyter_url"}
+)
+
+#: Settings that name credentials explicitly (otherwise the backend's ambient chain applies).
+CREDENTIAL_SETTINGS = ("access_key_id", "credentials_file", "credentials_json")
+
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from ..library import Library
-    from ..s3 import S3Store
-    from ..store import Patience
+    from ..store import Patience, Store
 
 
 class BookstoreHook(BaseHook):
     """Reach the bookstore bucket through an Airflow connection.
 
-    The connection is ``aws``-typed (or ``bookstore``-typed, which has a form in the UI):
-    ``login`` and ``password`` are the access key id and secret; with no login, boto3's
-    default credential chain applies (environment, ``~/.aws``, instance role). Its extra
+    For S3 the connection is ``aws``-typed (or ``bookstore``-typed, which has a form in the
+    UI): ``login`` and ``password`` are the access key id and secret; with no login, boto3's
+    default credential chain applies (environment, ``~/.aws``, instance role). For Google
+    Cloud Storage it is ``google_cloud_platform``-typed, as Airflow's Google provider makes
+    them: its extras ``key_path`` or ``keyfile_dict`` name a service-account key, and without
+    them Application Default Credentials apply (see :meth:`store_settings`; the extra
+    ``backend`` names the backend outright). Its extra
     holds ``bucket`` (required), ``endpoint_url`` and ``region_name`` (optional), the key
     prefixes ``published_prefix`` (default ``published``), ``runs_prefix`` (default ``runs``)
     and ``schedules_root`` (default ``schedules``), and for schedules' failure mail
@@ -64,37 +79,71 @@ class BookstoreHook(BaseHook):
         return extra
 
     @cached_property
-    def store(self) -> S3Store:
-        """The bucket, with one S3 client for everything this hook does."""
+    def store(self) -> Store:
+        """The bucket, with one client for everything this hook does."""
         from ..store import BATCH
 
         return self.make_store(BATCH)
 
-    def make_store(self, patience: Patience) -> S3Store:
-        """A store on the connection's bucket that waits for S3 as ``patience`` says (parsing
-        DAG files gives up within seconds; tasks are patient)."""
-        # Imported here so that parsing a DAG file does not import boto3 unless it reads S3.
-        from ..s3 import S3Store
+    @cached_property
+    def backend(self) -> str:
+        """The storage backend: the extra ``backend`` when given, otherwise ``gcs`` for a
+        Google Cloud connection and ``s3`` for any other."""
+        from ..backends import check_backend_name
 
+        named = self.extra_value("backend")
+        if named is None:
+            return "gcs" if self.connection.conn_type == GOOGLE_CLOUD_CONN_TYPE else "s3"
+        check_backend_name(named.lower())
+        return named.lower()
+
+    def store_settings(self) -> dict[str, Any]:
+        """The backend's plain settings (:func:`bookstore.backends.build_store`), read from the
+        connection: for S3 its login and password and the extras ``bucket``, ``endpoint_url``
+        and ``region_name``; for GCS the extras ``bucket``, ``endpoint_url`` and, as Airflow's
+        Google provider names them, ``project``, ``key_path`` and ``keyfile_dict``; for another
+        backend, every extra that is not the hook's own."""
         conn = self.connection
-        store = S3Store(
-            self.extra_value("bucket") or "",
-            endpoint_url=self.extra_value("endpoint_url"),
-            region_name=self.extra_value("region_name"),
-            access_key_id=conn.login or None,
-            secret_access_key=conn.password or None,
-            patience=patience,
-        )
+        if self.backend == "s3":
+            return {
+                "bucket": self.extra_value("bucket"),
+                "endpoint_url": self.extra_value("endpoint_url"),
+                "region_name": self.extra_value("region_name"),
+                "access_key_id": conn.login or None,
+                "secret_access_key": conn.password or None,
+            }
+        if self.backend == "gcs":
+            keyfile = self.extra.get("keyfile_dict") or self.extra.get(
+                f"extra__{conn.conn_type}__keyfile_dict"
+            )
+            return {
+                "bucket": self.extra_value("bucket"),
+                "endpoint_url": self.extra_value("endpoint_url"),
+                "project": self.extra_value("project"),
+                "credentials_file": self.extra_value("key_path"),
+                "credentials_json": json.dumps(keyfile) if isinstance(keyfile, dict) else keyfile or None,
+            }
+        return {name: value for name, value in self.extra.items() if name not in HOOK_EXTRAS}
+
+    def make_store(self, patience: Patience) -> Store:
+        """A store on the connection's bucket that waits for the service as ``patience`` says
+        (parsing DAG files gives up within seconds; tasks are patient)."""
+        # Imported here so that parsing a DAG file imports no client library unless it reads.
+        from ..backends import build_store
+
+        settings = self.store_settings()
+        store = build_store(self.backend, settings, patience)
+        explicit = any(settings.get(name) for name in CREDENTIAL_SETTINGS)
         self.log.info(
             "Using %r from connection %s (%s credentials)",
             store,
             self.bookstore_conn_id,
-            "explicit" if conn.login else "default AWS chain",
+            "explicit" if explicit else "ambient",
         )
         return store
 
-    def get_conn(self) -> S3Store:
-        """The :class:`~bookstore.s3.S3Store` (Airflow's name for a hook's client)."""
+    def get_conn(self) -> Store:
+        """The :class:`~bookstore.store.Store` (Airflow's name for a hook's client)."""
         return self.store
 
     @cached_property
@@ -104,11 +153,10 @@ class BookstoreHook(BaseHook):
 
         # Notebook keys are relative to the connection's published prefix, which is therefore
         # also the root that run records and the catalog are relative to.
-        return Library(
+        return Library.of_published_root(
             self.store,
-            published_prefix=self.published_prefix,
+            self.published_prefix,
             runs_prefix=self.runs_prefix,
-            published_root=self.published_prefix,
             schedules_root=self.schedules_root,
         )
 

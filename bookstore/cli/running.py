@@ -125,11 +125,8 @@ def run(
     store = bookstore.create_store(BATCH)
     if published_prefix:
         # PATH is a notebook key under this prefix, which is also what run records name.
-        library = Library(
-            store,
-            published_prefix=published_prefix,
-            runs_prefix=runs_prefix or bookstore.runs_prefix,
-            published_root=published_prefix,
+        library = Library.of_published_root(
+            store, published_prefix, runs_prefix=runs_prefix or bookstore.runs_prefix
         )
     else:
         extra = {"runs_prefix": runs_prefix} if runs_prefix else {}
@@ -208,11 +205,8 @@ def rerun_command(
 ) -> None:
     bookstore = session.bookstore
     root, _ = bookstore.published_layout()
-    library = Library(
-        bookstore.create_store(BATCH),
-        published_prefix=root,
-        runs_prefix=bookstore.runs_prefix,
-        published_root=root,
+    library = Library.of_published_root(
+        bookstore.create_store(BATCH), root, runs_prefix=bookstore.runs_prefix
     )
     with logger_level("papermill", logging.INFO):
         result = rerun(
