@@ -17,7 +17,7 @@ from traitlets.config import Configurable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bookstore.config import S3, Bookstore  # noqa: E402
+from bookstore.config import GCS, S3, Bookstore  # noqa: E402
 from bookstore.jupyter.app import BookstoreExtension  # noqa: E402
 from bookstore.jupyter.archive import ArchivingMixin  # noqa: E402
 
@@ -27,6 +27,7 @@ END = "<!-- config-reference:end -->"
 SECTIONS: list[tuple[str, type[Configurable], tuple[type[Configurable], ...]]] = [
     ("c.Bookstore", Bookstore, ()),
     ("c.Bookstore.S3", S3, ()),
+    ("c.Bookstore.GCS", GCS, ()),
     ("c.BookstoreContentsArchiver", ArchivingMixin, ()),
     ("c.BookstoreExtension", BookstoreExtension, BookstoreExtension.__mro__[1:]),
 ]
