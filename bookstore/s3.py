@@ -130,6 +130,13 @@ class S3Store(Store):
 
     # -- bucket ---------------------------------------------------------------------------
 
+    def versioning_fix(self) -> str:
+        """What to do when the bucket does not keep versions, with the command that does it."""
+        return (
+            f"enable versioning on it, e.g. `aws s3api put-bucket-versioning --bucket {self.bucket} "
+            "--versioning-configuration Status=Enabled` (or `mc version enable` for MinIO)"
+        )
+
     def versioning_status(self) -> str | None:
         """``"Enabled"``, ``"Suspended"``, or None for a bucket that was never versioned."""
         try:

@@ -278,6 +278,10 @@ class Store(ABC):
         name it: ``s3://<bucket>/<key>?versionId=<id>`` for S3."""
         return f"{self.scheme}://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
 
+    def versioning_fix(self) -> str:
+        """What to do when the bucket does not keep versions, with the command that does it."""
+        return "enable versioning on it"
+
     @abstractmethod
     def versioning_status(self) -> str | None:
         """``"Enabled"``, ``"Suspended"``, or None for a bucket that was never versioned."""

@@ -19,11 +19,6 @@ from ..store import Store
 #: Versioning status before the bucket could be checked.
 UNKNOWN = "unknown"
 
-VERSIONING_FIX = (
-    "enable versioning on it, e.g. `aws s3api put-bucket-versioning --bucket {bucket} "
-    "--versioning-configuration Status=Enabled` (or `mc version enable` for MinIO)"
-)
-
 
 class BucketCheck:
     """Whether the archive's bucket keeps versions, as last found out (one check at a time)."""
@@ -69,7 +64,7 @@ class BucketCheck:
         return MisconfiguredError(
             f"versioning is {state} on bucket {bucket!r}, so each upload would replace the "
             "previous one: saves are kept on local disk, not archived, until it is enabled "
-            f"again; {VERSIONING_FIX.format(bucket=bucket)}",
+            f"again; {self.store.versioning_fix()}",
             fault=VERSIONING_OFF,
         )
 
@@ -103,6 +98,6 @@ class BucketCheck:
                     "archived copy instead of adding a version. To keep every version, %s",
                     "suspended" if status == "Suspended" else "not enabled",
                     bucket,
-                    VERSIONING_FIX.format(bucket=bucket),
+                    self.store.versioning_fix(),
                 )
         self._warned = status
