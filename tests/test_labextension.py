@@ -23,22 +23,21 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from bookstore.publishing import Published
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
-from tests.helpers.browser import KERNELSPEC, open_notebook, quiet_lab_settings
+from tests.helpers.browser import (
+    KERNELSPEC,
+    NAME,
+    PATH,
+    ROOT,
+    open_notebook,
+    publish_from_toolbar,
+    quiet_lab_settings,
+    start_lab,
+    versions,
+)
 from tests.helpers.jupyter_process import JupyterServer, notebook, seed_config, with_parameters
 from tests.helpers.team import library_of, team_config
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parent.parent
-NAME = "notebook-bookstore"
-PATH = "analysis/mine.ipynb"
-
-
-def start_lab(jupyter_factory: Any, tmp_path: Path, config: str) -> JupyterServer:
-    """JupyterLab with ``config``, its other extensions too, and no toasts over the screenshots."""
-    home = tmp_path / "jupyter"
-    quiet_lab_settings(home)
-    return jupyter_factory(config, home=home, other_extensions=True)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -46,26 +45,9 @@ def lab(jupyter_factory: Any, s3_server: SeaweedFS, bucket: str, tmp_path: Path)
     return start_lab(jupyter_factory, tmp_path, seed_config(s3_server, bucket))
 
 
-def versions(server: JupyterServer, stage: str) -> list[dict[str, Any]]:
-    answer = server.request("GET", f"/api/bookstore/versions/{PATH}?stage={stage}")
-    assert answer.status_code == 200, answer.text
-    return answer.json()["versions"]  # type: ignore[no-any-return]
-
-
 def cell_source(server: JupyterServer, path: str = PATH) -> str:
     saved = json.loads((server.root_dir / path).read_text())
     return "".join(saved["cells"][0]["source"])
-
-
-def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, list[dict[str, Any]]]:
-    """Click Publish in the notebook toolbar; the dialog shows the one published version's id."""
-    page.locator("[data-jp-item-name='bookstore-publish']").click()
-    dialog = page.locator(".jp-Dialog")
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
-    published = versions(server, "published")
-    assert len(published) == 1
-    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
-    return dialog, published
 
 
 def version_menu(page: Page, row: Locator) -> Locator:

@@ -20,8 +20,7 @@ from playwright.sync_api import Browser, expect
 from bookstore.s3 import S3Store
 from devtools.seaweedfs import SeaweedFS
 from tests.conftest import seed_config
-from tests.helpers.jupyter_process import JupyterServer, with_parameters
-from tests.test_labextension import (
+from tests.helpers.browser import (
     KERNELSPEC,
     NAME,
     PATH,
@@ -30,6 +29,7 @@ from tests.test_labextension import (
     publish_from_toolbar,
     start_lab,
 )
+from tests.helpers.jupyter_process import JupyterServer, with_parameters
 
 pytestmark = pytest.mark.browser
 

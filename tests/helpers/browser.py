@@ -6,13 +6,18 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.helpers.jupyter_process import JupyterServer
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The JupyterLab extension's package name, as `jupyter labextension list` shows it.
+NAME = "notebook-bookstore"
+#: The notebook the browser tests open and publish.
+PATH = "analysis/mine.ipynb"
 #: The kernel the browser tests' notebooks name.
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -57,3 +62,27 @@ def open_notebook(page: Page, server: JupyterServer, path: str) -> None:
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     expect(idle).to_have_count(1, timeout=60_000)
     expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=60_000)
+
+
+def start_lab(jupyter_factory: Any, tmp_path: Path, config: str) -> JupyterServer:
+    """JupyterLab with ``config``, its other extensions too, and no toasts over the screenshots."""
+    home = tmp_path / "jupyter"
+    quiet_lab_settings(home)
+    return jupyter_factory(config, home=home, other_extensions=True)  # type: ignore[no-any-return]
+
+
+def versions(server: JupyterServer, stage: str) -> list[dict[str, Any]]:
+    answer = server.request("GET", f"/api/bookstore/versions/{PATH}?stage={stage}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["versions"]  # type: ignore[no-any-return]
+
+
+def publish_from_toolbar(page: Page, server: JupyterServer) -> tuple[Locator, list[dict[str, Any]]]:
+    """Click Publish in the notebook toolbar; the dialog shows the one published version's id."""
+    page.locator("[data-jp-item-name='bookstore-publish']").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_be_visible(timeout=60_000)
+    published = versions(server, "published")
+    assert len(published) == 1
+    expect(dialog.locator(".jp-bookstore-Published-versionId")).to_have_value(published[0]["version_id"])
+    return dialog, published
