@@ -10,7 +10,7 @@ LABEXT_SOURCES := $(wildcard labextension/src/* labextension/style/* labextensio
 # configurable-http-proxy (npm), the proxy of the real JupyterHub tests/test_hub.py starts.
 HUB_PROXY := $(VENV)/hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install test test-fast lint jstest pytest browser hubproxy collab run bench clean
+.PHONY: install test test-fast lint jstest docs pytest browser hubproxy collab run bench clean
 
 $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml $(LABEXT_SOURCES)
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bookstore devtools tests scripts benchmarks dags plugins labextension/hatch_build.py
-	$(BIN)/ruff format --check bookstore devtools tests scripts benchmarks dags plugins labextension/hatch_build.py
+	$(BIN)/ruff check bookstore devtools tests scripts benchmarks dags plugins docs labextension/hatch_build.py
+	$(BIN)/ruff format --check bookstore devtools tests scripts benchmarks dags plugins docs labextension/hatch_build.py
 	$(BIN)/mypy
 
 # The JupyterLab extension's unit tests (vitest), on the npm packages the build installed.
@@ -66,7 +66,13 @@ PYTEST_WORKERS ?= 3
 pytest: $(STAMP) browser hubproxy collab
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test: lint jstest pytest
+# The docs site (docs/, Sphinx with MyST pages), warnings as errors, into docs/_build/html. The
+# reference pages the code defines are generated during the build; nothing is fetched.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
+test: lint jstest docs pytest
 
 # The tests that need none of Chromium, Airflow, the hub's proxy or PostgreSQL, and are not
 # slow (markers in pyproject.toml): SeaweedFS, Jupyter servers and kernels only.
@@ -81,5 +87,5 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build docs/_generated
 	rm -rf labextension/node_modules labextension/lib labextension/tsconfig.tsbuildinfo bookstore/labextension

@@ -305,7 +305,7 @@ c.FileContentsManager.post_save_hook = record
     assert archived["metadata"]["stripped_by_hook"] is True
 
 
-#: Archive settings as the README gives them, for whichever archiving manager is in use.
+#: Archive settings as the docs give them (docs/configuration.md), for whichever archiving manager is in use.
 ARCHIVE_SETTINGS = """
 c.BookstoreContentsArchiver.spool_dir = {spool_dir!r}
 c.BookstoreContentsArchiver.max_spool_bytes = 123456789

@@ -47,7 +47,7 @@ AIRFLOW_SERVICES = (
 )
 SERVICES = {"minio", "minio-init", "jupyter", "postgres", "redis", *AIRFLOW_SERVICES}
 ONE_SHOT = {"minio-init", "airflow-init"}
-#: Host ports the README promises, published on the loopback interface only.
+#: Host ports people are given (docs/docker.md), published on the loopback interface only.
 PUBLISHED = {"jupyter": {8888}, "airflow-apiserver": {8080}, "minio": {9000, 9001}}
 S3_ENDPOINT = "http://minio:9000"
 #: Where the sample notebook is in Jupyter; the example DAGs run its published copy.
@@ -372,15 +372,23 @@ def test_airflow_runs_tasks_on_celery_workers_that_scale() -> None:
     assert set(named_volumes(worker).values()) == {"airflow-logs"}
 
 
-def test_readme_docker_section_gives_the_urls() -> None:
-    readme = (REPO / "README.md").read_text()
-    match = re.search(r"^(#+) With Docker\s*$(.*?)(?=^#{1,2} |\Z)", readme, re.MULTILINE | re.DOTALL)
-    assert match, "README.md has no 'With Docker' section"
-    section = match.group(2)
-    assert "docker compose up" in section
-    assert ".env.example" in section
-    for port in (8888, 8080, 9001):
-        assert f"http://127.0.0.1:{port}" in section, port
+def test_people_sign_in_with_the_credentials_env_example_documents(
+    stack: dict[str, Any], env: dict[str, str]
+) -> None:
+    """Each published service's sign-in (docs/docker.md's table) comes from its variable:
+    Jupyter's token, Airflow's administrator (FAB's users, made by airflow-init), MinIO's root."""
+    value = {**env_example(), **env}
+    assert service_env(stack, "jupyter")["JUPYTER_TOKEN"] == value["JUPYTER_TOKEN"]
+    init = service_env(stack, "airflow-init")
+    assert init["_AIRFLOW_WWW_USER_CREATE"] == "true"
+    assert init["_AIRFLOW_WWW_USER_USERNAME"] == value["AIRFLOW_ADMIN_USERNAME"]
+    assert init["_AIRFLOW_WWW_USER_PASSWORD"] == value["AIRFLOW_ADMIN_PASSWORD"]
+    assert service_env(stack, "airflow-apiserver")["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".FabAuthManager")
+    minio = service_env(stack, "minio")
+    assert (minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"]) == (
+        value["MINIO_ROOT_USER"],
+        value["MINIO_ROOT_PASSWORD"],
+    )
 
 
 # -- images and Dockerfiles -----------------------------------------------------------------

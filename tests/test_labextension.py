@@ -2,7 +2,7 @@
 and browse the team's published notebooks.
 
 A real JupyterLab (with bookstore archiving to a real SeaweedFS bucket) is driven by
-Playwright in Debian's headless Chromium. The screenshots it takes are the README's: set
+Playwright in Debian's headless Chromium. The screenshots it takes are the docs' (and the README's): set
 ``BOOKSTORE_SCREENSHOT_DIR=docs/images`` to refresh them, otherwise they go to a temporary
 folder.
 """

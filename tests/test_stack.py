@@ -2,8 +2,8 @@
 
 The fast tests run ``scripts/run_local_stack.py`` only as far as its refusals, or drive the
 same supervisor (``devtools/supervisor.py``) with small stand-in children. One test
-starts the real stack, twice: it goes through the README's walk-through with the real
-services' HTTP APIs, stops the stack as an impatient user does, and starts it again.
+starts the real stack, twice: it goes through the walk-through (docs/getting-started.md)
+with the real services' HTTP APIs, stops the stack as an impatient user does, and starts it again.
 """
 
 from __future__ import annotations
