@@ -64,7 +64,7 @@ collab: $(COLLAB_STAMP)
 # three keep two cores busy (from a clean clone, the whole .ci/run took 10 min with three).
 PYTEST_WORKERS ?= 3
 pytest: $(STAMP) browser hubproxy collab
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The docs site (docs/, Sphinx with MyST pages), warnings as errors, into docs/_build/html. The
 # reference pages the code defines are generated during the build; nothing is fetched.
@@ -78,7 +78,7 @@ test: lint jstest docs pytest
 # slow (markers in pyproject.toml): SeaweedFS, Jupyter servers and kernels only.
 FAST_TESTS := not (browser or airflow or hub or celery or slow)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 run: $(STAMP) hubproxy
 	$(BIN)/python scripts/run_local_stack.py
