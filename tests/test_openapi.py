@@ -96,6 +96,24 @@ def test_the_document_is_openapi_3_1_with_its_references_resolvable() -> None:
         checker.resolve({"$ref": ref})
 
 
+def test_no_value_of_the_document_is_cut_at_a_comma() -> None:
+    """In YAML's flow style a comma ends a value: ``{description: A, b.}`` is the description
+    "A" and a key "b." without a value. The front end's types and the rendered reference
+    carry the descriptions, so none may be cut short."""
+    cut = list(_keys_without_value(document()))
+
+    assert not cut, f"values cut at a comma in bookstore/jupyter/openapi.yaml (quote them): {cut}"
+
+
+def _keys_without_value(node: Any, where: str = "") -> Iterator[str]:
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if value is None:
+            yield f"{where}/{key}"
+        else:
+            yield from _keys_without_value(value, f"{where}/{key}")
+
+
 def _references(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
