@@ -32,9 +32,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bookstore devtools tests scripts benchmarks dags plugins docs labextension/hatch_build.py
 	$(BIN)/mypy
 
-# The JupyterLab extension's unit tests (vitest), on the npm packages the build installed.
+# The JupyterLab extension's unit tests (vitest), on the npm packages the build installed, after
+# checking that its REST types (labextension/src/openapi.ts) are what bookstore/jupyter/openapi.yaml
+# generates now.
 jstest: $(STAMP)
 	test -d labextension/node_modules || (cd labextension && npm ci --no-audit --no-fund)
+	cd labextension && npm run --silent check-api-types
 	cd labextension && npm test
 
 # Debian's Chromium for tests/test_labextension.py, installed when missing and we are root;

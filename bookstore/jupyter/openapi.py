@@ -2,7 +2,8 @@
 served at ``GET /api/bookstore/openapi.json``.
 
 The document is written by hand, in YAML (a person adds an endpoint by adding a block, see
-its header); ``tests/test_openapi.py`` keeps it and the route tables in step.
+its header); ``tests/test_openapi.py`` keeps it and the route tables in step, and the JupyterLab
+extension's REST types are generated from it (``npm run generate-api-types`` in ``labextension/``).
 """
 
 from __future__ import annotations

@@ -3,51 +3,32 @@
  *
  * It knows nothing of JupyterLab: the plugin hands it a `Requester` that sends the request
  * with Jupyter's own authentication (ServerConnection), and the unit tests hand it a fake.
+ *
+ * The shapes of answers and bodies are the schemas of the API's OpenAPI document
+ * (bookstore/jupyter/openapi.yaml), from which `./openapi` is generated
+ * (`npm run generate-api-types`): what the document says is what the server answers, and a
+ * change there that the extension does not follow fails to compile.
  */
+import type { components } from './openapi';
+
+type Schemas = components['schemas'];
 
 /** A notebook has two histories in the bucket: its saves and its publications. */
-export type Stage = 'workspace' | 'published';
+export type Stage = Schemas['Stage'];
 
 export const STAGES: readonly Stage[] = ['workspace', 'published'];
 
 /** One stored version, as `GET /api/bookstore/versions/<path>` lists it. */
-export interface IVersion {
-  version_id: string | null;
-  /** When the version reached S3. */
-  last_modified: string;
-  /**
-   * When the person saved (or published). A save queued while S3 was down reaches S3, and gets
-   * its `last_modified`, much later. Absent from older servers.
-   */
-  saved_at?: string | null;
-  size: number;
-  is_latest: boolean;
-  /** Published versions only: the workspace version (save) it was published from. */
-  source_version_id?: string | null;
-}
+export type IVersion = Schemas['Version'];
 
 /** One page of versions, newest first; `next_cursor` is null on the last page. */
-export interface IVersionPage {
-  key: string;
-  stage: Stage;
-  versions: IVersion[];
-  next_cursor: string | null;
-}
+export type IVersionPage = Schemas['VersionPage'];
+
+/** A notebook in nbformat's JSON, as a version or a publication stores it. */
+export type INotebook = Schemas['Notebook'];
 
 /** What `PUT /api/bookstore/publish/<path>` answers. */
-export interface IPublished {
-  path: string;
-  key: string;
-  version_id: string | null;
-  source_key: string;
-  source_version_id: string | null;
-  sha256: string | null;
-  /**
-   * True when the content equals the latest published version: nothing new was published, and
-   * `version_id` is that existing publication (publish with `force` to publish anyway).
-   */
-  unchanged?: boolean;
-}
+export type IPublished = Schemas['Published'];
 
 /** What to publish: the notebook as saved (no `versionId`) or one of its saves. */
 export interface IPublishOptions {
@@ -57,32 +38,10 @@ export interface IPublishOptions {
 }
 
 /** One name a notebook's cell tagged `parameters` assigns, read as papermill reads it. */
-export interface IParameter {
-  name: string;
-  /** Its type as papermill infers it (an annotation or a `# type:` comment); null when unknown. */
-  type: string | null;
-  /** The assigned expression, as written. */
-  default: string;
-  /** The comment at the end of its line. */
-  help: string;
-}
+export type IParameter = Schemas['Parameter'];
 
-/** What `GET /api/bookstore/parameters/<path>` answers (the schema `NotebookParameters`). */
-export interface INotebookParameters {
-  path: string;
-  /** Index (from 0) of the cell tagged `parameters`; null when no cell is. */
-  cell: number | null;
-  /** What the tagged cell assigns, in order. */
-  parameters: IParameter[];
-  /** False when papermill cannot read assignments in the notebook's language. */
-  inspectable: boolean;
-  /** With no tagged cell: index (from 0) of the code cell that only assigns values, the one to tag. */
-  untagged_cell: number | null;
-  /** What that cell assigns. */
-  untagged_parameters: IParameter[];
-  /** The notebook's kernel language. */
-  language: string;
-}
+/** What `GET /api/bookstore/parameters/<path>` answers. */
+export type INotebookParameters = Schemas['NotebookParameters'];
 
 /** Which notebook to read parameters of: as saved in Jupyter (neither given) or a stored version. */
 export interface IParametersOptions {
@@ -91,50 +50,13 @@ export interface IParametersOptions {
 }
 
 /** The archive queue's health, part of `GET /api/bookstore`. */
-export interface IArchiveStatus {
-  state: 'ok' | 'retrying' | 'held' | 'spool-full' | string;
-  /** What S3 is doing wrong while uploads fail: 'throttled', 'bucket-missing', 'credentials-refused', ... */
-  fault?: string | null;
-  pending: number;
-  /** Of the pending saves, autosaves of collaborative editing held back for their interval. */
-  waiting?: number;
-  pending_bytes?: number;
-  archived?: number;
-  not_archived?: number;
-  last_error: string | null;
-  last_error_at?: string | number | null;
-  failing_since?: string | number | null;
-  last_success_at?: string | number | null;
-}
+export type IArchiveStatus = Schemas['ArchiveStatus'];
 
 /** What `GET /api/bookstore` answers. */
-export interface IStatus {
-  version: string;
-  /**
-   * What the server offers beyond the basics: `diff` (nbdime is installed), `catalog` (the team's
-   * publications), `runs` (the runs of published versions).
-   */
-  features: string[];
-  archiving: boolean;
-  backend?: string;
-  bucket?: string | null;
-  endpoint_url?: string | null;
-  workspace_prefix?: string;
-  published_prefix?: string;
-  /** The server's owner, who `{username}` in the prefixes names; absent from older servers. */
-  username?: string | null;
-  /** "Enabled", "Suspended", null (never versioned) or "unknown" (not checked yet). */
-  versioning?: string | null;
-  archive?: IArchiveStatus;
-}
+export type IStatus = Schemas['Status'];
 
 /** The body of `POST /api/bookstore/restore/<path>`. */
-export interface IRestoreRequest {
-  stage: Stage;
-  version_id: string;
-  target_path?: string;
-  overwrite?: boolean;
-}
+export type IRestoreRequest = Schemas['RestoreRequest'];
 
 /** One side of a comparison: a stored version (the stage's latest when `version_id` is null). */
 export interface IStoredRef {
@@ -143,145 +65,47 @@ export interface IStoredRef {
 }
 
 /** Which notebook one side of a comparison is, as the server answers it. */
-export interface IComparedVersion {
-  /** Null for the notebook as saved in Jupyter. */
-  stage: Stage | null;
-  key?: string;
-  path?: string;
-  version_id: string | null;
-}
+export type IComparedVersion = Schemas['ComparedStoredVersion'];
+
+/** Which executed notebook one side of a comparison of runs is. */
+export type IComparedRun = Schemas['ComparedRun'];
 
 /**
  * What `GET /api/bookstore/diff/<path>` answers: nbdime's diff of `base` to the remote
  * notebook, the shape nbdime's NotebookDiffModel takes. `V` says which notebook each side is:
  * a version, or a run's executed notebook.
  */
-export interface IDiffAnswer<V = IComparedVersion> {
-  base: Record<string, unknown>;
-  diff: unknown[];
+export type IDiffAnswer<V = IComparedVersion> = Omit<
+  Schemas['DiffAnswer'],
+  'base_version' | 'remote_version'
+> & {
   base_version: V;
   remote_version: V;
-}
+};
 
 /** The Airflow task instance that ran a notebook. */
-export interface IAirflowTask {
-  dag_id: string;
-  run_id: string;
-  task_id: string;
-  try_number?: number | null;
-  map_index?: number | null;
-}
+export type IAirflowTask = Schemas['AirflowTask'];
 
 /** `queued`: asked for (Run now) and not started by Airflow yet. */
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type RunStatus = IRun['status'];
 
 /** One run of a published version, as `GET /api/bookstore/runs/<path>` lists it. */
-export interface IRun {
-  run_id: string;
-  /** The notebook's path under the published root; absent from older servers. */
-  notebook_key?: string;
-  status: RunStatus;
-  /** Null while it is queued or runs. */
-  succeeded: boolean | null;
-  started_at: string;
-  finished_at: string | null;
-  /** The published object and the exact version that ran. */
-  source_key: string;
-  source_version_id: string | null;
-  /** What papermill injected. */
-  parameters: Record<string, unknown>;
-  /** Where the executed notebook is; its version id once it is uploaded. */
-  output_key: string;
-  output_version_id: string | null;
-  /** The first line of why it failed. */
-  error: string | null;
-  /** The Airflow task instance, when Airflow ran it. */
-  airflow: IAirflowTask | null;
-  /** True when publishing the version started the run (a DAG scheduled on the publication). */
-  published_event?: boolean;
-  /** The run request (Run now) that asked for it; absent from runs nobody asked for. */
-  request_id?: string | null;
-  /** Who asked for it (Run now). */
-  requested_by?: string | null;
-  /** It ran with parameters its notebook does not declare: forced past the check. */
-  parameters_forced?: boolean;
-  /** The task in Airflow's UI, when the server knows Airflow's address. */
-  airflow_url?: string | null;
-  /** The executed notebook in Airflow's viewer, when the server knows it. */
-  viewer_url?: string | null;
-}
+export type IRun = Schemas['Run'];
 
 /** One page of a notebook's runs, newest first; `next_cursor` is null on the last page. */
-export interface IRunPage {
-  path: string;
-  /** The published notebook's key, whose runs these are. */
-  key: string;
-  /** Its key under the published root, as `PublishedNotebookOperator(notebook_key=...)` names it. */
-  notebook_key?: string;
-  runs: IRun[];
-  next_cursor: string | null;
-}
+export type IRunPage = Schemas['RunPage'];
 
-/** The fields of a schedule a person sets (the schema `ScheduleRequest`); absent ones keep their value. */
-export interface IScheduleRequest {
-  /** Unique per notebook: 1 to 64 letters, digits, `_`, `.` or `-`. */
-  name: string;
-  /** Five cron fields (minute hour day month weekday) in `timezone`; null: at publications only. */
-  cron?: string | null;
-  /** An IANA time zone, e.g. `Europe/Paris`. */
-  timezone?: string;
-  /** Also run at each publication, at exactly the version published. */
-  on_publish?: boolean;
-  /** The published version to run; null: the latest when the run starts. */
-  version_id?: string | null;
-  /** papermill parameters, passed verbatim. */
-  parameters?: Record<string, unknown>;
-  enabled?: boolean;
-  retries?: number;
-  /** Minutes a run may take; null: no limit. */
-  timeout?: number | null;
-  /** E-mail addresses told when a run fails. */
-  notify?: string[];
-  /** Accept parameters the notebook does not declare. */
-  force_parameters?: boolean;
-}
+/** The fields of a schedule a person sets; absent ones keep their value. */
+export type IScheduleRequest = Schemas['ScheduleRequest'];
 
-/** A schedule as the server answers it (the schema `Schedule`): its document, DAG and next runs. */
-export interface ISchedule {
-  name: string;
-  notebook_key: string;
-  cron: string | null;
-  timezone: string;
-  on_publish: boolean;
-  version_id: string | null;
-  parameters: Record<string, unknown>;
-  enabled: boolean;
-  retries: number;
-  timeout: number | null;
-  notify: string[];
-  force_parameters?: boolean;
-  created_by?: string | null;
-  created_at?: string | null;
-  updated_by?: string | null;
-  updated_at?: string | null;
-  /** The Airflow DAG that runs it: a run it made has this `airflow.dag_id`. */
-  dag_id: string;
-  /** The schedule in words, e.g. `at 06:00 every day (Europe/Paris)`. */
-  description?: string;
-  /** The next three times the cron fires (ISO, in its time zone); none when disabled. */
-  next_runs: string[];
-  /** True when the PUT made it, false when it changed it. */
-  created?: boolean;
-}
+/** A schedule as the server answers it: its document, DAG and next runs. */
+export type ISchedule = Schemas['Schedule'];
 
 /** A schedule document that cannot be read as a schedule (written by hand, say). */
-export interface IBrokenSchedule {
-  key: string;
-  error: string;
-}
+export type IBrokenSchedule = Schemas['BrokenSchedule'];
 
 /** One listed schedule: a schedule, or a document that is not one. */
-export type ListedSchedule = ISchedule | IBrokenSchedule;
+export type ListedSchedule = Schemas['ListedSchedule'];
 
 /** Whether a listed schedule is a document that cannot be read. */
 export function isBroken(listed: ListedSchedule): listed is IBrokenSchedule {
@@ -289,75 +113,28 @@ export function isBroken(listed: ListedSchedule): listed is IBrokenSchedule {
 }
 
 /** What `GET /api/bookstore/schedules/<path>` answers. */
-export interface INotebookSchedules {
-  notebook_key: string;
-  schedules: ListedSchedule[];
-}
+export type INotebookSchedules = Schemas['NotebookSchedules'];
 
 /** What `GET /api/bookstore/schedules` answers: the team's schedules. */
-export interface ITeamSchedules {
-  schedules_root?: string;
-  schedules: ListedSchedule[];
-}
+export type ITeamSchedules = Schemas['TeamSchedules'];
 
 /** The body of `POST /api/bookstore/runs/<path>` (Run now). */
-export interface IRunRequest {
-  /** The published version to run; the latest when absent. */
-  version_id?: string | null;
-  parameters?: Record<string, unknown>;
-  force_parameters?: boolean;
-}
+export type IRunRequest = Schemas['RunRequest'];
 
 /** One run with its executed notebook. */
-export interface IRunNotebook {
-  run: IRun;
-  content: Record<string, unknown>;
-}
-
-/** Which executed notebook one side of a comparison of runs is. */
-export interface IComparedRun {
-  run_id: string;
-  output_key: string;
-  output_version_id: string | null;
-}
+export type IRunNotebook = Schemas['RunWithNotebook'];
 
 /**
  * One published notebook of the team at its latest version, as `GET /api/bookstore/catalog`
  * lists it.
  */
-export interface ICatalogEntry {
-  /** The full S3 key, e.g. `published/alice/notebooks/analysis/mine.ipynb`. */
-  key: string;
-  /**
-   * The key under the published root, e.g. `alice/notebooks/analysis/mine.ipynb`: what
-   * `PublishedNotebookOperator(notebook_key=...)` takes and the catalog's endpoints name.
-   */
-  notebook_key: string;
-  /** Whose notebook it is (the user the key names); null when the prefix names no user. */
-  owner: string | null;
-  /** The latest published version. */
-  version_id: string | null;
-  /** When it was published (when it reached S3). */
-  last_modified: string;
-  size: number;
-  /** The Jupyter user who published it, when the publication recorded one. */
-  published_by?: string | null;
-}
+export type ICatalogEntry = Schemas['CatalogEntry'];
 
 /** One page of the catalog; `next_cursor` is null on the last page. */
-export interface ICatalogPage {
-  notebooks: ICatalogEntry[];
-  next_cursor: string | null;
-}
+export type ICatalogPage = Schemas['CatalogPage'];
 
 /** The body of `POST /api/bookstore/copy/<notebook_key>`; the server picks the target when none is given. */
-export interface ICopyRequest {
-  /** The published version to copy; its latest when absent. */
-  version_id?: string | null;
-  /** Where in the user's own files, a Jupyter path. */
-  target_path?: string;
-  overwrite?: boolean;
-}
+export type ICopyRequest = Schemas['CopyRequest'];
 
 /** A published version of anyone's notebook, by its key under the published root. */
 export interface IPublishedRef {
@@ -365,12 +142,8 @@ export interface IPublishedRef {
   version_id: string | null;
 }
 
-/** The contents model of a file the server wrote: a restore or a copy (only the fields the extension uses). */
-export interface IRestored {
-  path: string;
-  name: string;
-  [key: string]: unknown;
-}
+/** The contents model of a file the server wrote: a restore or a copy. */
+export type IRestored = Schemas['ContentsModel'];
 
 /**
  * Sends one request to the Jupyter server. `path` is relative to the server's base URL

@@ -76,7 +76,11 @@ class FakeServer {
     }
     const start = options.cursor ? Number(options.cursor) : 0;
     const end = start + (options.limit ?? 100);
-    return { notebooks: listed.slice(start, end), next_cursor: end < listed.length ? String(end) : null };
+    return {
+      published_root: 'published',
+      notebooks: listed.slice(start, end),
+      next_cursor: end < listed.length ? String(end) : null
+    };
   }
 }
 

@@ -173,7 +173,8 @@ describe('describePublished', () => {
     version_id: '6714a8e1b2c3',
     source_key: 'workspace/analysis/mine.ipynb',
     source_version_id: 'w1',
-    sha256: null
+    sha256: null,
+    unchanged: false
   };
 
   it('names the new version', () => {

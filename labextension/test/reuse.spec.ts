@@ -81,7 +81,7 @@ describe('Copying a published notebook', () => {
         if (answer instanceof Error) {
           throw answer;
         }
-        return { path: answer as string, name: answer as string };
+        return { path: answer as string, name: answer as string, type: 'notebook' };
       }
     };
   }

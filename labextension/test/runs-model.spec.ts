@@ -31,6 +31,7 @@ const aRun = (id: string, overrides: Partial<IRun> = {}): IRun => {
   started -= 3600_000;
   return {
     run_id: id,
+    notebook_key: 'alice/notebooks/a.ipynb',
     status: 'succeeded',
     succeeded: true,
     started_at: new Date(started).toISOString(),
@@ -42,6 +43,10 @@ const aRun = (id: string, overrides: Partial<IRun> = {}): IRun => {
     output_version_id: `out-${id}`,
     error: null,
     airflow: null,
+    published_event: false,
+    parameters_forced: false,
+    request_id: null,
+    requested_by: null,
     airflow_url: null,
     viewer_url: null,
     ...overrides
@@ -78,6 +83,7 @@ class FakeServer {
     return {
       path,
       key: `published/alice/notebooks/${path}`,
+      notebook_key: `alice/notebooks/${path}`,
       runs: this.runs_.slice(start, end),
       next_cursor: end < this.runs_.length ? String(end) : null
     };

@@ -44,6 +44,7 @@ const aRun = (id: string, overrides: Partial<IRun> = {}): IRun => {
   started -= 3600_000;
   return {
     run_id: id,
+    notebook_key: KEY,
     status: 'succeeded',
     succeeded: true,
     started_at: new Date(started).toISOString(),
@@ -55,6 +56,10 @@ const aRun = (id: string, overrides: Partial<IRun> = {}): IRun => {
     output_version_id: `out-${id}`,
     error: null,
     airflow: null,
+    published_event: false,
+    parameters_forced: false,
+    request_id: null,
+    requested_by: null,
     ...overrides
   };
 };
@@ -81,7 +86,7 @@ class FakeServer {
   }
 
   async runs(path: string): Promise<IRunPage> {
-    return { path, key: path, runs: [...this.runs_], next_cursor: null };
+    return { path, key: path, notebook_key: KEY, runs: [...this.runs_], next_cursor: null };
   }
 
   async schedules() {
