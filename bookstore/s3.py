@@ -18,7 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import InvalidPathError, MisconfiguredError
 from .keys import validate_version_id
-from .s3_client import decode_metadata, encode_metadata, error_code, new_client, translate
+from .metadata import decode_metadata, encode_metadata
+from .s3_client import error_code, new_client, translate
 from .store import (
     INTERACTIVE,
     KeyPage,
