@@ -5,17 +5,21 @@ The GCS backend is three modules, the only ones in bookstore that import ``googl
 the official ``google-cloud-storage`` client, :mod:`bookstore.gcs_lifecycle` translates
 lifecycle rules, and this one finds the credentials a client signs with
 (:func:`credentials_from`), turns a :class:`~bookstore.store.Patience` into the client's
-``timeout=`` and ``retry=`` arguments (:func:`call_options`), and translates whatever the
-client raises into :mod:`bookstore.errors` (:func:`translate`), so the rest of bookstore
-never sees a Google exception.
+``timeout=`` and ``retry=`` arguments (:func:`call_options`), hashes and frames what an upload
+sends (:class:`Digests`, :class:`UploadWindow`), and translates whatever the client raises
+into :mod:`bookstore.errors` (:func:`translate`), so the rest of bookstore never sees a
+Google exception.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 from google.api_core import exceptions as api
@@ -52,9 +56,6 @@ ERRORS: tuple[type[BaseException], ...] = (
     media.DataCorruption,
 )
 
-#: OAuth scope of a client that reads and writes objects and the bucket's settings.
-SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
-
 #: Statuses after which a write may still have been done (an internal error after the
 #: commit, a gateway answering for a backend that did act): check before re-sending.
 UNCERTAIN_STATUSES = frozenset({500, 502, 504})
@@ -75,6 +76,7 @@ def credentials_from(settings: Mapping[str, Any]) -> Credentials | None:
     MisconfiguredError
         Both kinds of key named, or a key that cannot be read; the message never quotes it.
     """
+    # No scopes here: the storage client adds those it needs.
     path = settings.get("credentials_file") or None
     text = settings.get("credentials_json") or None
     if path and text:
@@ -88,9 +90,9 @@ def credentials_from(settings: Mapping[str, Any]) -> Credentials | None:
                 raise MisconfiguredError(
                     f"the GCS key file {path!r} (credentials_file) does not exist or is not a file"
                 )
-            return service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
+            return service_account.Credentials.from_service_account_file(path)
         if text:
-            return service_account.Credentials.from_service_account_info(json.loads(text), scopes=SCOPES)
+            return service_account.Credentials.from_service_account_info(json.loads(text))
     except (ValueError, KeyError, TypeError, OSError) as e:
         # ValueError covers JSON that does not parse and a key missing its fields (google-auth
         # names the field); the key itself is never part of the message.
@@ -141,6 +143,66 @@ def _counting(predicate: Callable[[Exception], bool], retries: int) -> Callable[
         return True
 
     return allowed
+
+
+# -- uploads ---------------------------------------------------------------------------------
+
+
+class UploadWindow(io.RawIOBase):
+    """``size`` bytes of ``source`` from ``start`` on, as a stream of their own (from 0): a
+    resumable upload starts at the beginning of its stream, and may seek back in it to send
+    a chunk again."""
+
+    def __init__(self, source: BinaryIO, start: int, size: int) -> None:
+        super().__init__()
+        self._source, self._start, self._size, self._position = source, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = min(max(base + offset, 0), self._size)
+        self._source.seek(self._start + self._position)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        data = self._source.read(wanted)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+class Digests:
+    """The SHA-256 and MD5 of bytes read in pieces."""
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+
+    def update(self, data: bytes) -> None:
+        self._sha256.update(data)
+        self._md5.update(data)
+
+    def check(self, key: str, sha256: str | None) -> None:
+        """Refuse the bytes when they are not those whose SHA-256 the caller gave."""
+        if sha256 is not None and self._sha256.hexdigest() != sha256.lower():
+            raise StoreUnavailableError(
+                f"the bytes read for {key!r} do not match their SHA-256 (damaged on the way); "
+                "nothing was stored: try again"
+            )
+
+    def md5_base64(self) -> str:
+        return base64.b64encode(self._md5.digest()).decode()
 
 
 # -- failures --------------------------------------------------------------------------------

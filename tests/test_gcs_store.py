@@ -20,6 +20,8 @@ from google.api_core.exceptions import NotFound, ServiceUnavailable
 from bookstore import gcs_lifecycle
 from bookstore.errors import (
     BUCKET_MISSING,
+    CREDENTIALS_REFUSED,
+    NO_ANSWER,
     UNREACHABLE,
     InvalidPathError,
     MisconfiguredError,
@@ -30,7 +32,7 @@ from bookstore.errors import (
 from bookstore.gcs import GCSStore, from_settings
 from bookstore.gcs_client import call_options
 from bookstore.retention import Scope, with_rule, workspace_rule
-from bookstore.store import BACKGROUND, BATCH, INTERACTIVE, Lifecycle
+from bookstore.store import BACKGROUND, BATCH, INTERACTIVE, Lifecycle, Patience
 from devtools.fake_gcs import FakeGCS
 from tests.helpers.buckets import new_bucket_name
 from tests.helpers.store_contract import KEY, StoreContract
@@ -274,6 +276,58 @@ def test_a_stopped_server_is_unavailable_and_a_restarted_one_answers_again() -> 
         assert store.get(KEY).info.version_id == version
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_server_that_does_not_answer_is_unavailable_and_a_write_may_have_landed() -> None:
+    server = FakeGCS()
+    server.start()
+    try:
+        bucket = server.create_bucket(new_bucket_name())
+        store = server.store(bucket, Patience(connect_timeout=1.0, read_timeout=1.0, attempts=1))
+        store.put(KEY, b"before")
+        server.pause()  # frozen: connections are accepted, requests held unanswered
+        try:
+            with pytest.raises(StoreUnavailableError, match=r"did not answer within 1 s") as e:
+                store.put(KEY, b"x")
+            assert e.value.fault == NO_ANSWER
+            assert e.value.may_have_succeeded  # the archive checks before sending it again
+        finally:
+            server.resume()
+        assert store.get(KEY).body in (b"before", b"x")
+    finally:
+        server.stop()
+
+
+def test_credentials_the_token_service_refuses_are_a_configuration_error(
+    gcs_server: FakeGCS, gcs_bucket: str
+) -> None:
+    # A real service-account key (a fresh RSA key) whose token service is the GCS-API
+    # server, which refuses the token request as Google's would refuse a deleted key.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    key = {
+        "type": "service_account",
+        "project_id": "bookstore-test",
+        "private_key_id": "key-1",
+        "private_key": pem,
+        "client_email": "bookstore@bookstore-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": f"{gcs_server.endpoint_url}/token",
+    }
+    store = gcs_server.store(gcs_bucket, credentials_json=json.dumps(key))
+    with pytest.raises(MisconfiguredError, match="Google refused the credentials for GCS bucket") as refused:
+        store.put(KEY, b"x")
+    assert refused.value.fault == CREDENTIALS_REFUSED
+    assert pem.splitlines()[1] not in str(refused.value)
 
 
 def test_patience_bounds_the_attempts_of_each_call() -> None:
