@@ -84,7 +84,6 @@ the tests (``tests/test_gcs_store.py``) say so where they must:
 from __future__ import annotations
 
 import io
-import logging
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, NoReturn
@@ -96,6 +95,7 @@ from .keys import validate_version_id
 from .metadata import decode_metadata, encode_metadata
 from .store import (
     INTERACTIVE,
+    NOTEBOOK_CONTENT_TYPE,
     KeyPage,
     Lifecycle,
     ObjectInfo,
@@ -110,11 +110,6 @@ from .store import (
     encode_cursor,
     encode_key_cursor,
 )
-
-log = logging.getLogger(__name__)
-
-#: What every version is stored as (as on S3).
-NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
 
 #: Bytes sent per request of a resumable upload (GCS wants a multiple of 256 KiB); the
 #: client uploads objects above 8 MiB this way, holding one chunk in memory at a time.

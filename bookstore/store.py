@@ -28,6 +28,9 @@ from .errors import (
 )
 from .keys import validate_version_id
 
+#: The content type every stored version has.
+NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
+
 
 @dataclass(frozen=True)
 class Patience:
