@@ -26,8 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import FeatureUnavailableError
-from .retention import Scope
-from .store import LifecycleRule
+from .store import LifecycleRule, retention_rule_id
 
 #: The condition fields of bookstore's own rule (:func:`to_gcs` of retention's rule).
 _OURS = frozenset({"isLive", "daysSinceNoncurrentTime", "numNewerVersions", "matchesPrefix"})
@@ -65,7 +64,7 @@ def from_gcs(document: Mapping[str, Any]) -> LifecycleRule:
             expiration["NewerNoncurrentVersions"] = int(newer) - 1
         return LifecycleRule.from_document(
             {
-                "ID": Scope(prefixes[0].removesuffix("/"), {}).rule_id,
+                "ID": retention_rule_id(prefixes[0].removesuffix("/")),
                 "Status": "Enabled",
                 "Filter": {"Prefix": prefixes[0]},
                 "NoncurrentVersionExpiration": expiration,

@@ -189,6 +189,13 @@ class LifecycleRule:
         )
 
 
+def retention_rule_id(root: str) -> str:
+    """The ID of bookstore's own lifecycle rule for noncurrent versions under ``root`` (the
+    workspace root, no trailing slash): how :mod:`bookstore.retention` finds it again, and
+    how a backend whose rules have no IDs (GCS) names it when it reads it back."""
+    return f"bookstore-noncurrent-workspace:{root}"[:255]
+
+
 #: The actions a lifecycle rule may take, as S3 names them.
 LIFECYCLE_ACTIONS = (
     "Expiration",
