@@ -7,8 +7,9 @@ Three kinds of object carry bookstore metadata, one builder each:
 - a **publication** (published version): :func:`publication_metadata`;
 - a **run** (executed notebook): :func:`run_metadata` and :func:`run_status`.
 
-S3 lower-cases metadata names and holds values in ASCII; the store percent-encodes values,
-so any text may go in.
+S3 lower-cases metadata names and holds values in ASCII; every backend stores names
+lower-cased and values percent-encoded (:func:`encode_metadata`), so any text may go in and a
+bucket's metadata reads the same whichever backend (or copy tool) wrote it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, unquote
+
+# -- on the wire -------------------------------------------------------------------------------
+
+# Characters kept as they are in stored metadata; everything else is percent-encoded, because
+# S3 metadata values must be ASCII (GCS's travel as x-goog-meta-* headers in its XML API) and
+# notebook paths and parameters need not be.
+_METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
+
+
+def encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """``metadata`` as a store keeps it: lower-case names, values percent-encoded to ASCII."""
+    return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
+
+
+def decode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Metadata as :func:`encode_metadata` stored it."""
+    return {k: unquote(v) for k, v in (metadata or {}).items()}
+
 
 # -- names -----------------------------------------------------------------------------------
 

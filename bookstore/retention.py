@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequestError, MisconfiguredError
 from .keys import template_root
-from .store import Lifecycle, LifecycleRule
+from .store import Lifecycle, LifecycleRule, retention_rule_id
 
 if TYPE_CHECKING:
     from .config import Bookstore
     from .store import Store
 
-RULE_ID = "bookstore-noncurrent-workspace"
 #: S3's bounds: NoncurrentDays at least 1; NewerNoncurrentVersions from 1 to 100.
 MAX_KEEP = 100
 
@@ -53,7 +52,7 @@ class Scope:
 
     @property
     def rule_id(self) -> str:
-        return f"{RULE_ID}:{self.prefix}"[:255]
+        return retention_rule_id(self.prefix)
 
 
 def scope_of(bookstore: Bookstore, runs_prefix: str) -> Scope:

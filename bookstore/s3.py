@@ -18,9 +18,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import InvalidPathError, MisconfiguredError
 from .keys import validate_version_id
-from .s3_client import decode_metadata, encode_metadata, error_code, new_client, translate
+from .metadata import decode_metadata, encode_metadata
+from .s3_client import error_code, new_client, translate
 from .store import (
     INTERACTIVE,
+    NOTEBOOK_CONTENT_TYPE,
     KeyPage,
     Lifecycle,
     LifecycleRule,
@@ -48,9 +50,6 @@ MAX_PARTS = 10_000
 
 #: The plain settings :func:`from_settings` takes (``c.Bookstore.S3.*``, a connection's fields).
 SETTINGS = ("bucket", "endpoint_url", "region_name", "access_key_id", "secret_access_key")
-
-#: What every version is stored as.
-NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
 
 #: The settings of a lifecycle configuration besides its rules, kept when it is rewritten.
 LIFECYCLE_SETTINGS = ("TransitionDefaultMinimumObjectSize",)

@@ -3,17 +3,14 @@
 The S3 backend is two modules, the only ones in bookstore that import boto3 and botocore:
 :mod:`bookstore.s3` turns each :class:`~bookstore.store.Store` operation into S3 requests,
 and this one builds the clients it sends them with (one boto3 session per process; timeouts
-and retries from a :class:`~bookstore.store.Patience`), encodes user metadata as S3 takes it,
-and translates whatever botocore raises into :mod:`bookstore.errors`, with one table of S3
-error codes, :data:`ERROR_CODES`.
+and retries from a :class:`~bookstore.store.Patience`) and translates whatever botocore
+raises into :mod:`bookstore.errors`, with one table of S3 error codes, :data:`ERROR_CODES`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote
 
 import boto3
 from botocore.config import Config
@@ -127,21 +124,6 @@ def new_client(patience: Patience, *, max_pool_connections: int = 16, **settings
         s3={"addressing_style": "path"} if settings.get("endpoint_url") else None,
     )
     return _client(config=config, **settings)
-
-
-# Characters kept as they are in S3 user metadata; everything else is percent-encoded,
-# because S3 metadata values must be ASCII and notebook paths and parameters need not be.
-_METADATA_SAFE = " !#$&'()*+,-./:;<=>?@[]^_`{|}~\""
-
-
-def encode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """``metadata`` as S3 takes it: lower-case names, values percent-encoded to ASCII."""
-    return {k.lower(): quote(str(v), safe=_METADATA_SAFE) for k, v in (metadata or {}).items()}
-
-
-def decode_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """Metadata as :func:`encode_metadata` stored it."""
-    return {k: unquote(v) for k, v in (metadata or {}).items()}
 
 
 def error_code(e: ClientError) -> str:

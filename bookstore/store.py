@@ -28,6 +28,9 @@ from .errors import (
 )
 from .keys import validate_version_id
 
+#: The content type every stored version has.
+NOTEBOOK_CONTENT_TYPE = "application/x-ipynb+json"
+
 
 @dataclass(frozen=True)
 class Patience:
@@ -184,6 +187,13 @@ class LifecycleRule:
             actions=tuple(name for name in LIFECYCLE_ACTIONS if name in document),
             document=document,
         )
+
+
+def retention_rule_id(root: str) -> str:
+    """The ID of bookstore's own lifecycle rule for noncurrent versions under ``root`` (the
+    workspace root, no trailing slash): how :mod:`bookstore.retention` finds it again, and
+    how a backend whose rules have no IDs (GCS) names it when it reads it back."""
+    return f"bookstore-noncurrent-workspace:{root}"[:255]
 
 
 #: The actions a lifecycle rule may take, as S3 names them.

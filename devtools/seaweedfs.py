@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -322,17 +321,6 @@ class SeaweedFS(ServerProcess):
                 if not collided or attempt == attempts:
                     raise
                 self._pick_internal_ports()
-
-    def pause(self) -> None:
-        """Freeze the server with its sockets open, as a stuck load balancer or a network
-        partition looks to clients: connections are accepted and requests held, unanswered."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """Let a paused server go on; it then acts on every request it held."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGCONT)
 
     def create_bucket(self, name: str, *, versioned: bool = True) -> str:
         """Create ``name`` (versioned unless told otherwise) and return it."""

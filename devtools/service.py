@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -152,6 +153,17 @@ class ServerProcess:
         process, self.process = self.process, None
         terminate(process, grace=self.grace)
         self._forget_folder()
+
+    def pause(self) -> None:
+        """Freeze the server with its sockets open, as a stuck load balancer or a network
+        partition looks to clients: connections are accepted and requests held, unanswered."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on; it then acts on every request it held."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGCONT)
 
     def kill(self) -> None:
         """Stop it at once, as a crash or an outage would: nothing gets to clean up."""

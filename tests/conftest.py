@@ -2,8 +2,9 @@
 
 The vocabulary: ``memory_store`` is a fresh in-memory store (no server: what tests of the
 core use); ``store`` a fresh versioned bucket's S3 store and ``bucket`` its name; ``s3`` and
-``module_bucket`` the same shared by a module's tests; ``server`` a module's Jupyter server,
-``jupyter`` a test's own.
+``module_bucket`` the same shared by a module's tests; ``gcs_store`` and ``gcs_bucket`` a
+fresh versioned bucket on the session's GCS-API server (``gcs_server``); ``server`` a
+module's Jupyter server, ``jupyter`` a test's own.
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bookstore.s3 import S3Store
+from devtools.fake_gcs import FakeGCS
 from devtools.seaweedfs import SeaweedFS
 from tests.helpers.buckets import new_bucket_name
 from tests.helpers.jupyter_process import JupyterServer, seed_config
 from tests.helpers.memory_store import MemoryStore
 from tests.helpers.notebooks import Area, ensure_python3_kernel
+
+if TYPE_CHECKING:
+    from bookstore.gcs import GCSStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,6 +102,28 @@ def area() -> Area:
 @pytest.fixture
 def store(s3_server: SeaweedFS, bucket: str) -> S3Store:
     return s3_server.store(bucket)
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[FakeGCS]:
+    """One GCS-API server (fake-gcs-server, in memory) for the whole session; tests get their
+    own buckets in it."""
+    server = FakeGCS()
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server: FakeGCS) -> str:
+    """A fresh bucket with object versioning, on :func:`gcs_server`."""
+    return gcs_server.create_bucket(new_bucket_name())
+
+
+@pytest.fixture
+def gcs_store(gcs_server: FakeGCS, gcs_bucket: str) -> GCSStore:
+    """bookstore's GCS store on :func:`gcs_bucket`."""
+    return gcs_server.store(gcs_bucket)
 
 
 @pytest.fixture(scope="module")

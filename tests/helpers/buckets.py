@@ -1,4 +1,4 @@
-"""Names of buckets tests create in a SeaweedFS."""
+"""Names of buckets tests create in a SeaweedFS or a GCS-API server (valid names for both)."""
 
 from __future__ import annotations
 
