@@ -27,7 +27,7 @@ BackendFactory = Callable[[Mapping[str, Any], "Patience"], "Store"]
 
 #: Backends by the name ``c.Bookstore.backend`` gives, as ``"module:callable"`` so that a
 #: backend's client library is imported only when it is used.
-BACKENDS: dict[str, str] = {"s3": "bookstore.s3:from_settings"}
+BACKENDS: dict[str, str] = {"s3": "bookstore.s3:from_settings", "gcs": "bookstore.gcs:from_settings"}
 
 #: The URI scheme objects of each backend are named by (``s3://bucket/key``), as Airflow's
 #: providers name them in assets; another backend's scheme is its name.

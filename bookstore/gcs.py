@@ -89,7 +89,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, NoReturn
 
 from .errors import InvalidPathError, MisconfiguredError, VersionNotFoundError
-from .gcs_client import ERRORS, Digests, UploadWindow, call_options, credentials_from, translate
+from .gcs_client import (
+    ERRORS,
+    Digests,
+    UploadWindow,
+    call_options,
+    credentials_from,
+    translate,
+    versioning_fix,
+)
 from .gcs_lifecycle import from_gcs, to_gcs
 from .keys import validate_version_id
 from .metadata import decode_metadata, encode_metadata
@@ -142,6 +150,8 @@ class GCSStore(Store):
     chunk_size
         Bytes per request of a resumable upload (a multiple of 256 KiB).
     """
+
+    scheme = "gs"
 
     def __init__(
         self,
@@ -249,7 +259,16 @@ class GCSStore(Store):
             )
         return int(version_id)
 
+    def uri(self, key: str, version_id: str | None = None) -> str:
+        """``gs://<bucket>/<key>``, with ``#<generation>`` for one version, as ``gcloud storage``
+        names it."""
+        return f"gs://{self.bucket}/{key}" + (f"#{version_id}" if version_id else "")
+
     # -- bucket ---------------------------------------------------------------------------
+
+    def versioning_fix(self) -> str:
+        """What to do when the bucket does not keep versions, with the command that does it."""
+        return f"enable object versioning on it, e.g. {versioning_fix(self.bucket)}"
 
     def versioning_status(self) -> str | None:
         """``"Enabled"``, or None when object versioning is off (GCS has no suspended state)."""

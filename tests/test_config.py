@@ -58,7 +58,7 @@ def test_missing_bucket_names_the_setting() -> None:
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
-        ("backend", "gcs", "'gcs' is not a known backend; choose one of: s3"),
+        ("backend", "ftp", "'ftp' is not a known backend; choose one of: gcs, s3"),
         ("workspace_prefix", "/workspace/../published", "workspace_prefix"),
     ],
     ids=["unknown backend", "traversing prefix"],

@@ -70,6 +70,29 @@ def test_versioning_status_of_a_versioned_and_a_plain_bucket(
     assert gcs_server.store(plain).versioning_status() is None
 
 
+def test_jupyters_gcs_settings_build_the_store_through_the_one_backend_function(
+    gcs_server: FakeGCS, gcs_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookstore.config import Bookstore
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "team-project")
+    settings = Bookstore(backend="GCS")
+    settings.gcs.bucket = gcs_bucket
+    assert settings.store_settings() == {
+        "bucket": gcs_bucket,
+        "project": "team-project",
+        "endpoint_url": gcs_server.endpoint_url,
+        "credentials_file": None,
+    }
+    store = settings.create_store()
+    assert isinstance(store, GCSStore)
+    version = store.put("a/b.ipynb", b"{}")
+    assert store.uri("a/b.ipynb", version) == f"gs://{gcs_bucket}/a/b.ipynb#{version}"
+    assert settings.describe()["bucket"] == gcs_bucket
+    assert f"gcloud storage buckets update gs://{gcs_bucket} --versioning" in store.versioning_fix()
+
+
 def test_a_missing_bucket_is_named_with_what_to_do_for_every_request(gcs_server: FakeGCS) -> None:
     store = gcs_server.store("no-such-bucket-here")
     requests = {

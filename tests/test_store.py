@@ -65,7 +65,7 @@ def test_backends_are_found_by_name_and_unknown_ones_refused() -> None:
 
     assert "s3" in backend_names()
     assert backend("s3").__module__ == "bookstore.s3"
-    with pytest.raises(MisconfiguredError, match="not a known backend; choose one of: s3"):
+    with pytest.raises(MisconfiguredError, match="not a known backend; choose one of: gcs, s3"):
         Bookstore(backend="ftp")
 
 
