@@ -31,12 +31,14 @@ class BookstoreError(Exception):
         The HTTP status a REST handler answers this error with.
     exit_status
         The exit status of a ``bookstore`` command that stopped on this error (the command's
-        ``--help`` lists them).
+        ``--help`` lists them: :func:`exit_status_help`).
     """
 
     fault: str | None = None
     http_status: int = 500
     exit_status: int = 1
+    #: What a command's exit status says, in the words ``bookstore --help`` lists it with.
+    exit_meaning: str = "other failure"
 
     def __init__(self, *args: object, fault: str | None = None) -> None:
         super().__init__(*args)
@@ -49,6 +51,7 @@ class InvalidRequestError(BookstoreError, ValueError):
 
     http_status = 400
     exit_status = 2
+    exit_meaning = "bad input"
 
 
 class InvalidPathError(InvalidRequestError):
@@ -60,6 +63,7 @@ class NotFoundError(BookstoreError):
 
     http_status = 404
     exit_status = 3
+    exit_meaning = "notebook, version or schedule not found"
 
 
 class VersionNotFoundError(NotFoundError):
@@ -71,6 +75,7 @@ class AlreadyExistsError(BookstoreError):
 
     http_status = 409
     exit_status = 4
+    exit_meaning = "target exists (restore without --overwrite)"
 
 
 class NotPublishedError(BookstoreError):
@@ -78,6 +83,7 @@ class NotPublishedError(BookstoreError):
 
     http_status = 409
     exit_status = 4
+    exit_meaning = "notebook not published (schedule, run --on-airflow)"
 
 
 class StoreUnavailableError(BookstoreError):
@@ -93,6 +99,7 @@ class StoreUnavailableError(BookstoreError):
 
     http_status = 503
     exit_status = 5
+    exit_meaning = "storage unavailable"
 
     def __init__(self, message: str, *, may_have_succeeded: bool = False, fault: str | None = None) -> None:
         super().__init__(message, fault=fault)
@@ -104,6 +111,7 @@ class MisconfiguredError(BookstoreError):
 
     http_status = 503
     exit_status = 6
+    exit_meaning = "configuration or credentials refused"
 
 
 class FeatureUnavailableError(BookstoreError):
@@ -111,3 +119,23 @@ class FeatureUnavailableError(BookstoreError):
 
     http_status = 501
     exit_status = 7
+    exit_meaning = "not installed here (diff needs nbdime: notebook-bookstore[jupyter])"
+
+
+def exit_status_help() -> str:
+    """The exit statuses of the ``bookstore`` command, as its ``--help`` ends: one phrase per
+    status, from the error classes that set it."""
+    meanings: dict[int, list[str]] = {0: ["success"]}
+    classes: list[type[BookstoreError]] = [BookstoreError, *_subclasses(BookstoreError)]
+    for cls in classes:
+        if "exit_status" in vars(cls):
+            meanings.setdefault(cls.exit_status, []).append(cls.exit_meaning)
+    return (
+        "exit status: "
+        + ", ".join(f"{status} {' or '.join(meanings[status])}" for status in sorted(meanings))
+        + "."
+    )
+
+
+def _subclasses(cls: type[BookstoreError]) -> list[type[BookstoreError]]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]

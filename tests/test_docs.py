@@ -91,7 +91,7 @@ def test_the_exit_statuses_are_those_of_the_errors() -> None:
     for cls in classes:
         (row,) = [cells for name, cells in rows.items() if name.startswith(f"`{cls.__name__}`")]
         assert int(row[1]) == cls.exit_status and int(row[3]) == cls.http_status, cls
-    # The command's --help says the same statuses (its epilog is written by hand).
+    # The command's --help says the same statuses (its epilog is built from the error classes).
     for status in {cls.exit_status for cls in classes}:
         assert re.search(rf"\b{status} \w", EPILOG), status
 

@@ -21,19 +21,15 @@ from typing import Any
 import click
 
 from .._version import __version__
-from ..errors import BookstoreError
+from ..errors import BookstoreError, exit_status_help
 from . import commands, running, scheduling
 from .session import Session, log_to_stderr
 
 #: The exit status of a command stopped with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 
-EPILOG = """\
-exit status: 0 success, 1 other failure, 2 bad input, 3 notebook, version or schedule not
-found, 4 target exists (restore without --overwrite) or notebook not published (schedule,
-run --on-airflow), 5 S3 unavailable, 6 configuration or credentials refused, 7 not installed
-here (diff needs nbdime: notebook-bookstore[jupyter]).
-"""
+#: The end of every command's --help: what its exit status says.
+EPILOG = exit_status_help()
 
 #: Subcommands in the order ``bookstore --help`` lists them.
 COMMANDS: tuple[click.Command, ...] = (
