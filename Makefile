@@ -75,7 +75,12 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
-test: lint jstest docs pytest
+# make test: the checks that start no server (linters, the front end's tests, the docs) run
+# side by side while the suite's other needs install, each one's output kept together; then
+# the suite.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint jstest docs browser hubproxy collab
+	@$(MAKE) --no-print-directory pytest
 
 # The tests that need none of Chromium, Airflow, the hub's proxy or PostgreSQL, and are not
 # slow (markers in pyproject.toml): SeaweedFS, Jupyter servers and kernels only.
