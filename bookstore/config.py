@@ -74,6 +74,15 @@ def login_name() -> str | None:
         return None
 
 
+def _endpoint_url(backend: str, value: str | None) -> str | None:
+    """An endpoint setting of ``c.Bookstore.<backend>``: an http(s) URL, or None."""
+    if value and not value.startswith(("http://", "https://")):
+        raise MisconfiguredError(
+            f"c.Bookstore.{backend}.endpoint_url must start with http:// or https://, not {value!r}"
+        )
+    return value or None
+
+
 class S3(Configurable):
     """Where the versioned bucket is and how to sign in to it."""
 
@@ -125,12 +134,7 @@ class S3(Configurable):
 
     @validate("endpoint_url")
     def _validate_endpoint_url(self, proposal: dict[str, Any]) -> str | None:
-        value = proposal["value"]
-        if value and not value.startswith(("http://", "https://")):
-            raise MisconfiguredError(
-                f"c.Bookstore.S3.endpoint_url must start with http:// or https://, not {value!r}"
-            )
-        return value or None
+        return _endpoint_url("S3", proposal["value"])
 
 
 class GCS(Configurable):
@@ -178,12 +182,7 @@ class GCS(Configurable):
 
     @validate("endpoint_url")
     def _validate_endpoint_url(self, proposal: dict[str, Any]) -> str | None:
-        value = proposal["value"]
-        if value and not value.startswith(("http://", "https://")):
-            raise MisconfiguredError(
-                f"c.Bookstore.GCS.endpoint_url must start with http:// or https://, not {value!r}"
-            )
-        return value or None
+        return _endpoint_url("GCS", proposal["value"])
 
 
 class Bookstore(Configurable):
