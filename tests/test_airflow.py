@@ -111,7 +111,7 @@ def test_airflow_discovers_the_provider(airflow_home: Path) -> None:
     assert "bookstore.airflow.links.ExecutedNotebookLink" in manager.extra_links_class_names
     assert manager.field_behaviours["bookstore"]["relabeling"]["login"] == "Access key id"
     # The provider's configuration section is known to Airflow, default included.
-    assert conf.get("bookstore", "notebook_url_template").startswith("{endpoint_url}/{bucket}/{key}")
+    assert conf.get("bookstore", "notebook_url_template") == "{object_url}"
 
 
 def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
