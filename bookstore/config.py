@@ -421,10 +421,14 @@ class Bookstore(Configurable):
 
     def describe(self) -> dict[str, Any]:
         """The settings a status page may show: never a credential."""
+        from .backends import uri_scheme
+
         settings = self.store_settings()
+        bucket = settings.get("bucket")
         return {
             "backend": self.backend,
-            "bucket": settings.get("bucket"),
+            "bucket": bucket,
+            "bucket_uri": f"{uri_scheme(self.backend)}://{bucket}" if bucket else None,
             "endpoint_url": settings.get("endpoint_url"),
             "workspace_prefix": self.workspace_prefix,
             "published_prefix": self.published_prefix,

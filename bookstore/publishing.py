@@ -221,7 +221,7 @@ def _answered(store: Store, call: Callable[[], T], doing: str) -> T:
 def _no_answer(store: Store, seconds: float, doing: str) -> StoreUnavailableError:
     where = f"bucket {store.bucket!r}" + (f" at {store.endpoint_url}" if store.endpoint_url else "")
     return StoreUnavailableError(
-        f"S3 {where} did not answer within {seconds:g} s {doing}; it may be overloaded or stuck",
+        f"The {where} did not answer within {seconds:g} s {doing}; it may be overloaded or stuck",
         may_have_succeeded=True,
         fault=NO_ANSWER,
     )

@@ -11,7 +11,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ import pytest
 from bookstore.s3 import S3Store
 from devtools.airflow import connection_json as airflow_connection
 from devtools.seaweedfs import SeaweedFS
+from tests.helpers.airflow_dags import write_dag, xcoms
 from tests.helpers.buckets import new_bucket_name
 from tests.helpers.notebooks import (
     KEY,
@@ -71,49 +71,10 @@ def published_twice(store: S3Store, area: Area) -> tuple[str, str]:
     return first, second
 
 
-def write_dag(home: Path, dag_id: str, retries: int = 0, **operator_kwargs: Any) -> Any:
-    """A one-task DAG file in the DAGs folder (``dag.test()`` needs the DAG in a bundle)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    path = home / "dags" / f"{dag_id}.py"
-    path.write_text(
-        textwrap.dedent(
-            f"""
-            from datetime import timedelta
-            from airflow.sdk import DAG
-            from bookstore.airflow.operators import PublishedNotebookOperator
-
-            with DAG({dag_id!r}, schedule=None, default_args={{
-                "retries": {retries}, "retry_delay": timedelta(seconds=1)}}):
-                PublishedNotebookOperator(task_id="run", **{operator_kwargs!r})
-            """
-        )
-    )
-    bag = DagBag(dag_folder=str(path))
-    assert not bag.import_errors, bag.import_errors
-    return bag.dags[dag_id]
-
-
 def example_dag(dag_id: str) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(REPO / "dags")).dags[dag_id]
-
-
-def xcoms(dag_run: Any, task_id: str) -> dict[str, Any]:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.scalars(
-            select(XComModel).where(
-                XComModel.dag_id == dag_run.dag_id,
-                XComModel.run_id == dag_run.run_id,
-                XComModel.task_id == task_id,
-            )
-        )
-        return {row.key: XComModel.deserialize_value(row) for row in rows}
 
 
 @pytest.fixture
@@ -150,7 +111,7 @@ def test_airflow_discovers_the_provider(airflow_home: Path) -> None:
     assert "bookstore.airflow.links.ExecutedNotebookLink" in manager.extra_links_class_names
     assert manager.field_behaviours["bookstore"]["relabeling"]["login"] == "Access key id"
     # The provider's configuration section is known to Airflow, default included.
-    assert conf.get("bookstore", "notebook_url_template").startswith("{endpoint_url}/{bucket}/{key}")
+    assert conf.get("bookstore", "notebook_url_template") == "{object_url}"
 
 
 def test_the_plugin_loads_once_with_its_macros(airflow_home: Path) -> None:
@@ -596,12 +557,18 @@ def test_operator_init_does_no_io_and_templates_its_fields(airflow_home: Path) -
 
 
 def test_link_template_fields(airflow_home: Path) -> None:
+    from bookstore.airflow import DEFAULT_NOTEBOOK_URL_TEMPLATE
     from bookstore.airflow.links import notebook_url
 
     output = {"bucket": "nb", "key": "runs/d/manual__1:2+3/t/try-1/a b.ipynb", "version_id": "v1"}
+    raw = "https://s3.us-east-1.amazonaws.com/nb/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?versionId=v1"
 
-    assert notebook_url(output, "{endpoint_url}/{bucket}/{key}?versionId={version_id}") == (
-        "https://s3.us-east-1.amazonaws.com/nb/runs/d/manual__1%3A2%2B3/t/try-1/a%20b.ipynb?versionId=v1"
+    assert notebook_url(output, "{endpoint_url}/{bucket}/{key}?versionId={version_id}") == raw
+    # The default is the object's raw URL on its backend: S3's when the output names none.
+    assert notebook_url(output, DEFAULT_NOTEBOOK_URL_TEMPLATE) == raw
+    assert notebook_url({**output, "backend": "gcs", "version_id": "17"}, DEFAULT_NOTEBOOK_URL_TEMPLATE) == (
+        "https://storage.googleapis.com/storage/v1/b/nb/o/runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"
+        "?alt=media&generation=17"
     )
     assert notebook_url(output, "https://console.example.org/s3/object/{bucket}?prefix={quoted_key}") == (
         "https://console.example.org/s3/object/nb?prefix=runs%2Fd%2Fmanual__1%3A2%2B3%2Ft%2Ftry-1%2Fa%20b.ipynb"

@@ -199,7 +199,7 @@ def test_rotated_credentials_are_reported_and_saves_archived_once_they_are_valid
     archive = saves_held_by(jupyter, "credentials-refused", count=2, label="refused", timeout=90)
     assert "refused the credentials" in archive["last_error"]
     assert "SignatureDoesNotMatch" in archive["last_error"]
-    assert "archived once S3 accepts the credentials" in archive["last_error"]
+    assert "archived once the bucket accepts the credentials" in archive["last_error"]
 
     # ... and the old keys are valid again.
     private_s3.kill()

@@ -105,7 +105,9 @@ def test_status_reports_bucket_versioning_and_queue_but_no_secret(
             break
         time.sleep(0.5)
     assert status["bucket"] == module_bucket
+    assert status["bucket_uri"] == f"s3://{module_bucket}"
     assert status["versioning"] == "Enabled"
+    assert status["versioning_fix"] is None
     assert set(status["features"]) >= {"publish", "versions", "notebook", "restore", "diff"}
     assert status["workspace_prefix"] == WORKSPACE
     assert {"pending", "last_error"} <= set(status["archive"])

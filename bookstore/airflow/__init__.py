@@ -19,8 +19,9 @@ PACKAGE_NAME = "notebook-bookstore"
 #: or ``AIRFLOW__BOOKSTORE__<OPTION>`` in the environment).
 CONFIG_SECTION = "bookstore"
 
-#: Default of ``[bookstore] notebook_url_template``: the link to an executed notebook.
-DEFAULT_NOTEBOOK_URL_TEMPLATE = "{endpoint_url}/{bucket}/{key}?versionId={version_id}"
+#: Default of ``[bookstore] notebook_url_template``: the link to an executed notebook, the raw
+#: URL of its object version on the connection's backend (:data:`bookstore.airflow.links.OBJECT_URLS`).
+DEFAULT_NOTEBOOK_URL_TEMPLATE = "{object_url}"
 
 
 def _text_field(label: str, description: str, default: str | None = None) -> dict[str, Any]:
@@ -83,9 +84,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Where the 'Executed notebook' link of a "
                         "PublishedNotebookOperator task points. A Python format string with "
                         "the fields {bucket}, {key}, {version_id}, {quoted_key} (the key "
-                        "percent-encoded, '/' included) and {endpoint_url} (the connection's "
-                        "endpoint, or https://s3.<region>.amazonaws.com). Point it at a "
-                        "notebook viewer or your S3 console.",
+                        "percent-encoded, '/' included), {endpoint_url} (the connection's "
+                        "endpoint, or https://s3.<region>.amazonaws.com for S3 and "
+                        "https://storage.googleapis.com for GCS) and {object_url} (the raw URL of "
+                        "the object version: {endpoint_url}/{bucket}/{key}?versionId={version_id} "
+                        "on S3, the JSON API's download URL with ?generation= on GCS). Point it "
+                        "at a notebook viewer or your S3 or GCS console.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "https://s3.console.aws.amazon.com/s3/object/{bucket}?prefix={quoted_key}",

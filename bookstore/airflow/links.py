@@ -10,7 +10,9 @@ an XCom, which the UI reads. The operator pushes where it wrote the executed not
     on Airflow's own API server, behind Airflow's login, at ``[api] base_url``.
 ``s3``
     The ``[bookstore] notebook_url_template`` option formatted with the object's location:
-    by default the raw S3 URL of the object version, or a viewer or console of your own.
+    by default the raw URL of the object version on its backend (S3's, or GCS's JSON API
+    download URL; :data:`OBJECT_URLS`), or a viewer or console of your own. (The value is
+    named ``s3`` for every backend.)
 """
 
 from __future__ import annotations
@@ -43,6 +45,17 @@ VIEWER = "viewer"
 S3 = "s3"
 LINK_KINDS = (VIEWER, S3)
 
+#: The raw URL of one object version, by backend: the ``{object_url}`` of the template.
+OBJECT_URLS = {
+    "s3": "{endpoint_url}/{bucket}/{key}?versionId={version_id}",
+    # The XML API's /<bucket>/<key> has no generation on emulators; the JSON API's download
+    # URL reads one generation on Google's service and on fake-gcs-server alike.
+    "gcs": "{endpoint_url}/storage/v1/b/{bucket}/o/{quoted_key}?alt=media&generation={version_id}",
+}
+
+#: Where a backend's objects are served when the connection names no endpoint.
+GCS_ENDPOINT = "https://storage.googleapis.com"
+
 
 def link_kind() -> str:
     """The configured ``[bookstore] executed_notebook_link``: :data:`VIEWER` or :data:`S3`."""
@@ -73,22 +86,27 @@ def notebook_url(output: Mapping[str, Any], template: str | None = None) -> str:
     Parameters
     ----------
     output
-        What the operator pushed: ``bucket``, ``key``, ``version_id``, ``endpoint_url`` and
-        ``region_name``.
+        What the operator pushed: ``backend`` (``s3`` when absent), ``bucket``, ``key``,
+        ``version_id``, ``endpoint_url`` and ``region_name``.
     template
         A format string with the fields ``{bucket}``, ``{key}``, ``{quoted_key}``,
-        ``{version_id}`` and ``{endpoint_url}``; default: :func:`url_template`.
+        ``{version_id}``, ``{endpoint_url}`` and ``{object_url}``; default: :func:`url_template`.
     """
-    region = output.get("region_name") or "us-east-1"
-    endpoint = output.get("endpoint_url") or f"https://s3.{region}.amazonaws.com"
+    backend = str(output.get("backend") or "s3")
+    if backend == "gcs":
+        default_endpoint = GCS_ENDPOINT
+    else:
+        default_endpoint = f"https://s3.{output.get('region_name') or 'us-east-1'}.amazonaws.com"
     key = str(output["key"])
-    return (template or url_template()).format(
-        bucket=quote(str(output["bucket"]), safe=""),
-        key=quote(key, safe="/"),
-        quoted_key=quote(key, safe=""),
-        version_id=quote(str(output.get("version_id") or ""), safe=""),
-        endpoint_url=str(endpoint).rstrip("/"),
-    )
+    fields = {
+        "bucket": quote(str(output["bucket"]), safe=""),
+        "key": quote(key, safe="/"),
+        "quoted_key": quote(key, safe=""),
+        "version_id": quote(str(output.get("version_id") or ""), safe=""),
+        "endpoint_url": str(output.get("endpoint_url") or default_endpoint).rstrip("/"),
+    }
+    object_url = OBJECT_URLS.get(backend, OBJECT_URLS["s3"]).format(**fields)
+    return (template or url_template()).format(object_url=object_url, **fields)
 
 
 def viewer_url(key: str, version_id: str | None, conn_id: str, base_url: str | None = None) -> str:
@@ -97,7 +115,7 @@ def viewer_url(key: str, version_id: str | None, conn_id: str, base_url: str | N
     Parameters
     ----------
     key, version_id
-        The executed notebook's S3 key and version id.
+        The executed notebook's key and version id.
     conn_id
         The bookstore connection the viewer reads it through.
     base_url
@@ -118,7 +136,7 @@ def api_base_url() -> str:
 
 
 class ExecutedNotebookLink(BaseOperatorLink):
-    """Link from a task to the notebook it executed: Airflow's viewer, or S3 (see the module)."""
+    """Link from a task to the notebook it executed: Airflow's viewer, or the bucket (see the module)."""
 
     name = "Executed notebook"
 

@@ -58,12 +58,13 @@ class PublishedNotebookOperator(BaseOperator):
         Path under the published prefix, e.g. ``kylek/notebooks/analysis/mine.ipynb``
         (templated).
     version_id
-        S3 version id to run; None or "" runs the latest published version (templated).
+        Version id to run (an S3 version id, a GCS generation); None or "" runs the latest
+        published version (templated).
     parameters
         papermill parameters (templated): a mapping, whose values render one by one, or a
         JSON object, e.g. ``"{{ params.parameters | tojson }}"`` to take them from a Param.
     output_key
-        Full S3 key for the executed notebook (templated). Default:
+        Full key in the bucket for the executed notebook (templated). Default:
         ``<runs prefix>/<dag_id>/<run_id>/<task_id>/[map-<index>/]try-<n>/<file name>``,
         unique per DAG, run, task and try.
     kernel_name
@@ -254,6 +255,7 @@ class PublishedNotebookOperator(BaseOperator):
         context["ti"].xcom_push(
             key=OUTPUT_XCOM_KEY,
             value={
+                "backend": self.hook.backend,
                 "bucket": store.bucket,
                 "endpoint_url": store.endpoint_url,
                 "region_name": self.hook.extra_value("region_name"),

@@ -130,7 +130,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
     cls=BookstoreGroup,
     context_settings=CONTEXT_SETTINGS,
     epilog=EPILOG,
-    help="List, publish, show and restore versions of notebooks archived to versioned S3.",
+    help="List, publish, show and restore versions of notebooks archived to a versioned bucket "
+    "(S3 or Google Cloud Storage).",
 )
 @click.version_option(__version__, "--version", prog_name="bookstore", message="%(prog)s %(version)s")
 def cli() -> None:

@@ -55,7 +55,7 @@ ARCHIVE_ADVICE = {
     THROTTLED: "uploads back off and retry by themselves; if it lasts, lower "
     "c.BookstoreContentsArchiver.upload_workers or ask for a higher request rate on the bucket",
     BUCKET_MISSING: "saves are kept on local disk and archived, in order, once the bucket exists again",
-    CREDENTIALS_REFUSED: "saves are kept on local disk and archived once S3 accepts the credentials "
+    CREDENTIALS_REFUSED: "saves are kept on local disk and archived once the bucket accepts the credentials "
     "(new keys in the configuration take effect when Jupyter restarts; the kept saves are archived then)",
     CLOCK_SKEW: "saves are kept on local disk and archived once the clock is right",
 }
@@ -407,7 +407,7 @@ class ArchiveQueue(ArchiveLedger):
             # Once per episode, not per retry; the message never carries a credential.
             self.log.warning(
                 "Bookstore: %s. Saves keep working and are kept on local disk; they will be "
-                "archived, in order, once S3 answers again.",
+                "archived, in order, once the bucket answers again.",
                 self._s3_error,
             )
         else:
@@ -430,3 +430,11 @@ class ArchiveQueue(ArchiveLedger):
     def versioning(self) -> str | None:
         """``"Enabled"``, ``"Suspended"``, None (never versioned) or ``"unknown"`` (not yet checked)."""
         return self._bucket.versioning
+
+    @property
+    def versioning_fix(self) -> str | None:
+        """What to do about a bucket found not keeping versions, in the backend's own terms
+        (the ``aws`` or ``gcloud`` command); None while it keeps them or was not checked yet."""
+        if self._bucket.versioning in ("Enabled", UNKNOWN):
+            return None
+        return self.store.versioning_fix()

@@ -47,6 +47,7 @@ class StatusHandler(BookstoreHandler):
         }
         if queue is not None:
             answer["versioning"] = queue.versioning
+            answer["versioning_fix"] = queue.versioning_fix
             answer["archive"] = queue.status()
         self.finish_json(answer)
 

@@ -125,9 +125,9 @@ class ArchiveLedger:
                 self._spool_full_error = (
                     f"archive spool is full ({self._pending_bytes} of {self.max_spool_bytes} "
                     f"bytes pending): {path!r} was saved locally but not archived; fix the "
-                    f"S3 problem below and save again."
+                    f"problem below and save again."
                 )
-                message = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
+                message = f"{self._spool_full_error} Last upload error: {self._s3_error}"
                 self._record_error(message)
                 first, self._spool_full_logged = not self._spool_full_logged, True
                 if first:
@@ -246,7 +246,7 @@ class ArchiveLedger:
             if self._spool_full:
                 state = "spool-full"
                 # Why S3 fails may be learnt after the spool filled: say both.
-                last_error = f"{self._spool_full_error} Last S3 error: {self._s3_error}"
+                last_error = f"{self._spool_full_error} Last upload error: {self._s3_error}"
             elif failing_since is not None and self._fault == VERSIONING_OFF:
                 state = "held"
             elif failing_since is not None:

@@ -237,7 +237,7 @@ export class CatalogActions implements ICatalogActions {
         ...field('Published by', entry.published_by || 'not recorded'),
         ...field('Version id', code(entry.version_id ?? 'null')),
         ...field('Size', formatSize(entry.size)),
-        ...field('S3 key', code(entry.key))
+        ...field('Key in the bucket', code(entry.key))
       ),
       element('label', {}, 'In a DAG'),
       element('pre', { class: 'jp-bookstore-CatalogDetails-snippet' }, dagSnippet(entry))

@@ -34,7 +34,7 @@ function plural(count: number, one: string, many: string = `${one}s`): string {
  */
 export function describeHealth(status: IStatus): INotice[] {
   const notices: INotice[] = [];
-  const bucket = status.bucket ? `s3://${status.bucket}` : 'the bucket';
+  const bucket = status.bucket_uri || status.bucket || 'the bucket';
   if (!status.bucket) {
     notices.push({
       level: 'error',
@@ -66,7 +66,9 @@ export function describeHealth(status: IStatus): INotice[] {
       level: 'error',
       text:
         `Versioning is ${state} on ${bucket}: each save replaces the previous one, so no history is kept. ` +
-        'Ask whoever runs the bucket to enable versioning on it.'
+        (status.versioning_fix
+          ? `Ask whoever runs the bucket to ${status.versioning_fix}.`
+          : 'Ask whoever runs the bucket to enable versioning on it.')
     });
   }
   const archive = status.archive;
@@ -76,8 +78,8 @@ export function describeHealth(status: IStatus): INotice[] {
       notices.push({
         level: 'error',
         text: sentences(
-          `S3 has been failing for long enough that the archive spool is full: new saves are saved on ` +
-            `this server but NOT archived until S3 answers again` +
+          `${bucket} has been failing for long enough that the archive spool is full: new saves are saved on ` +
+            `this server but NOT archived until it answers again` +
             (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far)` : ''),
           error
         )
@@ -151,12 +153,12 @@ export function describeError(error: unknown): string {
       if (error.reason === 'MisconfiguredError') {
         return sentences(
           capitalise(error.message),
-          "Your notebooks are saved on this server; whoever runs it needs to fix bookstore's S3 settings."
+          "Your notebooks are saved on this server; whoever runs it needs to fix bookstore's bucket settings."
         );
       }
       return sentences(
-        `S3 is unavailable: ${error.message}`,
-        'Your notebooks are saved on this server; try again once S3 answers.'
+        `The bucket is unavailable: ${error.message}`,
+        'Your notebooks are saved on this server; try again once it answers.'
       );
     default:
       return capitalise(error.message);

@@ -237,7 +237,7 @@ export class HistoryModel extends PanelModelBase {
       clock: formatTime(time).slice(11),
       timeTitle:
         `${stage === 'published' ? 'Published' : 'Saved'} ${formatTime(time)}` +
-        (version.saved_at ? `\nUploaded to S3 ${formatTime(version.last_modified)}` : ''),
+        (version.saved_at ? `\nUploaded to the bucket ${formatTime(version.last_modified)}` : ''),
       age: formatAge(time, now),
       size: formatSize(version.size),
       id: this.shortId(version.version_id),

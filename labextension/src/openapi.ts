@@ -301,6 +301,8 @@ export interface components {
             archiving: boolean;
             backend?: string;
             bucket?: components["schemas"]["NullableString"];
+            /** @description The bucket as its backend's tools name it (`s3://notebooks`, `gs://notebooks`). */
+            bucket_uri?: string | null;
             endpoint_url?: components["schemas"]["NullableString"];
             workspace_prefix?: string;
             published_prefix?: string;
@@ -309,6 +311,8 @@ export interface components {
             username?: string | null;
             /** @description "Enabled", "Suspended", null (never versioned) or "unknown" (not checked yet). */
             versioning?: string | null;
+            /** @description When the bucket does not keep versions, what to do about it with the command of its backend (`aws s3api put-bucket-versioning ...`, `gcloud storage buckets update ... --versioning`); null otherwise. */
+            versioning_fix?: string | null;
             archive?: components["schemas"]["ArchiveStatus"];
         };
         ArchiveStatus: {

@@ -98,7 +98,7 @@ export function publishedBody(
     element(
       'dl',
       {},
-      element('dt', {}, 'S3 key'),
+      element('dt', {}, 'Key in the bucket'),
       element('dd', {}, element('code', {}, published.key)),
       element('dt', {}, 'From workspace version'),
       element('dd', {}, element('code', {}, published.source_version_id ?? 'null'))

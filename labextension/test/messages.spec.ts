@@ -9,6 +9,7 @@ function status(overrides: Partial<IStatus> = {}, archive: Partial<IStatus['arch
     features: [],
     archiving: true,
     bucket: 'notebooks',
+    bucket_uri: 's3://notebooks',
     versioning: 'Enabled',
     archive: { state: 'ok', pending: 0, last_error: null, ...archive },
     ...overrides
@@ -55,6 +56,18 @@ describe('describeHealth', () => {
     const notices = describeHealth(status({ versioning }));
     expect(notices[0].level).toBe('error');
     expect(notices[0].text).toContain(`Versioning is ${word} on s3://notebooks`);
+  });
+
+  it("names a GCS bucket by its gs:// URI, with the server's fix for its versioning", () => {
+    const fix = 'enable object versioning on it, e.g. `gcloud storage buckets update gs://notebooks --versioning`';
+    const notices = describeHealth(
+      status({ backend: 'gcs', bucket_uri: 'gs://notebooks', versioning: null, versioning_fix: fix })
+    );
+    expect(notices[0].text).toBe(
+      'Versioning is not enabled on gs://notebooks: each save replaces the previous one, so no history is kept. ' +
+        `Ask whoever runs the bucket to ${fix}.`
+    );
+    expect(notices.map(n => n.text).join(' ')).not.toContain('s3://');
   });
 
   it('says saves are held, not lost, while the bucket keeps no versions', () => {
@@ -111,23 +124,23 @@ describe('describeError', () => {
     expect(text).not.toMatch(/[?.]\./);
     const refused = describeError(new BookstoreApiError(503, 'S3 refused the credentials.', 'MisconfiguredError'));
     expect(refused).toBe(
-      "S3 refused the credentials. Your notebooks are saved on this server; whoever runs it needs to fix bookstore's S3 settings."
+      "S3 refused the credentials. Your notebooks are saved on this server; whoever runs it needs to fix bookstore's bucket settings."
     );
     expect(describeError(new BookstoreApiError(0, 'the server went away.'))).toBe(
       'The server went away. Check that Jupyter is still running, then try again.'
     );
   });
 
-  it('says what to do when S3 is down', () => {
+  it('says what to do when the bucket is down', () => {
     const text = describeError(new BookstoreApiError(503, 'S3 at http://s3 is unavailable', 'StoreUnavailableError'));
-    expect(text).toContain('S3 is unavailable');
-    expect(text).toContain('try again once S3 answers');
+    expect(text).toContain('The bucket is unavailable');
+    expect(text).toContain('try again once it answers');
   });
 
   it('says who can fix refused credentials', () => {
     const text = describeError(new BookstoreApiError(503, 'S3 refused the credentials (403)', 'MisconfiguredError'));
-    expect(text).toContain("fix bookstore's S3 settings");
-    expect(text).not.toContain('S3 is unavailable');
+    expect(text).toContain("fix bookstore's bucket settings");
+    expect(text).not.toContain('The bucket is unavailable');
   });
 
   it('tells a missing server extension from a missing notebook', () => {

@@ -281,7 +281,7 @@ describe('HistoryModel: rows', () => {
     expect(row.age).toBe('28 days ago');
     expect(model.row('workspace', queued, Date.parse(queued.saved_at as string)).date).toBe('Today');
     expect(row.uploaded).toBe(`uploaded ${formatTime('2026-11-26T09:45:00+00:00').slice(11, 16)}`);
-    expect(row.timeTitle).toContain(`Uploaded to S3 ${formatTime('2026-11-26T09:45:00+00:00')}`);
+    expect(row.timeTitle).toContain(`Uploaded to the bucket ${formatTime('2026-11-26T09:45:00+00:00')}`);
     expect(row.latest).toBe('The latest archived save');
     expect(row.size).toBe('1.5 KB');
     const plain = model.row('workspace', save(W3));

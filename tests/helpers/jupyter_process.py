@@ -18,6 +18,7 @@ from bookstore.store import Store
 from devtools.service import ServerProcess
 
 if TYPE_CHECKING:
+    from devtools.fake_gcs import FakeGCS
     from devtools.seaweedfs import SeaweedFS
 
 OTHER_EXTENSIONS = (
@@ -61,6 +62,26 @@ def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
     }
     values.update(overrides)
     return SEED_CONFIG.format(**values)
+
+
+#: The seed's configuration on Google Cloud Storage: the same prefixes, ``c.Bookstore.GCS``.
+GCS_CONFIG = """\
+from bookstore import BookstoreContentsArchiver
+c = get_config()
+c.ServerApp.contents_manager_class = BookstoreContentsArchiver
+c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
+c.Bookstore.published_prefix = "/published/kylek/notebooks"
+c.Bookstore.backend = "gcs"
+c.Bookstore.GCS.bucket = "{bucket}"
+c.Bookstore.GCS.project = "{project}"
+c.Bookstore.GCS.endpoint_url = "{endpoint_url}"
+"""
+
+
+def gcs_config(server: FakeGCS, bucket: str) -> str:
+    """:data:`GCS_CONFIG` filled in for ``bucket`` of the GCS-API server ``server`` (no
+    credentials: with an endpoint and no key file, bookstore's requests are anonymous)."""
+    return GCS_CONFIG.format(bucket=bucket, project=server.project, endpoint_url=server.endpoint_url)
 
 
 def notebook(
