@@ -521,6 +521,18 @@ def test_hook_reads_each_backends_settings_from_its_kind_of_connection(
     assert published_notebook_asset("a/b.ipynb", "gcs_bookstore").uri == "gs://team/published/a/b.ipynb"
 
     monkeypatch.setenv(
+        "AIRFLOW_CONN_IMPERSONATING",
+        json.dumps(
+            {
+                "conn_type": "google_cloud_platform",
+                "extra": {"bucket": "team", "impersonation_chain": "runner@p.iam.gserviceaccount.com"},
+            }
+        ),
+    )
+    with pytest.raises(MisconfiguredError, match="sets impersonation_chain, which bookstore does not read"):
+        BookstoreHook("impersonating").store_settings()
+
+    monkeypatch.setenv(
         "AIRFLOW_CONN_S3_BOOKSTORE",
         json.dumps({"conn_type": "aws", "login": "id", "password": "secret", "extra": {"bucket": "nb"}}),
     )

@@ -15,6 +15,10 @@ from ..keys import normalize_prefix
 #: Airflow's Google provider's connection type: such a connection names a GCS bucket.
 GOOGLE_CLOUD_CONN_TYPE = "google_cloud_platform"
 
+#: Credentials a Google Cloud connection of Airflow's Google provider may name that bookstore
+#: does not read: refused rather than silently replaced by Application Default Credentials.
+UNREAD_GOOGLE_EXTRAS = ("key_secret_name", "credential_config_file", "impersonation_chain")
+
 #: The extras the hook reads itself, never passed on as a backend's settings.
 HOOK_EXTRAS = frozenset(
     {"backend", "published_prefix", "runs_prefix", "schedules_root", "smtp_conn_id", "jupyter_url"}
@@ -113,6 +117,13 @@ class BookstoreHook(BaseHook):
                 "secret_access_key": conn.password or None,
             }
         if self.backend == "gcs":
+            unread = [name for name in UNREAD_GOOGLE_EXTRAS if self.extra_value(name) is not None]
+            if unread:
+                raise MisconfiguredError(
+                    f"connection {self.bookstore_conn_id!r} sets {', '.join(unread)}, which bookstore "
+                    "does not read: give the service account's key as key_path or keyfile_dict, or "
+                    "leave them all out for Application Default Credentials"
+                )
             keyfile = self.extra.get("keyfile_dict") or self.extra.get(
                 f"extra__{conn.conn_type}__keyfile_dict"
             )
