@@ -45,7 +45,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE_NAME,
         "name": "Bookstore",
-        "description": "Run Jupyter notebooks published to a versioned S3 bucket by bookstore, "
+        "description": "Run Jupyter notebooks published to a versioned S3 or GCS bucket by bookstore, "
         "at their latest or a pinned version, with papermill.",
         "versions": [__version__],
         "integrations": [{"integration-name": "Bookstore", "tags": ["software"]}],
