@@ -467,12 +467,10 @@ def start_jupyter(
     stack: Path,
     port: int,
     config: Path,
-    creds: Mapping[str, str] | None,
+    creds: Mapping[str, str],
     backend: str = "s3",
 ) -> Callable[[], bool]:
-    """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts).
-
-    ``creds``: the S3 key, None for GCS's local server."""
+    """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts)."""
     step(
         f"starting JupyterLab on 127.0.0.1:{port}, archiving to "
         f"{URI_SCHEMES[backend]}://{BUCKET}/workspace/{USER}/notebooks"
@@ -482,8 +480,9 @@ def start_jupyter(
         JUPYTER_CONFIG_DIR=str(stack / "jupyter" / "config"),
         JUPYTER_DATA_DIR=str(stack / "jupyter" / "data"),
         JUPYTER_RUNTIME_DIR=str(stack / "jupyter" / "runtime"),
-        # Credentials through the environment, not the config file Jupyter may log.
-        **(s3_credentials(creds) if creds else {}),
+        # Credentials through the environment, not the config file Jupyter may log (GCS's
+        # local server takes none).
+        **(s3_credentials(creds) if backend == "s3" else {}),
     )
     jupyter = sup.start(
         "JupyterLab",
@@ -654,7 +653,7 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int], backend: str = "
         what, log = "JupyterHub did not answer", logs / "jupyterhub.log"
     else:
         seed(stack / "notebooks")
-        ready = start_jupyter(sup, stack, jupyter_port, config, store_creds, backend)
+        ready = start_jupyter(sup, stack, jupyter_port, config, creds, backend)
         what, log = "JupyterLab did not answer", logs / "jupyter.log"
     # The notebook the bookstore_on_publish example DAG runs at each publication.
     on_publish = f"{stack_hub.USERS[0] if hub else USER}/notebooks/analysis/mine.ipynb"
