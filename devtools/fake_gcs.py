@@ -17,6 +17,7 @@ Development tooling, not part of the installed package.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import urllib.error
 import urllib.parse
@@ -58,6 +59,9 @@ class FakeGCS(ServerProcess):
         Fixed port, or None for a free one; kept across :meth:`stop` and :meth:`start`.
     project
         The project buckets are created in.
+    folder
+        Where its log goes (``make run``: with the stack's other logs); None for a temporary
+        folder made at each start, deleted at each stop.
     """
 
     name = "fake-gcs-server"
@@ -67,9 +71,14 @@ class FakeGCS(ServerProcess):
     poll = 0.1
 
     def __init__(
-        self, *, port: int | None = None, host: str = "127.0.0.1", project: str = "bookstore-test"
+        self,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        project: str = "bookstore-test",
+        folder: str | os.PathLike[str] | None = None,
     ) -> None:
-        super().__init__(host=host, port=port)
+        super().__init__(folder, host=host, port=port)
         self.project = project
 
     @property

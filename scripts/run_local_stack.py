@@ -18,6 +18,15 @@ bob, each with a JupyterLab of their own and an S3 key of their own that may wri
 under their own prefixes (see ``scripts/stack_hub.py``); Airflow and the stack's tooling keep
 the administrator's key.
 
+With ``BOOKSTORE_BACKEND=gcs``, a Google Cloud Storage API server takes SeaweedFS's place:
+fake-gcs-server on 127.0.0.1:4443 (``BOOKSTORE_GCS_PORT``), with the versioned bucket
+``notebooks`` (created at every start), no credentials (the server has no authentication,
+so bookstore signs nothing), Jupyter configured with ``c.Bookstore.backend = "gcs"`` and
+``bookstore_default`` a ``google_cloud_platform`` connection. Its versioning works only with
+its memory backend, so **what it stores lives as long as the run**: a second run starts
+with an empty bucket (Jupyter's notebooks on disk stay, and saves not yet archived when the
+first run stopped are sent again from the archive's spool). The hub is S3-only.
+
 Everything listens on 127.0.0.1 only; the state lives in ``.stack/`` (``BOOKSTORE_STACK_DIR``).
 Start-up refuses ports in use and processes of an earlier run still running; a server that
 dies is reported with the end of its log and the rest are stopped; Ctrl-C stops everything
@@ -47,19 +56,29 @@ USER = "kylek"
 #: How often Airflow's dag-processor looks for new files in dags/ ([dag_processor]
 #: refresh_interval; Airflow's default is 300).
 DAG_FOLDER_REFRESH_SECONDS = 10
+#: The backends the stack can run on (``BOOKSTORE_BACKEND``), the first the default.
+BACKENDS = ("s3", "gcs")
+#: The Google Cloud project fake-gcs-server creates the stack's bucket in.
+GCS_PROJECT = "bookstore-local"
 #: Set in the environment of every process of a run, to the stack folder: finds the processes
 #: an earlier run left behind, orphans included (children inherit their parent's environment).
 RUN_MARK = "BOOKSTORE_STACK_RUN"
 #: The port variables and their defaults (the log servers' are Airflow's own defaults).
 PORTS = {
-    "BOOKSTORE_S3_PORT": 8333,
     "BOOKSTORE_JUPYTER_PORT": 8888,
     "BOOKSTORE_AIRFLOW_PORT": 8080,
     "BOOKSTORE_AIRFLOW_LOG_PORT": 8793,
     "BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT": 8794,
 }
+#: Each backend's storage server's port variable and its default (fake-gcs-server's own).
+STORE_PORTS = {
+    "s3": {"BOOKSTORE_S3_PORT": 8333},
+    "gcs": {"BOOKSTORE_GCS_PORT": 4443},
+}
 
 sys.path.insert(0, str(REPO))
+from bookstore.backends import URI_SCHEMES  # noqa: E402
+from devtools.fake_gcs import FakeGCS  # noqa: E402
 from devtools.seaweedfs import SeaweedFS, UserIdentity  # noqa: E402
 from devtools.supervisor import (  # noqa: E402
     Child,
@@ -81,12 +100,36 @@ def stack_dir(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("BOOKSTORE_STACK_DIR", REPO / ".stack")).resolve()
 
 
+def read_backend(environ: Mapping[str, str]) -> str:
+    """The backend ``BOOKSTORE_BACKEND`` names (S3 by default); SystemExit for one the stack
+    cannot run, or the hub on GCS."""
+    backend = environ.get("BOOKSTORE_BACKEND", "").strip().lower() or BACKENDS[0]
+    if backend not in BACKENDS:
+        raise SystemExit(
+            f"error: BOOKSTORE_BACKEND={environ['BOOKSTORE_BACKEND']!r}: the local stack runs on "
+            + " or ".join(BACKENDS)
+        )
+    if backend == "gcs" and stack_hub.enabled(environ):
+        raise SystemExit(
+            "error: BOOKSTORE_HUB=1 runs on S3 only: each demo user's own key, which the store "
+            "confines to that user's prefixes, is a SeaweedFS identity, and fake-gcs-server has no "
+            "IAM to do the same. Run `BOOKSTORE_HUB=1 make run` (S3), or "
+            "`BOOKSTORE_BACKEND=gcs make run` without the hub."
+        )
+    return backend
+
+
 def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
     """Each port variable's value (or default); SystemExit naming a variable that is no port.
 
-    With the hub, its internal ports too."""
+    The backend's storage server's port (:func:`read_backend`), and with the hub its
+    internal ports too."""
     ports = {}
-    wanted = {**PORTS, **(stack_hub.PORTS if stack_hub.enabled(environ) else {})}
+    wanted = {
+        **STORE_PORTS[read_backend(environ)],
+        **PORTS,
+        **(stack_hub.PORTS if stack_hub.enabled(environ) else {}),
+    }
     for name, default in wanted.items():
         value = environ.get(name, str(default))
         if not value.isdigit() or not 0 < int(value) < 65536:
@@ -159,11 +202,31 @@ def sample_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+def store_config(backend: str, endpoint_url: str, bucket: str = BUCKET) -> str:
+    """The lines of Jupyter's config that choose the backend and its bucket on the local server."""
+    if backend == "gcs":
+        return (
+            'c.Bookstore.backend = "gcs"\n'
+            f'c.Bookstore.GCS.bucket = "{bucket}"\n'
+            "# fake-gcs-server: no authentication, so with an endpoint and no credentials_file\n"
+            "# bookstore sends its requests unsigned.\n"
+            f'c.Bookstore.GCS.endpoint_url = "{endpoint_url}"\n'
+            f'c.Bookstore.GCS.project = "{GCS_PROJECT}"\n'
+        )
+    return (
+        'c.Bookstore.backend = "s3"\n'
+        f'c.Bookstore.S3.bucket = "{bucket}"\n'
+        f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
+        'c.Bookstore.S3.region_name = "us-east-1"\n'
+    )
+
+
 def write_jupyter_config(
     stack: Path,
     endpoint_url: str,
     bucket: str = BUCKET,
     *,
+    backend: str = "s3",
     config: Path | None = None,
     workspace_prefix: str = f"/workspace/{USER}/notebooks",
     published_prefix: str = f"/published/{USER}/notebooks",
@@ -182,10 +245,7 @@ def write_jupyter_config(
         f'c.Bookstore.workspace_prefix = "{workspace_prefix}"\n'
         f'c.Bookstore.published_prefix = "{published_prefix}"\n'
         + (f'c.Bookstore.username = "{username}"\n' if username else "")
-        + 'c.Bookstore.backend = "s3"\n'
-        f'c.Bookstore.S3.bucket = "{bucket}"\n'
-        f'c.Bookstore.S3.endpoint_url = "{endpoint_url}"\n'
-        'c.Bookstore.S3.region_name = "us-east-1"\n'
+        + store_config(backend, endpoint_url, bucket)
         + (f'c.Bookstore.airflow_url = "{airflow_url}"\n' if airflow_url else "")
     )
     return config
@@ -194,13 +254,14 @@ def write_jupyter_config(
 def write_cli_env(
     stack: Path,
     config: Path,
-    creds: Mapping[str, str],
+    creds: Mapping[str, str] | None,
     *,
     path: Path | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Path:
     """``.stack/bookstore.env``: what the bookstore CLI needs, for ``source`` in any terminal:
-    its settings, and the virtualenv's ``bin`` on ``PATH`` (once) so that ``bookstore`` is found.
+    its settings, its S3 credentials (``creds``; None for GCS's local server, which takes none),
+    and the virtualenv's ``bin`` on ``PATH`` (once) so that ``bookstore`` is found.
 
     ``path`` and ``variables`` (instead of the single-user server's) for a hub user."""
     variables = {
@@ -213,8 +274,7 @@ def write_cli_env(
                 "BOOKSTORE_ROOT_DIR": str(stack / "notebooks"),
             }
         ),
-        "AWS_ACCESS_KEY_ID": creds["access_key"],
-        "AWS_SECRET_ACCESS_KEY": creds["secret_key"],
+        **(s3_credentials(creds) if creds else {}),
     }
     path = path or stack / "bookstore.env"
     bin_dir = shlex.quote(str(BIN))
@@ -223,6 +283,11 @@ def write_cli_env(
         path, "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()) + on_path
     )
     return path
+
+
+def s3_credentials(creds: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables that hand the stack's S3 key to boto3."""
+    return {"AWS_ACCESS_KEY_ID": creds["access_key"], "AWS_SECRET_ACCESS_KEY": creds["secret_key"]}
 
 
 def usable_cpus() -> int:
@@ -238,18 +303,38 @@ def first_airflow_start(airflow_home: Path) -> bool:
     return not (airflow_home / "airflow.db").exists()
 
 
+def airflow_connection(
+    backend: str, endpoint_url: str, creds: Mapping[str, str], bucket: str = BUCKET
+) -> dict[str, Any]:
+    """``bookstore_default``, to the stack's bucket: an ``aws`` connection with the S3 key, or
+    for GCS a ``google_cloud_platform`` one with the server's endpoint and no key (requests to
+    an endpoint without a key go unsigned, as fake-gcs-server wants)."""
+    if backend == "gcs":
+        return {
+            "conn_type": "google_cloud_platform",
+            "extra": {"endpoint_url": endpoint_url, "project": GCS_PROJECT, "bucket": bucket},
+        }
+    return {
+        "conn_type": "aws",
+        "login": creds["access_key"],
+        "password": creds["secret_key"],
+        "extra": {"endpoint_url": endpoint_url, "region_name": "us-east-1", "bucket": bucket},
+    }
+
+
 def airflow_env(
-    stack: Path, ports: Mapping[str, int], endpoint_url: str, creds: Mapping[str, str]
+    stack: Path,
+    ports: Mapping[str, int],
+    endpoint_url: str,
+    creds: Mapping[str, str],
+    *,
+    backend: str = "s3",
+    bucket: str = BUCKET,
 ) -> dict[str, str]:
     """The environment of every Airflow process: its whole configuration, in one place."""
     home = stack / "airflow"
     cpus = usable_cpus()
-    connection = {
-        "conn_type": "aws",
-        "login": creds["access_key"],
-        "password": creds["secret_key"],
-        "extra": {"endpoint_url": endpoint_url, "region_name": "us-east-1", "bucket": BUCKET},
-    }
+    connection = airflow_connection(backend, endpoint_url, creds, bucket)
     airflow_port = ports["BOOKSTORE_AIRFLOW_PORT"]
     return dict(
         os.environ,
@@ -349,6 +434,26 @@ def start_s3(
     return s3
 
 
+def start_gcs(sup: Supervisor, stack: Path, port: int) -> FakeGCS:
+    """fake-gcs-server, listening and holding the versioned bucket, which it keeps in memory:
+    created again at every start."""
+    step(f"starting GCS (fake-gcs-server, in memory) on 127.0.0.1:{port}")
+    gcs = FakeGCS(port=port, project=GCS_PROJECT, folder=stack / "logs")
+    child = None
+    try:
+        gcs.start(timeout=60)
+    except RuntimeError as e:
+        sup.fail(f"GCS (fake-gcs-server) did not start: {e}")
+    finally:
+        if gcs.process is not None:  # also when a signal interrupted the start
+            child = sup.adopt("GCS", gcs.process, gcs.log_file)
+    assert child is not None  # started, or sup.fail raised
+    # Not some other server that answered in its place.
+    sup.wait_until(lambda: sup.listening(child, port), 30, f"GCS did not listen on {port}", gcs.log_file)
+    gcs.create_bucket(BUCKET)
+    return gcs
+
+
 def seed(folder: Path) -> None:
     """Put the sample notebook in a notebook folder that has none yet."""
     sample = folder / "analysis" / "mine.ipynb"
@@ -358,18 +463,26 @@ def seed(folder: Path) -> None:
 
 
 def start_jupyter(
-    sup: Supervisor, stack: Path, port: int, config: Path, creds: Mapping[str, str]
+    sup: Supervisor,
+    stack: Path,
+    port: int,
+    config: Path,
+    creds: Mapping[str, str],
+    backend: str = "s3",
 ) -> Callable[[], bool]:
     """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts)."""
-    step(f"starting JupyterLab on 127.0.0.1:{port}, archiving to s3://{BUCKET}/workspace/{USER}/notebooks")
+    step(
+        f"starting JupyterLab on 127.0.0.1:{port}, archiving to "
+        f"{URI_SCHEMES[backend]}://{BUCKET}/workspace/{USER}/notebooks"
+    )
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(stack / "jupyter" / "config"),
         JUPYTER_DATA_DIR=str(stack / "jupyter" / "data"),
         JUPYTER_RUNTIME_DIR=str(stack / "jupyter" / "runtime"),
-        # Credentials through the environment, not the config file Jupyter may log.
-        AWS_ACCESS_KEY_ID=creds["access_key"],
-        AWS_SECRET_ACCESS_KEY=creds["secret_key"],
+        # Credentials through the environment, not the config file Jupyter may log (GCS's
+        # local server takes none).
+        **(s3_credentials(creds) if backend == "s3" else {}),
     )
     jupyter = sup.start(
         "JupyterLab",
@@ -387,7 +500,7 @@ def start_jupyter(
         ],
         env=env,
         log=stack / "logs" / "jupyter.log",
-        # Stopped before the others: as it stops, its archiver sends pending saves to S3.
+        # Stopped before the others: as it stops, its archiver sends pending saves to the store.
         wave=1,
     )
     return lambda: sup.listening(jupyter, port) and http_answers(f"http://127.0.0.1:{port}/api/status")
@@ -504,8 +617,9 @@ def start_airflow(sup: Supervisor, stack: Path, ports: Mapping[str, int], env: M
     return components["Airflow api-server"]
 
 
-def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
-    """Start the stack under ``sup``, say how to use it, and watch it until stopped."""
+def run(sup: Supervisor, stack: Path, ports: Mapping[str, int], backend: str = "s3") -> None:
+    """Start the stack under ``sup`` on ``backend``'s local server, say how to use it, and
+    watch it until stopped."""
     problem = preflight(stack, ports)
     if problem:
         sup.fail(problem)
@@ -519,23 +633,31 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int]) -> None:
     creds = credentials(stack)
     hub = "BOOKSTORE_HUB_API_PORT" in ports
 
-    users = stack_hub.identities(creds, BUCKET) if hub else []
-    s3 = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds, users)
+    if backend == "gcs":
+        endpoint_url = start_gcs(sup, stack, ports["BOOKSTORE_GCS_PORT"]).endpoint_url
+        store_creds = None  # fake-gcs-server takes no credentials
+    else:
+        users = stack_hub.identities(creds, BUCKET) if hub else []
+        endpoint_url = start_s3(sup, stack, ports["BOOKSTORE_S3_PORT"], creds, users).endpoint_url
+        store_creds = creds
     config = write_jupyter_config(
-        stack, s3.endpoint_url, airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}"
+        stack,
+        endpoint_url,
+        backend=backend,
+        airflow_url=f"http://127.0.0.1:{ports['BOOKSTORE_AIRFLOW_PORT']}",
     )
-    cli_env = write_cli_env(stack, config, creds)
+    cli_env = write_cli_env(stack, config, store_creds)
     jupyter_port = ports["BOOKSTORE_JUPYTER_PORT"]
     if hub:
-        ready = start_hub(sup, stack, ports, prepare_hub(stack, ports, s3.endpoint_url, creds))
+        ready = start_hub(sup, stack, ports, prepare_hub(stack, ports, endpoint_url, creds))
         what, log = "JupyterHub did not answer", logs / "jupyterhub.log"
     else:
         seed(stack / "notebooks")
-        ready = start_jupyter(sup, stack, jupyter_port, config, creds)
+        ready = start_jupyter(sup, stack, jupyter_port, config, creds, backend)
         what, log = "JupyterLab did not answer", logs / "jupyter.log"
     # The notebook the bookstore_on_publish example DAG runs at each publication.
     on_publish = f"{stack_hub.USERS[0] if hub else USER}/notebooks/analysis/mine.ipynb"
-    env = airflow_env(stack, ports, s3.endpoint_url, creds)
+    env = airflow_env(stack, ports, endpoint_url, creds, backend=backend)
     env["BOOKSTORE_ON_PUBLISH_NOTEBOOK_KEY"] = on_publish
     api = start_airflow(sup, stack, ports, env)
     sup.wait_until(ready, 120, what, log)
@@ -591,8 +713,7 @@ bookstore is running. Ctrl-C stops everything.
               see its runs in the notebook's Version history, Runs tab),
               bookstore_daily_report, bookstore_pinned_version; and one DAG per schedule
               made in JupyterLab (Schedule… beside Publish), from dags/bookstore_schedules.py
-  S3          {s3.endpoint_url}   bucket {BUCKET}
-              access key {creds["access_key"]}, secret in {stack / "credentials.json"}
+{storage_summary(backend, stack, endpoint_url, creds)}\
   Logs        {logs}
 """,
         flush=True,
@@ -600,10 +721,26 @@ bookstore is running. Ctrl-C stops everything.
     sup.watch()
 
 
+def storage_summary(backend: str, stack: Path, endpoint_url: str, creds: Mapping[str, str]) -> str:
+    """The summary's lines about the storage server."""
+    if backend == "gcs":
+        return f"""\
+  GCS         {endpoint_url}   bucket {BUCKET} (fake-gcs-server, no credentials)
+              held in memory: stopping the stack forgets every version, publication, run
+              record and schedule; the next start has an empty bucket, the notebooks in
+              {stack / "notebooks"} stay, and saves not archived yet are sent again
+"""
+    return f"""\
+  S3          {endpoint_url}   bucket {BUCKET}
+              access key {creds["access_key"]}, secret in {stack / "credentials.json"}
+"""
+
+
 def main() -> int:
     stack = stack_dir(os.environ)
+    backend = read_backend(os.environ)
     ports = read_ports(os.environ)
-    return supervise(lambda sup: run(sup, stack, ports))
+    return supervise(lambda sup: run(sup, stack, ports, backend))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import pytest
 import requests
 from botocore.config import Config
 
+from devtools.fake_gcs import FakeGCS
 from devtools.seaweedfs import SeaweedFS
 from devtools.supervisor import alive, free_port, port_is_free, wait_for
 from scripts import run_local_stack, stack_hub
@@ -42,10 +43,10 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "run_local_stack.py"
 
 
-def free_ports() -> dict[str, int]:
-    """A free port for each of the stack's port variables."""
+def free_ports(backend: str = "s3") -> dict[str, int]:
+    """A free port for each of the stack's port variables on ``backend``."""
     ports: dict[str, int] = {}
-    for name in run_local_stack.PORTS:
+    for name in {**run_local_stack.STORE_PORTS[backend], **run_local_stack.PORTS}:
         ports[name] = free_port(taken=set(ports.values()))
     return ports
 
@@ -122,6 +123,23 @@ def test_two_port_variables_on_one_port_are_refused(tmp_path: Path) -> None:
     ports["BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT"] = ports["BOOKSTORE_AIRFLOW_LOG_PORT"]
     done = refused(tmp_path, ports)
     assert "BOOKSTORE_AIRFLOW_LOG_PORT and BOOKSTORE_AIRFLOW_TRIGGER_LOG_PORT are both" in done.stderr
+
+
+def test_on_gcs_its_own_port_is_checked_and_the_hub_refused(tmp_path: Path) -> None:
+    ports = free_ports("gcs")
+    with socket.socket() as squatter:  # another server on fake-gcs-server's port
+        squatter.bind(("127.0.0.1", ports["BOOKSTORE_GCS_PORT"]))
+        squatter.listen()
+        done = refused(tmp_path, ports, BOOKSTORE_BACKEND="gcs")
+    assert f"port {ports['BOOKSTORE_GCS_PORT']} (BOOKSTORE_GCS_PORT) is in use" in done.stderr
+    assert "BOOKSTORE_S3_PORT" not in done.stderr  # SeaweedFS's port is not wanted there
+
+    # The hub's demo users get S3 keys SeaweedFS confines to their prefixes: no GCS equivalent.
+    done = refused(tmp_path, ports, BOOKSTORE_BACKEND="gcs", BOOKSTORE_HUB="1")
+    assert "BOOKSTORE_HUB=1 runs on S3 only" in done.stderr and "Traceback" not in done.stderr
+    done = refused(tmp_path, ports, BOOKSTORE_BACKEND="azure")
+    assert "BOOKSTORE_BACKEND='azure': the local stack runs on s3 or gcs" in done.stderr
+    assert not (tmp_path / "stack" / "logs").exists()  # nothing was started
 
 
 def test_processes_of_an_earlier_run_are_named(tmp_path: Path) -> None:
@@ -329,6 +347,58 @@ def test_the_env_file_points_the_cli_at_the_stack_from_any_folder(
         ["bash", "-c", twice], env=bare, capture_output=True, text=True, timeout=60, check=True
     ).stdout.strip()
     assert path_after.split(os.pathsep).count(str(Path(sys.executable).parent)) == 1
+
+
+def test_on_gcs_the_cli_and_airflows_connection_reach_the_bucket_unsigned(
+    tmp_path: Path, gcs_server: FakeGCS, gcs_bucket: str
+) -> None:
+    """What ``BOOKSTORE_BACKEND=gcs make run`` writes: Jupyter's config (which the CLI reads),
+    the CLI's env file and Airflow's connection, all on fake-gcs-server with no credentials,
+    whatever Google credentials the environment names."""
+    stack = tmp_path / "stack"
+    (stack / "jupyter").mkdir(parents=True)
+    run_local_stack.seed(stack / "notebooks")
+    config = run_local_stack.write_jupyter_config(stack, gcs_server.endpoint_url, gcs_bucket, backend="gcs")
+    env_file = run_local_stack.write_cli_env(stack, config, None)
+    assert "AWS_" not in env_file.read_text()
+    # Application Default Credentials are not looked for: this key file does not exist.
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOOKSTORE_", "GOOGLE_"))}
+    bare.update(GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "no-such-key.json"))
+    commands = (
+        f"source {shlex.quote(str(env_file))} && bookstore publish analysis/mine.ipynb && "
+        "bookstore versions analysis/mine.ipynb --stage published"
+    )
+    done = subprocess.run(
+        ["bash", "-c", commands], env=bare, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "published analysis/mine.ipynb" in done.stdout
+    published = gcs_server.store(gcs_bucket).head("published/kylek/notebooks/analysis/mine.ipynb")
+    assert published.metadata["bookstore-published-by"] == "kylek"
+    assert published.version_id in done.stdout  # a generation, listed by the CLI
+
+    # Airflow's bookstore_default: a Google Cloud connection to the same bucket, read by the hook
+    # in a process with Airflow's whole environment, as the stack's Airflow reads it.
+    env = run_local_stack.airflow_env(
+        stack, free_ports("gcs"), gcs_server.endpoint_url, {}, backend="gcs", bucket=gcs_bucket
+    )
+    assert json.loads(env["AIRFLOW_CONN_BOOKSTORE_DEFAULT"])["conn_type"] == "google_cloud_platform"
+    hook = (
+        "from bookstore.airflow.hooks import BookstoreHook\n"
+        "hook = BookstoreHook()\n"
+        "info = hook.store.head('published/kylek/notebooks/analysis/mine.ipynb')\n"
+        "print(hook.backend, hook.store.versioning_status(), info.version_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hook],
+        env=dict(env, GOOGLE_APPLICATION_CREDENTIALS=bare["GOOGLE_APPLICATION_CREDENTIALS"]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split() == ["gcs", "Enabled", published.version_id]
 
 
 def test_airflow_is_sized_to_the_machine_and_its_logs_served_on_loopback(tmp_path: Path) -> None:

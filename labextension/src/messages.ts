@@ -29,18 +29,35 @@ function plural(count: number, one: string, many: string = `${one}s`): string {
 }
 
 /**
+ * How the built-in backends are named to a person: the scheme of their buckets' URIs (as the
+ * server's `Store.uri` writes them), the service's name, and the name of their settings in
+ * `c.Bookstore`. Another backend is named by its own name.
+ */
+const STORES: Record<string, { scheme: string; name: string; settings: string }> = {
+  s3: { scheme: 's3', name: 'S3', settings: 'S3' },
+  gcs: { scheme: 'gs', name: 'GCS', settings: 'GCS' }
+};
+
+function storeOf(status: IStatus): { scheme: string; name: string; settings: string } {
+  const backend = status.backend || 's3';
+  return STORES[backend] ?? { scheme: backend, name: backend, settings: '<backend>' };
+}
+
+/**
  * The notices the archive's status calls for, most serious first; one `ok` notice when
  * everything is archived.
  */
 export function describeHealth(status: IStatus): INotice[] {
   const notices: INotice[] = [];
-  const bucket = status.bucket_uri || status.bucket || 'the bucket';
+  const store = storeOf(status);
+  const bucket = status.bucket_uri || (status.bucket ? `${store.scheme}://${status.bucket}` : 'the bucket');
   if (!status.bucket) {
     notices.push({
       level: 'error',
       text:
-        'No S3 bucket is configured for this Jupyter server, so nothing is archived or published. ' +
-        'Set c.Bookstore.S3.bucket in its configuration and restart it.'
+        `No ${store.name} bucket is configured for this Jupyter server, so nothing is archived or ` +
+        'published. ' +
+        `Set c.Bookstore.${store.settings}.bucket in its configuration and restart it.`
     });
     return notices;
   }
@@ -78,8 +95,8 @@ export function describeHealth(status: IStatus): INotice[] {
       notices.push({
         level: 'error',
         text: sentences(
-          `${bucket} has been failing for long enough that the archive spool is full: new saves are saved on ` +
-            `this server but NOT archived until it answers again` +
+          `${store.name} has been failing for long enough that the archive spool is full: new saves ` +
+            `are saved on this server but NOT archived until ${store.name} answers again` +
             (archive.not_archived ? ` (${plural(archive.not_archived, 'save')} not archived so far)` : ''),
           error
         )

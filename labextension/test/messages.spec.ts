@@ -21,6 +21,20 @@ describe('describeHealth', () => {
     expect(describeHealth(status())).toEqual([{ level: 'ok', text: 'All saves are archived to s3://notebooks.' }]);
   });
 
+  it('names a GCS bucket by its gs:// URI and GCS settings', () => {
+    expect(describeHealth(status({ backend: 'gcs', bucket_uri: 'gs://notebooks' }))).toEqual([
+      { level: 'ok', text: 'All saves are archived to gs://notebooks.' }
+    ]);
+    const gcs = { backend: 'gcs', bucket_uri: 'gs://notebooks' };
+    const [full] = describeHealth(status(gcs, { state: 'spool-full', pending: 1 }));
+    expect(full.text).toContain('GCS has been failing');
+    expect(full.text).not.toContain('S3');
+    const [none] = describeHealth(status({ backend: 'gcs', bucket: null }));
+    expect(none.text).toContain('No GCS bucket is configured');
+    expect(none.text).toContain('c.Bookstore.GCS.bucket');
+    expect(describeHealth(status({ backend: 's3' }))[0].text).toBe('All saves are archived to s3://notebooks.');
+  });
+
   it('counts saves waiting to be archived', () => {
     const [notice] = describeHealth(status({}, { pending: 2 }));
     expect(notice).toEqual({ level: 'info', text: '2 saves waiting to be archived to s3://notebooks.' });
