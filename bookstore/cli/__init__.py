@@ -103,7 +103,8 @@ def common_options() -> list[click.Option]:
             expose_value=False,
             callback=_set_session("config"),
             help="Jupyter config file with the c.Bookstore... settings (default: $BOOKSTORE_CONFIG; "
-            "otherwise $BOOKSTORE_S3_BUCKET and the AWS environment)",
+            "otherwise S3, from $BOOKSTORE_S3_BUCKET and the AWS environment; GCS needs "
+            "c.Bookstore.backend = 'gcs' in a config file)",
         ),
         click.Option(
             ["--json"],

@@ -248,7 +248,7 @@ def retention_summary(answer: dict[str, Any], action: str) -> str:
     if action:
         lines.append(action)
     if rule is None:
-        lines.append("  no retention rule: every save is kept for ever (S3 bills each one)")
+        lines.append("  no retention rule: every save is kept for ever (the bucket bills each one)")
     else:
         keep = rule["keep"]
         state = "" if rule["enabled"] else " (disabled)"
