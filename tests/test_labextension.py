@@ -331,7 +331,7 @@ def test_jupyterlab_says_what_to_do_when_s3_refuses(
     expect(health).to_contain_text("kept on this server and retried")
     expect(health).to_contain_text("check the access key id and secret")
     listing = history.locator(".jp-bookstore-VersionList .jp-bookstore-Notice-error")
-    expect(listing).to_contain_text("fix bookstore's S3 settings")
+    expect(listing).to_contain_text("fix bookstore's bucket settings")
     page.screenshot(path=screenshots / "history-s3-failing.png")
 
     # Publishing fails with a dialog that says why; nothing was published.
