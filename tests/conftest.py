@@ -32,36 +32,6 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: The modules that take longest, longest first (seconds per module from ``--junitxml`` of a
-#: whole run: test_stack ~400 with three workers, test_archive ~230, the browser, Celery and
-#: Airflow ones ~200 each); handed out first, so that no worker is left alone with one of them
-#: at the end.
-LONGEST = (
-    "test_stack.py",
-    "test_archive.py",
-    "test_labextension.py",
-    "test_celery.py",
-    "test_airflow.py",
-    "test_schedules_run.py",
-    "test_collaboration.py",
-    "test_publish_to_run.py",
-    "test_archive_faults.py",
-    "test_airflow_viewer.py",
-)
-
-#: Marks of tests that take long (pyproject.toml): their modules come next.
-LONG = ("celery", "browser", "airflow", "hub", "slow")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the longest modules first, each module's tests kept together and in order: with
-    ``--dist loadfile --no-loadscope-reorder`` (a module's tests on one worker, so its servers
-    start once; modules handed out in this order, not by their number of tests) the longest
-    modules then start first and do not leave one worker running alone at the end."""
-    long = {item.path for item in items if any(item.get_closest_marker(mark) for mark in LONG)}
-    rank = {name: i for i, name in enumerate(LONGEST)}
-    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), item.path not in long))
-
 
 @pytest.fixture
 def memory_store() -> MemoryStore:
