@@ -462,6 +462,17 @@ def seed(folder: Path) -> None:
         nbformat.write(sample_notebook(), sample)
 
 
+def quiet_lab(config_dir: Path) -> None:
+    """Answer JupyterLab's question about fetching Jupyter news (no, and no update checks) in
+    this stack's own settings, not the user's: a toast over the notebook on first start is
+    not what someone trying bookstore came for. A setting changed in JupyterLab is kept."""
+    settings = config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    path = settings / "notification.jupyterlab-settings"
+    if not path.exists():
+        settings.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+
+
 def start_jupyter(
     sup: Supervisor,
     stack: Path,
@@ -471,6 +482,7 @@ def start_jupyter(
     backend: str = "s3",
 ) -> Callable[[], bool]:
     """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts)."""
+    quiet_lab(stack / "jupyter" / "config")
     step(
         f"starting JupyterLab on 127.0.0.1:{port}, archiving to "
         f"{URI_SCHEMES[backend]}://{BUCKET}/workspace/{USER}/notebooks"
