@@ -64,18 +64,17 @@ def seed_config(server: SeaweedFS, bucket: str, **overrides: str) -> str:
     return SEED_CONFIG.format(**values)
 
 
-#: The seed's configuration on Google Cloud Storage: the same prefixes, ``c.Bookstore.GCS``.
-GCS_CONFIG = """\
-from bookstore import BookstoreContentsArchiver
-c = get_config()
-c.ServerApp.contents_manager_class = BookstoreContentsArchiver
-c.Bookstore.workspace_prefix = "/workspace/kylek/notebooks"
-c.Bookstore.published_prefix = "/published/kylek/notebooks"
+#: The seed's configuration on Google Cloud Storage: its lines up to the backend (the same
+#: contents manager and prefixes), then ``c.Bookstore.GCS``.
+GCS_CONFIG = (
+    SEED_CONFIG[: SEED_CONFIG.index("c.Bookstore.backend")]
+    + """\
 c.Bookstore.backend = "gcs"
 c.Bookstore.GCS.bucket = "{bucket}"
 c.Bookstore.GCS.project = "{project}"
 c.Bookstore.GCS.endpoint_url = "{endpoint_url}"
 """
+)
 
 
 def gcs_config(server: FakeGCS, bucket: str) -> str:
