@@ -80,6 +80,7 @@ sys.path.insert(0, str(REPO))
 from bookstore.backends import URI_SCHEMES  # noqa: E402
 from devtools.fake_gcs import FakeGCS  # noqa: E402
 from devtools.seaweedfs import SeaweedFS, UserIdentity  # noqa: E402
+from devtools.service import ServerProcess  # noqa: E402
 from devtools.supervisor import (  # noqa: E402
     Child,
     Supervisor,
@@ -400,32 +401,40 @@ def airflow_healthy(url: str) -> bool:
     return bool(statuses) and all(status == "healthy" for status in statuses)
 
 
+def start_storage(
+    sup: Supervisor, name: str, program: str, server: ServerProcess, port: int, timeout: float
+) -> None:
+    """Start the storage server under ``sup`` as ``name``, adopted even when a signal
+    interrupted its start; the stack fails if it does not start, or if not it but some other
+    program answers on ``port``."""
+    child = None
+    try:
+        server.start(timeout=timeout)
+    except RuntimeError as e:
+        sup.fail(f"{name} ({program}) did not start: {e}")
+    finally:
+        if server.process is not None:  # also when a signal interrupted the start
+            child = sup.adopt(name, server.process, server.log_file)
+    assert child is not None  # started, or sup.fail raised
+    log = server.log_file
+    sup.wait_until(lambda: sup.listening(child, port), 30, f"{name} did not listen on {port}", log)
+
+
 def start_s3(
     sup: Supervisor, stack: Path, port: int, creds: Mapping[str, str], users: Sequence[UserIdentity] = ()
 ) -> SeaweedFS:
     """SeaweedFS, listening and holding the versioned bucket (and the sample notebook on disk),
     with the administrator's identity and ``users``'."""
     step(f"starting S3 (SeaweedFS) on 127.0.0.1:{port}, data in {stack / 's3'}")
-    log = stack / "logs" / "s3.log"
     s3 = SeaweedFS(
         stack / "s3",
         access_key=creds["access_key"],
         secret_key=creds["secret_key"],
         users=users,
         s3_port=port,
-        log_file=log,
+        log_file=stack / "logs" / "s3.log",
     )
-    child = None
-    try:
-        s3.start(timeout=120)
-    except RuntimeError as e:
-        sup.fail(f"S3 (SeaweedFS) did not start: {e}")
-    finally:
-        if s3.process is not None:  # also when a signal interrupted the start
-            child = sup.adopt("S3", s3.process, log)
-    assert child is not None  # started, or sup.fail raised
-    # Not some other S3 that answered in its place.
-    sup.wait_until(lambda: sup.listening(child, port), 30, f"S3 did not listen on {port}", log)
+    start_storage(sup, "S3", "SeaweedFS", s3, port, timeout=120)
     client = s3.client()
     if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
         s3.create_bucket(BUCKET)
@@ -439,17 +448,7 @@ def start_gcs(sup: Supervisor, stack: Path, port: int) -> FakeGCS:
     created again at every start."""
     step(f"starting GCS (fake-gcs-server, in memory) on 127.0.0.1:{port}")
     gcs = FakeGCS(port=port, project=GCS_PROJECT, folder=stack / "logs")
-    child = None
-    try:
-        gcs.start(timeout=60)
-    except RuntimeError as e:
-        sup.fail(f"GCS (fake-gcs-server) did not start: {e}")
-    finally:
-        if gcs.process is not None:  # also when a signal interrupted the start
-            child = sup.adopt("GCS", gcs.process, gcs.log_file)
-    assert child is not None  # started, or sup.fail raised
-    # Not some other server that answered in its place.
-    sup.wait_until(lambda: sup.listening(child, port), 30, f"GCS did not listen on {port}", gcs.log_file)
+    start_storage(sup, "GCS", "fake-gcs-server", gcs, port, timeout=60)
     gcs.create_bucket(BUCKET)
     return gcs
 
