@@ -94,6 +94,7 @@ from .gcs_client import (
     Digests,
     UploadWindow,
     call_options,
+    credential_source,
     credentials_from,
     translate,
     versioning_fix,
@@ -174,6 +175,7 @@ class GCSStore(Store):
         self.patience = patience
         self.chunk_size = chunk_size
         self._credentials = credentials
+        self.credential_source = credential_source(credentials)
         self._client: Any = None
         self._building = threading.Lock()
 

@@ -106,6 +106,16 @@ def credentials_from(settings: Mapping[str, Any]) -> Credentials | None:
     return None
 
 
+def credential_source(credentials: Credentials | None) -> str:
+    """Where ``credentials`` (from :func:`credentials_from`) come from, in words for logs."""
+    if credentials is None:
+        return "Application Default Credentials"
+    if isinstance(credentials, AnonymousCredentials):
+        return "anonymous requests (an endpoint_url and no key: an emulator)"
+    email = getattr(credentials, "service_account_email", None)
+    return f"the key of the service account {email}" if email else "the key configured"
+
+
 # -- patience --------------------------------------------------------------------------------
 
 

@@ -100,6 +100,11 @@ class S3Store(Store):
         self.patience = patience
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
+        self.credential_source = (
+            "the access key configured"
+            if access_key_id
+            else "boto3's credential chain (no access key configured)"
+        )
         if client is None:
             client = new_client(
                 patience,

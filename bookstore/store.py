@@ -275,11 +275,15 @@ class Store(ABC):
         Where the service is, when not the provider's default; shown in messages.
     patience
         How long each request waits for the service (callers bound their own waits by it).
+    credential_source
+        Where the store's credentials come from, in words for logs (never the credentials
+        themselves): "the access key configured", "boto3's credential chain", ...
     """
 
     bucket: str
     endpoint_url: str | None = None
     patience: Patience = INTERACTIVE
+    credential_source: str = "the backend's default credentials"
     #: The scheme of the URIs that name this backend's objects (see :meth:`uri`).
     scheme: ClassVar[str] = "s3"
 

@@ -488,6 +488,7 @@ def test_hook_prefixes_and_credential_chain(airflow_home: Path, monkeypatch: pyt
     assert (hook.published_prefix, hook.runs_prefix) == ("pub/team", "team/runs")
     assert hook.connection.login is None  # boto3's default chain supplies credentials
     assert hook.store.bucket == "team"
+    assert hook.store.credential_source == "boto3's credential chain (no access key configured)"
     assert hook.extra_value("region_name") is None
 
 
@@ -538,6 +539,7 @@ def test_hook_reads_each_backends_settings_from_its_kind_of_connection(
     )
     s3 = BookstoreHook("s3_bookstore")
     assert s3.backend == "s3"
+    assert s3.store.credential_source == "the access key configured"
     assert s3.store_settings() == {
         "bucket": "nb",
         "endpoint_url": None,

@@ -87,6 +87,7 @@ def test_jupyters_gcs_settings_build_the_store_through_the_one_backend_function(
     }
     store = settings.create_store()
     assert isinstance(store, GCSStore)
+    assert store.credential_source == "anonymous requests (an endpoint_url and no key: an emulator)"
     version = store.put("a/b.ipynb", b"{}")
     assert store.uri("a/b.ipynb", version) == f"gs://{gcs_bucket}/a/b.ipynb#{version}"
     assert settings.describe()["bucket"] == gcs_bucket
@@ -154,6 +155,7 @@ def test_no_application_default_credentials_is_a_configuration_error(monkeypatch
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     store = from_settings({"bucket": "b"}, INTERACTIVE)
+    assert store.credential_source == "Application Default Credentials"
     with pytest.raises(MisconfiguredError, match="no Google credentials found for GCS bucket 'b'"):
         store.head(KEY)
 
@@ -347,6 +349,7 @@ def test_credentials_the_token_service_refuses_are_a_configuration_error(
         "token_uri": f"{gcs_server.endpoint_url}/token",
     }
     store = gcs_server.store(gcs_bucket, credentials_json=json.dumps(key))
+    assert store.credential_source == f"the key of the service account {key['client_email']}"
     with pytest.raises(MisconfiguredError, match="Google refused the credentials for GCS bucket") as refused:
         store.put(KEY, b"x")
     assert refused.value.fault == CREDENTIALS_REFUSED

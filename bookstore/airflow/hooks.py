@@ -24,9 +24,6 @@ HOOK_EXTRAS = frozenset(
     {"backend", "published_prefix", "runs_prefix", "schedules_root", "smtp_conn_id", "jupyter_url"}
 )
 
-#: Settings that name credentials explicitly (otherwise the backend's ambient chain applies).
-CREDENTIAL_SETTINGS = ("access_key_id", "credentials_file", "credentials_json")
-
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
@@ -142,14 +139,9 @@ class BookstoreHook(BaseHook):
         # Imported here so that parsing a DAG file imports no client library unless it reads.
         from ..backends import build_store
 
-        settings = self.store_settings()
-        store = build_store(self.backend, settings, patience)
-        explicit = any(settings.get(name) for name in CREDENTIAL_SETTINGS)
+        store = build_store(self.backend, self.store_settings(), patience)
         self.log.info(
-            "Using %r from connection %s (%s credentials)",
-            store,
-            self.bookstore_conn_id,
-            "explicit" if explicit else "ambient",
+            "Using %r from connection %s, with %s", store, self.bookstore_conn_id, store.credential_source
         )
         return store
 

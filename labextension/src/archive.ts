@@ -13,8 +13,8 @@ const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTi
 
 /**
  * Poll `GET /api/bookstore` until no save is pending (or archiving is off), and answer the
- * last status seen. Saving never waits for S3, so the newest save reaches the bucket a
- * moment after Jupyter says "saved"; while S3 is failing this returns at the timeout.
+ * last status seen. Saving never waits for the bucket, so the newest save reaches it a
+ * moment after Jupyter says "saved"; while the bucket is failing this returns at the timeout.
  * Autosaves of collaborative editing waiting for their interval (`waiting`) are not waited for.
  */
 export async function waitUntilArchived(

@@ -24,7 +24,7 @@ const fixedShortIds: ShortIds = versionId => shortId(versionId, 8);
 
 /**
  * `save of 2026-11-26 14:03:12 (3f2a…)`, `published version of ...`, or `the notebook as saved
- * now`; the time is when it was saved, with when it reached S3 if that was much later.
+ * now`; the time is when it was saved, with when it reached the bucket if that was much later.
  */
 export function describeSide(side: ICompareSide, ids: ShortIds = fixedShortIds): string {
   if (side.stage === null || side.version === null) {
@@ -48,7 +48,7 @@ function time(side: ICompareSide): number {
   if (side.version === null) {
     return Number.POSITIVE_INFINITY;
   }
-  // Older means saved earlier, not uploaded earlier: a save queued while S3 was down reached S3
+  // Older means saved earlier, not uploaded earlier: a save queued while the bucket was down reached it
   // long after it was made, maybe after a publication made in the meantime.
   const value = new Date(versionTime(side.version)).getTime();
   return Number.isNaN(value) ? 0 : value;

@@ -82,17 +82,17 @@ function formatClock(iso: string, reference: string): string {
   return day === localDate(new Date(reference)) ? clock : `${day} ${clock}`;
 }
 
-/** When the person saved (or published) the version; S3's upload time from older servers. */
+/** When the person saved (or published) the version; the bucket's upload time from older servers. */
 export function versionTime(version: IVersion): string {
   return version.saved_at || version.last_modified;
 }
 
-/** Saves reach S3 a moment after Jupyter saved them: a hint below this is noise. */
+/** Saves reach the bucket a moment after Jupyter saved them: a hint below this is noise. */
 const UPLOAD_LAG_MS = 60_000;
 
 /**
- * `uploaded 14:03` when the version reached S3 a minute or more away from when it was saved
- * (queued while S3 was down); null otherwise.
+ * `uploaded 14:03` when the version reached the bucket a minute or more away from when it was saved
+ * (queued while the bucket was down); null otherwise.
  */
 export function uploadHint(version: IVersion): string | null {
   if (!version.saved_at) {
@@ -106,7 +106,7 @@ export function uploadHint(version: IVersion): string | null {
   return `uploaded ${formatClock(version.last_modified, version.saved_at)}`;
 }
 
-/** `2026-11-26 14:03:12`, with `(uploaded 15:20)` when it reached S3 much later. */
+/** `2026-11-26 14:03:12`, with `(uploaded 15:20)` when it reached the bucket much later. */
 export function describeTime(version: IVersion): string {
   const hint = uploadHint(version);
   return formatTime(versionTime(version)) + (hint ? ` (${hint})` : '');

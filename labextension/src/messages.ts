@@ -12,7 +12,7 @@ export interface INotice {
 }
 
 /**
- * Sentences joined with spaces, each ending with terminal punctuation. Server and S3 messages
+ * Sentences joined with spaces, each ending with terminal punctuation. Server and storage messages
  * may end with their own (`is the server running?`), so a period is added only when missing;
  * empty parts are left out.
  */

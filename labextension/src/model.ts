@@ -68,7 +68,7 @@ export interface IVersionRow {
   size: string;
   /** The shortest prefix telling it apart from the other versions listed. */
   id: string;
-  /** `uploaded 15:20` when it reached S3 a minute or more after it was saved; else null. */
+  /** `uploaded 15:20` when it reached the bucket a minute or more after it was saved; else null. */
   uploaded: string | null;
   /** What "latest" means in this stage, when the version is the latest; else null. */
   latest: string | null;
@@ -334,7 +334,7 @@ export class HistoryModel extends PanelModelBase {
 
   /**
    * Show the versions of the notebook at `path` (a path on the Jupyter server), or none. A
-   * hidden panel lists nothing (switching notebooks would otherwise ask S3 each time): showing
+   * hidden panel lists nothing (switching notebooks would otherwise ask the bucket each time): showing
    * it refreshes.
    */
   setPath(path: string | null): void {

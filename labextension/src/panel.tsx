@@ -188,7 +188,7 @@ export class HistoryPanel extends SidePanel<HistoryModel> {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     void this.model.refresh();
-    // The archive's health changes while the panel is open (S3 fails, saves queue up), and
+    // The archive's health changes while the panel is open (the bucket fails, saves queue up), and
     // runs start and end.
     this._poll = window.setInterval(() => {
       void this.model.refreshStatus();
