@@ -302,25 +302,13 @@ class SeaweedFS(ServerProcess):
             return False
         return True
 
-    def start(self, timeout: float | None = None, attempts: int = 3) -> None:
-        """Start the server and return once it stores and reads objects; its data stays on
-        disk when it stops.
-
-        A free port can be taken by another process between being picked and being bound;
-        then the internal ports are picked again, up to ``attempts`` times.
-        """
-        for attempt in range(1, attempts + 1):
-            log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
-            try:
-                super().start(timeout)
-                return
-            except RuntimeError:
-                with open(self.log_file, "rb") as f:
-                    f.seek(log_start)
-                    collided = b"address already in use" in f.read()
-                if not collided or attempt == attempts:
-                    raise
-                self._pick_internal_ports()
+    def pick_ports_again(self) -> bool:
+        """The S3 gateway's port as every server's (kept once clients know it), and the
+        internal ports always: only this server's processes use them."""
+        super().pick_ports_again()
+        self.ports["s3"] = self.port
+        self._pick_internal_ports()
+        return True
 
     def create_bucket(self, name: str, *, versioned: bool = True) -> str:
         """Create ``name`` (versioned unless told otherwise) and return it."""

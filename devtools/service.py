@@ -25,7 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
-from .supervisor import exit_description, free_port, kill, launch, tail, terminate
+import psutil
+
+from .supervisor import exit_description, family_of, free_port, kill, launch, listens_on, tail, terminate
 
 
 def in_package(package: str, *parts: str) -> Path | None:
@@ -38,6 +40,10 @@ def in_package(package: str, *parts: str) -> Path | None:
     return found if found.exists() else None
 
 
+class PortTaken(RuntimeError):
+    """The server could not listen on a port: another program took it after it was picked."""
+
+
 class ServerProcess:
     """A server binary in a child process, listening on ``host:port``.
 
@@ -47,7 +53,8 @@ class ServerProcess:
         Where its log (and whatever the subclass keeps) lives, kept across :meth:`stop` and
         :meth:`start`; None for a temporary folder made at each start, deleted at each stop.
     port
-        Fixed port, or None for a free one.
+        Fixed port, or None for a free one, picked again if another program takes it before
+        the server first answers (read the address once it has started).
     log_file
         Its log, when not ``folder / log_name``.
     """
@@ -77,6 +84,8 @@ class ServerProcess:
         self._temporary = folder is None
         self.host = host
         self.port = port or free_port(host)
+        #: Whether the port may still be changed: picked here, and no client told of it yet.
+        self._port_movable = port is None
         self._log_file = Path(log_file) if log_file is not None else None
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -109,26 +118,75 @@ class ServerProcess:
 
     # -- starting and stopping --
 
-    def start(self, timeout: float | None = None) -> None:
+    def start(self, timeout: float | None = None, attempts: int = 3) -> None:
         """Start it and return once it answers.
 
-        On failure it is stopped (its temporary folder deleted) and a RuntimeError says why,
+        A port picked free can be taken by another program before the server binds it: then
+        the ports are picked again (:meth:`pick_ports_again`), up to ``attempts`` times. On
+        failure it is stopped (its temporary folder deleted) and a RuntimeError says why,
         with the end of its log.
         """
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start(timeout)
+            except PortTaken:
+                if attempt == attempts or not self.pick_ports_again():
+                    raise
+            else:
+                self._port_movable = False
+                return
+
+    def _start(self, timeout: float | None) -> None:
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix=f"bookstore-{self.name.lower()}-"))
         self.folder.mkdir(parents=True, exist_ok=True)
+        log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         try:
             self.prepare()
             self.process = launch(self.command(), log=self.log_file, **self.popen_options())
             self.wait_until_answers(self.start_timeout if timeout is None else timeout)
             self.ready()
+        except RuntimeError as e:
+            taken = self._port_taken_since(log_start)
+            self.stop()
+            if taken:
+                raise PortTaken(str(e)) from e
+            raise
         except BaseException:
             self.stop()
             raise
 
+    def _port_taken_since(self, log_start: int) -> bool:
+        if not self.log_file.exists():
+            return False
+        with open(self.log_file, "rb") as f:
+            f.seek(log_start)
+            return b"address already in use" in f.read().lower()
+
+    def pick_ports_again(self) -> bool:
+        """After a port was found taken: another free port, unless clients know this one (a
+        port given, or a server that has answered on it before). Whether a port changed."""
+        if self._port_movable:
+            self.port = free_port(self.host, {self.port})
+        return self._port_movable
+
     def wait_until_answers(self, timeout: float) -> None:
-        self.wait_until(self.answers, timeout, f"{self.name} to answer on {self.host}:{self.port}")
+        self.wait_until(
+            lambda: self.answers() and self.listens(),
+            timeout,
+            f"{self.name} to answer on {self.host}:{self.port}",
+        )
+
+    def listens(self) -> bool:
+        """Whether its own processes listen on its port: another test worker's SeaweedFS,
+        with the same keys, may have taken the port this one picked and answer for it; this
+        one then exits, and clients must not be sent to the other."""
+        assert self.process is not None, "not started"
+        try:
+            root = psutil.Process(self.process.pid)
+        except psutil.Error:
+            return False
+        return listens_on(family_of([root]), self.port)
 
     def wait_until(self, done: Callable[[], object], timeout: float, what: str) -> None:
         """Wait for ``done()`` to be true, asked every :attr:`poll` s; a RuntimeError with the

@@ -214,6 +214,18 @@ def family_of(processes: Iterable[psutil.Process]) -> list[psutil.Process]:
     return [p for p in found.values() if alive(p)]
 
 
+def listens_on(processes: Iterable[psutil.Process], port: int) -> bool:
+    """Whether one of ``processes`` listens on ``port``. A server's own check that it
+    answers can be fooled: a port picked free may be taken by another program before the
+    server binds it, and that program may answer as the server would."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            for c in process.net_connections(kind="tcp"):
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
+                    return True
+    return False
+
+
 def signal_group(pgid: int, signum: int) -> None:
     """Signal a process group of ours: never pid 0/1's, nor our own (the shell's, make's)."""
     if pgid <= 1 or pgid == os.getpgrp():
@@ -450,12 +462,7 @@ class Supervisor:
 
     def listening(self, child: Child, port: int) -> bool:
         """Whether ``child`` (or one of its descendants) listens on ``port``: not someone else."""
-        for process in child.family():
-            with contextlib.suppress(psutil.Error):
-                for c in process.net_connections(kind="tcp"):
-                    if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
-                        return True
-        return False
+        return listens_on(child.family(), port)
 
     def stop(self, child: Child) -> None:
         """Stop one child and all it started (as :meth:`stop_all` does) and forget it."""

@@ -402,11 +402,12 @@ def airflow_healthy(url: str) -> bool:
 
 
 def start_storage(
-    sup: Supervisor, name: str, program: str, server: ServerProcess, port: int, timeout: float
+    sup: Supervisor, name: str, program: str, server: ServerProcess, timeout: float
 ) -> None:
     """Start the storage server under ``sup`` as ``name``, adopted even when a signal
     interrupted its start; the stack fails if it does not start, or if not it but some other
-    program answers on ``port``."""
+    program answers on its port (:meth:`~devtools.service.ServerProcess.start` waits for its
+    own processes to listen on it)."""
     child = None
     try:
         server.start(timeout=timeout)
@@ -416,8 +417,6 @@ def start_storage(
         if server.process is not None:  # also when a signal interrupted the start
             child = sup.adopt(name, server.process, server.log_file)
     assert child is not None  # started, or sup.fail raised
-    log = server.log_file
-    sup.wait_until(lambda: sup.listening(child, port), 30, f"{name} did not listen on {port}", log)
 
 
 def start_s3(
@@ -434,7 +433,7 @@ def start_s3(
         s3_port=port,
         log_file=stack / "logs" / "s3.log",
     )
-    start_storage(sup, "S3", "SeaweedFS", s3, port, timeout=120)
+    start_storage(sup, "S3", "SeaweedFS", s3, timeout=120)
     client = s3.client()
     if BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
         s3.create_bucket(BUCKET)
@@ -448,7 +447,7 @@ def start_gcs(sup: Supervisor, stack: Path, port: int) -> FakeGCS:
     created again at every start."""
     step(f"starting GCS (fake-gcs-server, in memory) on 127.0.0.1:{port}")
     gcs = FakeGCS(port=port, project=GCS_PROJECT, folder=stack / "logs")
-    start_storage(sup, "GCS", "fake-gcs-server", gcs, port, timeout=60)
+    start_storage(sup, "GCS", "fake-gcs-server", gcs, timeout=60)
     gcs.create_bucket(BUCKET)
     return gcs
 
