@@ -401,9 +401,7 @@ def airflow_healthy(url: str) -> bool:
     return bool(statuses) and all(status == "healthy" for status in statuses)
 
 
-def start_storage(
-    sup: Supervisor, name: str, program: str, server: ServerProcess, timeout: float
-) -> None:
+def start_storage(sup: Supervisor, name: str, program: str, server: ServerProcess, timeout: float) -> None:
     """Start the storage server under ``sup`` as ``name``, adopted even when a signal
     interrupted its start; the stack fails if it does not start, or if not it but some other
     program answers on its port (:meth:`~devtools.service.ServerProcess.start` waits for its
