@@ -474,10 +474,12 @@ def start_jupyter(
     stack: Path,
     port: int,
     config: Path,
-    creds: Mapping[str, str],
+    creds: Mapping[str, str] | None,
     backend: str = "s3",
 ) -> Callable[[], bool]:
-    """Start JupyterLab; returns whether it is ready (to be waited on while Airflow starts)."""
+    """Start JupyterLab with the storage server's S3 key (``creds``; None for GCS's local
+    server, which takes none); returns whether it is ready (to be waited on while Airflow
+    starts)."""
     quiet_lab(stack / "jupyter" / "config")
     step(
         f"starting JupyterLab on 127.0.0.1:{port}, archiving to "
@@ -488,9 +490,8 @@ def start_jupyter(
         JUPYTER_CONFIG_DIR=str(stack / "jupyter" / "config"),
         JUPYTER_DATA_DIR=str(stack / "jupyter" / "data"),
         JUPYTER_RUNTIME_DIR=str(stack / "jupyter" / "runtime"),
-        # Credentials through the environment, not the config file Jupyter may log (GCS's
-        # local server takes none).
-        **(s3_credentials(creds) if backend == "s3" else {}),
+        # Credentials through the environment, not the config file Jupyter may log.
+        **(s3_credentials(creds) if creds else {}),
     )
     jupyter = sup.start(
         "JupyterLab",
@@ -661,7 +662,7 @@ def run(sup: Supervisor, stack: Path, ports: Mapping[str, int], backend: str = "
         what, log = "JupyterHub did not answer", logs / "jupyterhub.log"
     else:
         seed(stack / "notebooks")
-        ready = start_jupyter(sup, stack, jupyter_port, config, creds, backend)
+        ready = start_jupyter(sup, stack, jupyter_port, config, store_creds, backend)
         what, log = "JupyterLab did not answer", logs / "jupyter.log"
     # The notebook the bookstore_on_publish example DAG runs at each publication.
     on_publish = f"{stack_hub.USERS[0] if hub else USER}/notebooks/analysis/mine.ipynb"
